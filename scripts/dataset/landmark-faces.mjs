@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// Landmarks every photo of ../shared/data/faces with the SDK's FaceLandmarker + ffhq-v1
+// alignment in headless Chromium and writes one JSON line per photo (keypoints, crop matrix,
+// face count). training/prepare_data.py then cuts the crops. Resumable: photos already in the
+// output are skipped.
+//
+// Usage: node scripts/dataset/landmark-faces.mjs [--faces DIR] [--out FILE] [--limit N]
+import { build } from 'esbuild';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startStaticServer } from '../lib/static-server.mjs';
+import { indexTar, readMember } from '../lib/tar-index.mjs';
+import { chromiumArgs } from '../lib/chromium.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const arg = (name, fallback) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback);
+const facesDir = resolve(arg('--faces', join(root, '../shared/data/faces')));
+const outFile = resolve(arg('--out', join(root, '.cache/aligned/landmarks.jsonl')));
+const limit = Number(arg('--limit', 'Infinity'));
+const cropSize = Number(arg('--crop-size', '128'));
+const BATCH = 48;
+
+if (!existsSync(join(facesDir, 'manifest.jsonl'))) {
+  console.error(`no face photos at ${facesDir} (see ../shared/data/README.md)`);
+  process.exit(2);
+}
+const manifest = readFileSync(join(facesDir, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const done = new Set(existsSync(outFile) ? readFileSync(outFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l).key) : []);
+const todo = manifest.map((m) => ({ ...m, key: `${m.shard}/${m.name}` })).filter((m) => !done.has(m.key)).slice(0, limit);
+console.log(`${manifest.length} photos, ${done.size} already landmarked, ${todo.length} to do`);
+
+const tars = new Map();
+const tarIndex = (shard) => {
+  if (!tars.has(shard)) tars.set(shard, indexTar(join(facesDir, shard)));
+  return tars.get(shard);
+};
+
+const bundle = await build({
+  entryPoints: [join(root, 'scripts/dataset/landmark-page.ts')],
+  bundle: true, format: 'esm', write: false, target: 'es2022', logLevel: 'error',
+});
+const server = await startStaticServer({
+  mounts: {
+    '/tasks-vision-wasm': join(root, 'node_modules/@mediapipe/tasks-vision/wasm'),
+    '/models': join(root, 'models'),
+  },
+  handlers: {
+    '/page.js': (_req, res) => { res.writeHead(200, { 'Content-Type': 'text/javascript' }); res.end(bundle.outputFiles[0].text); },
+    '/index.html': (_req, res) => { res.writeHead(200, { 'Content-Type': 'text/html' }); res.end('<script type="module" src="/page.js"></script>'); },
+    '/faces/': (_req, res, rest) => {
+      const [shard, ...name] = rest.split('/');
+      const member = tarIndex(shard).get(name.join('/'));
+      if (!member) { res.writeHead(404); return res.end(); }
+      res.writeHead(200, { 'Content-Type': 'image/webp' });
+      res.end(readMember(join(facesDir, shard), member));
+    },
+  },
+});
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs() });
+try {
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(`${server.url}/index.html`);
+  await page.waitForFunction(() => typeof globalThis.landmark === 'function');
+  await page.evaluate((size) => globalThis.init(size), cropSize);
+  const started = Date.now();
+  for (let i = 0; i < todo.length; i += BATCH) {
+    const items = todo.slice(i, i + BATCH).map((m) => ({ key: m.key, url: `/faces/${m.key}` }));
+    const results = await page.evaluate((batch) => globalThis.landmark(batch), items);
+    appendFileSync(outFile, results.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const n = Math.min(i + BATCH, todo.length);
+    if ((i / BATCH) % 20 === 0 || n === todo.length) {
+      const rate = n / ((Date.now() - started) / 1000);
+      console.log(`${n}/${todo.length} photos, ${rate.toFixed(1)}/s, ETA ${((todo.length - n) / rate / 60).toFixed(1)} min`);
+    }
+  }
+} finally {
+  await browser.close();
+  await server.close();
+}
