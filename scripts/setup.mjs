@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// One-time (idempotent) set-up shared by `npm start`, `npm test` and `npm run bench`:
+//  1. rebuild the MediaPipe .task bundle from the npm packages and check it against the pins;
+//  2. convert the real face clips of ../shared/data/videos (when present) into the MJPEG files
+//     Chromium's fake camera reads, as a 640×480 webcam would deliver them (portrait clips are
+//     letterboxed, not cropped, so no face is cut off).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+
+const run = (cmd, args) => {
+  const r = spawnSync(cmd, args, { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed with ${r.status}`);
+};
+
+run(process.execPath, ['scripts/mediapipe-assets/build.mjs']);
+
+const videos = '../shared/data/videos';
+const media = '.cache/media';
+if (!existsSync(videos)) {
+  console.log(`setup: ${videos} not found — end-to-end tests on real clips will be skipped`);
+} else if (spawnSync('ffmpeg', ['-version']).status !== 0) {
+  console.log('setup: ffmpeg not installed — end-to-end tests on real clips will be skipped');
+} else {
+  mkdirSync(media, { recursive: true });
+  for (const file of readdirSync(videos).filter((f) => f.endsWith('.mp4'))) {
+    const target = join(media, `${basename(file, '.mp4')}.mjpeg`);
+    if (existsSync(target) && statSync(target).mtimeMs >= statSync(join(videos, file)).mtimeMs) continue;
+    run('ffmpeg', ['-loglevel', 'error', '-y', '-i', join(videos, file), '-an', '-vf',
+      'fps=30,scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,setsar=1',
+      '-q:v', '3', '-f', 'mjpeg', `${target}.tmp`]);
+    renameSync(`${target}.tmp`, target);
+    console.log(`setup: ${target}`);
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * `face-stylizer pack <subcommand>`. Each subcommand is one entry of `packSubcommands`;
+ * `pack build` will be one more entry, added by the fine-tune module.
+ * Exit codes: 0 ok, 1 the pack was refused (StylePackError), 2 usage or other errors.
+ */
+
+import { parseArgs } from 'node:util';
+
+import { StylePackError } from '../../packages/sdk/src/packs/errors';
+import type { StylePackManifest } from '../../packages/sdk/src/packs/manifest';
+import { archivePack, extractPack } from './archive';
+import { loadBaseModel, readPackManifest, verifyPack } from './verify';
+
+export interface CliOutput {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export interface PackSubcommand {
+  /** Arguments after `pack NAME`, e.g. "PATH [--base DIR]". */
+  readonly usage: string;
+  readonly summary: string;
+  run(args: string[], output: CliOutput): Promise<number>;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_PACK_REFUSED = 1;
+export const EXIT_USAGE = 2;
+
+class UsageError extends Error {}
+
+export const packSubcommands: Record<string, PackSubcommand> = {
+  verify: {
+    usage: 'PATH [--base BASE]',
+    summary: 'check a pack directory or .tar completely; BASE is a directory with contract.json (and encoder) or a contract.json',
+    async run(args, output) {
+      const { values, positionals } = parseArgs({ args, options: { base: { type: 'string' } }, allowPositionals: true });
+      const [path] = positionalArgs(positionals, 1);
+      const base = values.base === undefined ? undefined : await loadBaseModel(values.base);
+      const { manifest, kind } = await verifyPack(path, base ? { base } : {});
+      output.out(`ok: ${manifest.id} ${manifest.version} (${kind}), ${Object.keys(manifest.files).length} files match the manifest`);
+      for (const [name, file] of Object.entries(manifest.files)) {
+        output.out(`  ${name.padEnd(10)} ${file.path}  ${file.bytes} bytes  sha256 ${file.sha256}`);
+      }
+      if (!base) output.out('not checked against a base model (pass --base models/base)');
+      else if (!base.encoderSha256) output.out(`contract compatible with ${values.base} (no encoder file there to compare hashes)`);
+      else output.out(`compatible with ${values.base}, encoder sha256 matches`);
+      return EXIT_OK;
+    },
+  },
+  info: {
+    usage: 'PATH [--json]',
+    summary: 'show what a pack is (validates the manifest only; use verify to check the files)',
+    async run(args, output) {
+      const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true });
+      const [path] = positionalArgs(positionals, 1);
+      const { manifest, kind } = await readPackManifest(path);
+      if (values.json) output.out(JSON.stringify(manifest, null, 2));
+      else describeManifest(manifest, kind).forEach((line) => output.out(line));
+      return EXIT_OK;
+    },
+  },
+  archive: {
+    usage: 'PATH OUT.tar',
+    summary: 'verify a pack and write it as a single-file tar archive',
+    async run(args, output) {
+      const [path, archivePath] = positionalArgs(parseArgs({ args, allowPositionals: true }).positionals, 2);
+      const manifest = await archivePack(path, archivePath);
+      output.out(`wrote ${archivePath} (${manifest.id} ${manifest.version})`);
+      return EXIT_OK;
+    },
+  },
+  extract: {
+    usage: 'ARCHIVE.tar OUT_DIR',
+    summary: 'verify a pack archive and unpack it into a new or empty directory, ready to serve',
+    async run(args, output) {
+      const [archivePath, outDir] = positionalArgs(parseArgs({ args, allowPositionals: true }).positionals, 2);
+      const manifest = await extractPack(archivePath, outDir);
+      output.out(`extracted ${manifest.id} ${manifest.version} into ${outDir}`);
+      return EXIT_OK;
+    },
+  },
+};
+
+export function packUsage(): string {
+  const lines = Object.entries(packSubcommands).map(
+    ([name, command]) => `  face-stylizer pack ${name} ${command.usage}\n      ${command.summary}`,
+  );
+  return ['usage:', ...lines].join('\n');
+}
+
+export async function runPackCommand(args: string[], output: CliOutput): Promise<number> {
+  const [name, ...rest] = args;
+  const command = name === undefined ? undefined : packSubcommands[name];
+  if (!command) {
+    if (name !== undefined && name !== '--help') output.err(`unknown pack subcommand: ${name}`);
+    output.err(packUsage());
+    return name === '--help' ? EXIT_OK : EXIT_USAGE;
+  }
+  try {
+    return await command.run(rest, output);
+  } catch (error) {
+    if (error instanceof StylePackError) {
+      output.err(`error [${error.code}]: ${error.message}`);
+      return EXIT_PACK_REFUSED;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    // parseArgs reports unknown options and missing values as errors with ERR_PARSE_ARGS_* codes.
+    const isUsage = error instanceof UsageError || String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
+    output.err(isUsage ? `${message}\nusage: face-stylizer pack ${name} ${command.usage}` : `error: ${message}`);
+    return EXIT_USAGE;
+  }
+}
+
+function positionalArgs(positionals: string[], count: 1): [string];
+function positionalArgs(positionals: string[], count: 2): [string, string];
+function positionalArgs(positionals: string[], count: number): string[] {
+  if (positionals.length !== count) throw new UsageError(`expected ${count} argument${count > 1 ? 's' : ''}, got ${positionals.length}`);
+  return positionals;
+}
+
+function describeManifest(manifest: StylePackManifest, kind: string): string[] {
+  const { contract, alpha } = manifest;
+  const shape = (dims: readonly number[]): string => `[${dims.join(', ')}]`;
+  return [
+    `${manifest.name}  (${manifest.id} ${manifest.version})`,
+    ...(manifest.description ? [`  ${manifest.description}`] : []),
+    `author     ${manifest.author}`,
+    `licence    ${manifest.licence}`,
+    `created    ${manifest.createdAt}`,
+    `format     ${manifest.format} v${manifest.formatVersion} (${kind})`,
+    `contract   v${contract.contractVersion}, crop ${contract.crop.size} ${contract.crop.alignment}, ` +
+      `w_plus ${shape(contract.generator.inputs.w_plus.shape)}, features ${shape(contract.generator.inputs.features.shape)}`,
+    `alpha      default ${alpha.default}, range ${alpha.min}..${alpha.max} (generator supports ${contract.alpha.min}..${contract.alpha.max})`,
+    `base       encoder sha256 ${manifest.base.encoderSha256}`,
+    ...Object.entries(manifest.files).map(
+      ([name, file], i) =>
+        `${i === 0 ? 'files' : ''.padEnd(5)}      ${name.padEnd(10)} ${file.path}  ${file.bytes} bytes${file.mediaType ? `  ${file.mediaType}` : ''}`,
+    ),
+    `training   ${JSON.stringify(manifest.training)}`,
+  ];
+}

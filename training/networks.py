@@ -1,0 +1,500 @@
+"""Architecture only: encoder, STN-StyleGAN generator, patch discriminator.
+
+Names follow the papers and rosinality/stylegan2-pytorch (EqualLinear, ModulatedConv2d,
+StyledConv, ToRGB). Everything here must export to ONNX opset 17 with ops that
+onnxruntime-web's WebGPU EP runs on the GPU (Conv, Gemm/MatMul, Mul, Add, Div, Sqrt,
+LeakyRelu, Clip, Resize, GridSample, Concat, Slice; see export.WEBGPU_OPS), so:
+  * modulation is the "non-fused" StyleGAN2 form: scale input activations by s, convolve
+    with the fixed weight, scale outputs by the demodulation factor (no per-sample
+    weights, no grouped-conv batch trick);
+  * no noise inputs (they flicker between video frames);
+  * warps are learnable parameters, not input dependent, so their fields are constants
+    times alpha in the exported graph.
+
+Shapes: images NCHW RGB in [-1, 1]; w_plus [B, L, D]; features [B, C, S, S]; alpha [1].
+"""
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+# Default widths, chosen with training/cost.py: encoder 0.26 + generator 0.76 = 1.02 GMAC
+# per frame; generator 0.44M params (0.85 MB fp16), encoder 2.9M (MobileNetV2-class).
+# Most of the generator's cost is at 128^2, so widths halve per octave (128, 64, 32).
+DEFAULT_CONFIG = {
+    "size": 128,              # output / crop resolution
+    "style_dim": 256,         # D
+    "feature_res": 32,        # S: spatial entry point of the generator
+    "feature_ch": 128,        # C
+    "channels": {32: 128, 64: 64, 128: 32},   # generator width per resolution
+    "warp_res": [32, 64],     # spatial-transformer slots
+    "tps_grid": 7,            # K x K TPS control points per slot
+    "enc_width": 1.0,         # MobileNetV2 width multiplier of the encoder
+    "disc_ch": 32,            # patch discriminator base width
+}
+
+
+def make_config(**overrides):
+    cfg = {k: (dict(v) if isinstance(v, dict) else (list(v) if isinstance(v, list) else v))
+           for k, v in DEFAULT_CONFIG.items()}
+    cfg.update(overrides)
+    # JSON round-trips turn int keys into strings; normalise.
+    cfg["channels"] = {int(k): int(v) for k, v in cfg["channels"].items()}
+    cfg["warp_res"] = [int(r) for r in cfg["warp_res"]]
+    return cfg
+
+
+def identity_grid(size):
+    """[1, size, size, 2] sampling grid (x, y) that reproduces the input with
+    grid_sample(align_corners=False): pixel centres at (2i + 1) / size - 1."""
+    t = (torch.arange(size, dtype=torch.float64) * 2 + 1) / size - 1
+    y, x = torch.meshgrid(t, t, indexing="ij")
+    return torch.stack([x, y], dim=-1).unsqueeze(0).float()
+
+
+# ----------------------------------------------------------------------------------------
+# StyleGAN2 building blocks (equalized learning rate as in Karras et al. 2019/2020)
+
+
+class EqualLinear(nn.Module):
+    """Linear layer whose weight is scaled at run time by 1/sqrt(fan_in) * lr_mul."""
+
+    def __init__(self, in_dim, out_dim, bias=True, bias_init=0.0, lr_mul=1.0, activation=False):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_dim, in_dim) / lr_mul)
+        self.bias = nn.Parameter(torch.full((out_dim,), float(bias_init))) if bias else None
+        self.scale = lr_mul / math.sqrt(in_dim)
+        self.lr_mul = lr_mul
+        self.activation = activation
+
+    def forward(self, x):
+        bias = self.bias * self.lr_mul if self.bias is not None else None
+        out = F.linear(x, self.weight * self.scale, bias)
+        if self.activation:
+            out = F.leaky_relu(out, 0.2) * math.sqrt(2)
+        return out
+
+
+class FusedLeakyReLU(nn.Module):
+    """Bias + leaky ReLU(0.2) * sqrt(2), the StyleGAN2 activation (gain keeps variance)."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x):
+        return F.leaky_relu(x + self.bias.view(1, -1, 1, 1), 0.2) * math.sqrt(2)
+
+
+def upsample2x(x):
+    # bilinear, half-pixel: exports as ONNX Resize(linear), supported by WebGPU
+    return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+
+
+class ModulatedConv2d(nn.Module):
+    """Modulated convolution (StyleGAN2, Fig. 2c) in the non-fused form:
+        y = demod * conv(x * s, W),  demod_o = 1 / sqrt(sum_{i,k} (W_oik s_i)^2 + eps)
+    which equals convolving with the per-sample weight W_oik * s_i * demod_o but needs
+    only one fixed-weight convolution (friendlier for export and faster).
+    upsample=True: bilinear 2x, then the conv. StyleGAN2's transposed conv + blur was
+    measured slower to train on CPU (PyTorch's slow_conv_transpose2d path) and needs an
+    extra blur pass; resize + conv is one Resize + one Conv in ONNX, no checkerboards."""
+
+    def __init__(self, in_ch, out_ch, kernel_size, style_dim, demodulate=True, upsample=False):
+        super().__init__()
+        self.in_ch, self.out_ch, self.kernel_size = in_ch, out_ch, kernel_size
+        self.weight = nn.Parameter(torch.randn(out_ch, in_ch, kernel_size, kernel_size))
+        self.scale = 1 / math.sqrt(in_ch * kernel_size ** 2)
+        self.modulation = EqualLinear(style_dim, in_ch, bias_init=1.0)  # s starts at 1
+        self.demodulate = demodulate
+        self.upsample = upsample
+
+    def forward(self, x, style):
+        s = self.modulation(style)                              # [B, Cin]
+        weight = self.weight * self.scale
+        x = x * s[:, :, None, None]
+        if self.upsample:  # (scaling by s commutes with the resize)
+            x = upsample2x(x)
+        x = F.conv2d(x, weight, padding=self.kernel_size // 2)
+        if self.demodulate:
+            wsq = weight.pow(2).sum(dim=[2, 3])                 # [Cout, Cin], constant at export
+            demod = torch.rsqrt(s.pow(2) @ wsq.t() + 1e-8)      # [B, Cout]
+            x = x * demod[:, :, None, None]
+        return x
+
+
+class StyledConv(nn.Module):
+    """ModulatedConv2d + activation. No noise input: it would flicker frame to frame."""
+
+    def __init__(self, in_ch, out_ch, kernel_size, style_dim, upsample=False):
+        super().__init__()
+        self.conv = ModulatedConv2d(in_ch, out_ch, kernel_size, style_dim, upsample=upsample)
+        self.activate = FusedLeakyReLU(out_ch)
+
+    def forward(self, x, style):
+        return self.activate(self.conv(x, style))
+
+
+class ToRGB(nn.Module):
+    """1x1 modulated conv (no demodulation) to RGB, added to the upsampled skip image."""
+
+    def __init__(self, in_ch, style_dim):
+        super().__init__()
+        self.conv = ModulatedConv2d(in_ch, 3, 1, style_dim, demodulate=False)
+        self.bias = nn.Parameter(torch.zeros(1, 3, 1, 1))
+
+    def forward(self, x, style, skip=None):
+        out = self.conv(x, style) + self.bias
+        if skip is not None:
+            out = out + skip
+        return out
+
+
+# ----------------------------------------------------------------------------------------
+# Spatial transformers. Each returns a displacement field [1, H, W, 2] in normalised
+# (x, y) coordinates; the sampling grid is identity + alpha * displacement, so alpha = 0
+# means exactly no deformation and the field grows linearly with alpha.
+
+
+class AffineWarp(nn.Module):
+    """Rotation + anisotropic scale + translation about the crop centre; zero params =
+    identity. Displacement d(p) = (R(theta) diag(exp(log_scale)) - I) p + translation."""
+
+    def __init__(self, size):
+        super().__init__()
+        self.size = size
+        self.theta = nn.Parameter(torch.zeros(1))        # radians
+        self.log_scale = nn.Parameter(torch.zeros(2))    # (x, y)
+        self.translation = nn.Parameter(torch.zeros(2))  # normalised units
+        self.register_buffer("base", identity_grid(size), persistent=False)
+
+    def matrix(self):
+        c, s = torch.cos(self.theta), torch.sin(self.theta)
+        sx, sy = torch.exp(self.log_scale).unbind(0)
+        row0 = torch.cat([c * sx, -s * sy])
+        row1 = torch.cat([s * sx, c * sy])
+        return torch.stack([row0, row1])                 # [2, 2]
+
+    def displacement(self):
+        a = self.matrix() - torch.eye(2, device=self.theta.device)
+        return self.base @ a.t() + self.translation      # [1, H, W, 2]
+
+
+class TpsWarp(nn.Module):
+    """Thin-plate spline warp: K x K control points on a regular grid over [-1, 1]^2, each
+    with a learnable (dx, dy) offset, zero = identity. The spline that interpolates the
+    offsets is linear in them, and the control points are fixed, so the field is
+    basis @ offsets with a constant basis [H*W, K*K] precomputed here (no matrix solve in
+    the exported graph)."""
+
+    def __init__(self, size, grid=7):
+        super().__init__()
+        self.size, self.grid = size, grid
+        self.offsets = nn.Parameter(torch.zeros(grid * grid, 2))
+        self.register_buffer("basis", self._basis(size, grid), persistent=False)
+
+    @staticmethod
+    def _basis(size, k):
+        t = torch.linspace(-1, 1, k, dtype=torch.float64)
+        cy, cx = torch.meshgrid(t, t, indexing="ij")
+        ctrl = torch.stack([cx.flatten(), cy.flatten()], dim=1)          # [n, 2]
+        n = ctrl.shape[0]
+
+        def U(a, b):  # radial basis r^2 log r^2 of the TPS
+            r2 = torch.cdist(a, b).pow(2)
+            return torch.where(r2 > 0, r2 * torch.log(r2.clamp_min(1e-12)), torch.zeros_like(r2))
+
+        P = torch.cat([torch.ones(n, 1, dtype=torch.float64), ctrl], dim=1)  # [n, 3]
+        L = torch.zeros(n + 3, n + 3, dtype=torch.float64)
+        L[:n, :n] = U(ctrl, ctrl)
+        L[:n, n:] = P
+        L[n:, :n] = P.t()
+        Linv = torch.linalg.inv(L)[:, :n]                                  # [n+3, n]
+        pts = identity_grid(size).double().view(-1, 2)                     # [H*W, 2]
+        Q = torch.cat([U(pts, ctrl), torch.ones(len(pts), 1, dtype=torch.float64), pts], dim=1)
+        return (Q @ Linv).float()                                          # [H*W, n]
+
+    def displacement(self):
+        return (self.basis @ self.offsets).view(1, self.size, self.size, 2)
+
+
+class SpatialTransformer(nn.Module):
+    """One warp slot of the generator at one resolution: global AffineWarp + local TpsWarp
+    (sum of displacements). warp(x, alpha) resamples a feature map."""
+
+    def __init__(self, size, tps_grid=7):
+        super().__init__()
+        self.size = size
+        self.affine = AffineWarp(size)
+        self.tps = TpsWarp(size, tps_grid)
+        self.register_buffer("base", identity_grid(size), persistent=False)
+        self.frozen = None
+
+    def freeze(self):
+        """For export: keep the current field as a constant (the exported graph is then
+        constant * alpha). Training code never calls this."""
+        with torch.no_grad():
+            self.frozen = self.affine.displacement() + self.tps.displacement()
+
+    def displacement(self, alpha):
+        """alpha [1] -> [1, H, W, 2], zero when alpha = 0 or at init."""
+        unit = self.frozen if self.frozen is not None else self.affine.displacement() + self.tps.displacement()
+        return unit * alpha.view(1, 1, 1, 1)
+
+    def warp(self, x, disp):
+        grid = self.base + disp
+        if x.shape[0] != 1:   # (the exported graph is batch 1: no Expand there)
+            grid = grid.expand(x.shape[0], self.size, self.size, 2)
+        return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+# ----------------------------------------------------------------------------------------
+# Generator
+
+
+class Generator(nn.Module):
+    """STN-StyleGAN synthesis network from a spatial entry point (StyleGANEX / Feature-Style
+    encoder idea): encoder features [B, C, S, S] bring structure and identity, w_plus
+    [B, L, D] brings style. Skip-to-RGB architecture, two convs per resolution; the first
+    one upsamples (bilinear 2x + conv), the second already narrows to the next
+    resolution's width so the upsampled tensor and the high-resolution conv stay cheap:
+        res r:  conv(ch[prev] -> ch[r]),  conv(ch[r] -> ch[next]),  ToRGB(ch[next])
+    Spatial transformers (generator.warps, one per resolution in cfg["warp_res"]) warp the
+    feature map: at S the encoder features on entry, at higher resolutions the output of
+    the upsampling conv together with the upsampled skip image (so both stay aligned).
+
+    Latent indices follow rosinality: at each resolution the first conv, the second conv,
+    then ToRGB shares its index with the next resolution's first conv. For 32 -> 128:
+        0 conv 32, 1 conv 32, 2 rgb 32 / up-conv 64, 3 conv 64, 4 rgb 64 / up-conv 128,
+        5 conv 128, 6 rgb 128      (L = 7)
+    `layer_res[i]` gives the resolution of latent i; coarse/medium/fine split for mixing.
+    """
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        D, S = cfg["style_dim"], cfg["feature_res"]
+        ch = cfg["channels"]
+        self.resolutions = [S * 2 ** i for i in range(int(math.log2(cfg["size"] // S)) + 1)]
+        self.convs = nn.ModuleList()      # (first, second) per resolution, flattened
+        self.to_rgbs = nn.ModuleList()
+        in_ch = cfg["feature_ch"]
+        for i, res in enumerate(self.resolutions):
+            out_ch = ch[self.resolutions[min(i + 1, len(self.resolutions) - 1)]]
+            self.convs.append(StyledConv(in_ch, ch[res], 3, D, upsample=i > 0))
+            self.convs.append(StyledConv(ch[res], out_ch, 3, D))
+            self.to_rgbs.append(ToRGB(out_ch, D))
+            in_ch = out_ch
+        self.n_latent = 2 * len(self.resolutions) + 1
+        self.layer_res = []
+        for res in self.resolutions:
+            self.layer_res += [res, res]
+        self.layer_res.append(self.resolutions[-1])
+        self.coarse = [i for i, r in enumerate(self.layer_res) if r <= S]
+        self.fine = [i for i, r in enumerate(self.layer_res) if r >= cfg["size"]]
+        self.medium = [i for i in range(self.n_latent) if i not in self.coarse + self.fine]
+
+        self.warps = nn.ModuleList([SpatialTransformer(r, cfg["tps_grid"]) for r in cfg["warp_res"]])
+        self.warp_index = {r: i for i, r in enumerate(cfg["warp_res"])}
+        self.register_buffer("base_out", identity_grid(cfg["size"]), persistent=False)
+
+    def warp_parameters(self):
+        return [p for w in self.warps for p in w.parameters()]
+
+    def forward(self, w_plus, features, alpha):
+        B = w_plus.shape[0]
+        disps = [w.displacement(alpha) for w in self.warps]
+        x, skip = features, None
+        for i, res in enumerate(self.resolutions):
+            first, second, to_rgb = self.convs[2 * i], self.convs[2 * i + 1], self.to_rgbs[i]
+            if i > 0:
+                x = first(x, w_plus[:, 2 * i])
+                skip = upsample2x(skip)
+            if res in self.warp_index:
+                k = self.warp_index[res]
+                if skip is None:
+                    x = self.warps[k].warp(x, disps[k])
+                else:  # warp the skip image with the features so both stay aligned
+                    xs = self.warps[k].warp(torch.cat([x, skip], dim=1), disps[k])
+                    x, skip = xs[:, :-3], xs[:, -3:]
+            if i == 0:
+                x = first(x, w_plus[:, 0])
+            x = second(x, w_plus[:, 2 * i + 1])
+            skip = to_rgb(x, w_plus[:, 2 * i + 2], skip)
+        flow = self.compose_flow(disps)
+        if B != 1:
+            flow = flow.expand(B, 2, self.cfg["size"], self.cfg["size"])
+        return skip, flow
+
+    def compose_flow(self, disps):
+        """[1, 2, size, size] sampling field (x, y) of the composed warps at output res."""
+        if not disps:
+            return self.base_out.permute(0, 3, 1, 2)
+        total, total_res = None, None
+        for warp, disp in reversed(list(zip(self.warps, disps))):
+            if total is None:
+                total, total_res = disp, warp.size
+                continue
+            # where the finer grid points land, read the coarser displacement
+            grid = self.warps[self.warp_index[total_res]].base + total
+            coarse = F.grid_sample(disp.permute(0, 3, 1, 2), grid, mode="bilinear",
+                                   padding_mode="border", align_corners=False)
+            total = total + coarse.permute(0, 2, 3, 1)
+        total = total.permute(0, 3, 1, 2)                                  # [1, 2, h, w]
+        if total_res != self.cfg["size"]:
+            total = F.interpolate(total, scale_factor=self.cfg["size"] // total_res, mode="bilinear",
+                                  align_corners=False)
+        return self.base_out.permute(0, 3, 1, 2) + total
+
+
+# ----------------------------------------------------------------------------------------
+# Encoder: MobileNetV2-class (Sandler et al. 2018) inverted residuals, 128^2 crop -> W+ and
+# spatial features. BatchNorm folds into the convs at inference (ORT does it on load).
+
+
+def _make_divisible(v, divisor=8):
+    return max(divisor, int(v + divisor / 2) // divisor * divisor)
+
+
+class ConvBNAct(nn.Sequential):
+    def __init__(self, in_ch, out_ch, kernel_size=3, stride=1, groups=1, act=True):
+        layers = [nn.Conv2d(in_ch, out_ch, kernel_size, stride, kernel_size // 2, groups=groups, bias=False),
+                  nn.BatchNorm2d(out_ch)]
+        if act:
+            layers.append(nn.ReLU6(inplace=True))
+        super().__init__(*layers)
+
+
+class InvertedResidual(nn.Module):
+    """1x1 expand -> 3x3 depthwise (stride) -> 1x1 linear projection, residual if shapes match."""
+
+    def __init__(self, in_ch, out_ch, stride, expand):
+        super().__init__()
+        hidden = in_ch * expand
+        layers = [] if expand == 1 else [ConvBNAct(in_ch, hidden, 1)]
+        layers += [ConvBNAct(hidden, hidden, 3, stride, groups=hidden), ConvBNAct(hidden, out_ch, 1, act=False)]
+        self.block = nn.Sequential(*layers)
+        self.use_residual = stride == 1 and in_ch == out_ch
+
+    def forward(self, x):
+        return x + self.block(x) if self.use_residual else self.block(x)
+
+
+class DepthwiseSeparable(nn.Module):
+    """Residual 3x3 depthwise + 1x1 pointwise block used to smooth the merged feature map."""
+
+    def __init__(self, ch):
+        super().__init__()
+        self.block = nn.Sequential(ConvBNAct(ch, ch, 3, groups=ch), ConvBNAct(ch, ch, 1, act=False))
+
+    def forward(self, x):
+        return F.relu6(x + self.block(x))
+
+
+class Encoder(nn.Module):
+    """Aligned crop [B, 3, 128, 128] -> (w_plus [B, L, D], features [B, C, S, S]).
+
+    Features: FPN-style sum of 1x1 laterals from the 64, 32, 16 and 8 px stages, resampled
+    to S, then two depthwise-separable blocks and a linear 1x1 (no activation, so the
+    features can take any sign/scale the generator wants).
+    W+: as in e4e (Tov et al. 2021), a base code w0 plus per-layer offsets delta_i, from
+    globally pooled multi-level features; the offset head starts at zero so training
+    begins from a single w (and losses.w_delta_regularizer keeps offsets small).
+    """
+
+    # (expansion t, channels c, repeats n, stride s) per stage, MobileNetV2 table, 128 input
+    STAGES = [(1, 16, 1, 1),   # 64
+              (4, 24, 2, 2),   # 32
+              (4, 32, 3, 1),   # 32  -> tap
+              (4, 64, 3, 2),   # 16
+              (4, 96, 3, 1),   # 16  -> tap
+              (4, 160, 3, 2),  # 8
+              (4, 320, 1, 1)]  # 8   -> tap
+    TAPS = (0, 2, 4, 6)
+
+    def __init__(self, cfg, n_latent):
+        super().__init__()
+        wm = cfg["enc_width"]
+        D, C, S = cfg["style_dim"], cfg["feature_ch"], cfg["feature_res"]
+        self.n_latent, self.style_dim, self.feature_res = n_latent, D, S
+        stem_ch = _make_divisible(32 * wm)
+        self.stem = ConvBNAct(3, stem_ch, 3, 2)
+        self.stages = nn.ModuleList()
+        in_ch, tap_ch, res = stem_ch, [], cfg["size"] // 2
+        self.tap_res = []       # python ints, so the ONNX trace has static resampling factors
+        for i, (t, c, n, s) in enumerate(self.STAGES):
+            out_ch = _make_divisible(c * wm)
+            blocks = [InvertedResidual(in_ch if j == 0 else out_ch, out_ch, s if j == 0 else 1, t) for j in range(n)]
+            self.stages.append(nn.Sequential(*blocks))
+            in_ch, res = out_ch, res // s
+            if i in self.TAPS:
+                tap_ch.append(out_ch)
+                self.tap_res.append(res)
+        self.laterals = nn.ModuleList([nn.Conv2d(c, C, 1) for c in tap_ch])
+        self.smooth = nn.Sequential(DepthwiseSeparable(C), DepthwiseSeparable(C))
+        self.to_features = nn.Conv2d(C, C, 1)
+
+        head_ch = _make_divisible(512 * wm)
+        self.head = ConvBNAct(tap_ch[-1], head_ch, 1)
+        pooled = head_ch + tap_ch[-2] + C
+        self.style_hidden = EqualLinear(pooled, 512, activation=True)
+        self.to_w0 = EqualLinear(512, D)
+        self.to_deltas = EqualLinear(512, n_latent * D)
+        nn.init.zeros_(self.to_deltas.weight)
+
+    def forward(self, image):
+        x = self.stem(image)
+        taps = []
+        for i, stage in enumerate(self.stages):
+            x = stage(x)
+            if i in self.TAPS:
+                taps.append(x)
+        S = self.feature_res
+        merged = 0
+        for lat, t, res in zip(self.laterals, taps, self.tap_res):
+            y = lat(t)
+            if res > S:      # 64 -> 32: average pool (exact 2x2 mean)
+                y = F.avg_pool2d(y, res // S)
+            elif res < S:    # 16, 8 -> 32: bilinear
+                y = F.interpolate(y, scale_factor=S // res, mode="bilinear", align_corners=False)
+            merged = merged + y
+        features = self.to_features(self.smooth(merged))
+
+        h = torch.cat([self.head(taps[-1]).mean(dim=[2, 3]), taps[-2].mean(dim=[2, 3]),
+                       features.mean(dim=[2, 3])], dim=1)
+        h = self.style_hidden(h)
+        w0 = self.to_w0(h)
+        deltas = self.to_deltas(h).view(-1, self.n_latent, self.style_dim)
+        w_plus = w0.unsqueeze(1) + deltas
+        return w_plus, features
+
+
+# ----------------------------------------------------------------------------------------
+# Discriminator for the optional adversarial term: a small PatchGAN (Isola et al. 2017)
+# giving a logit per 16x16 patch region; no normalisation layers (R1 keeps it stable).
+
+
+class PatchDiscriminator(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        ch = cfg["disc_ch"]
+        layers, in_ch = [nn.Conv2d(3, ch, 3, 1, 1), nn.LeakyReLU(0.2)], ch
+        for mult in (1, 2, 4):  # 128 -> 64 -> 32 -> 16
+            out_ch = ch * mult * 2
+            layers += [nn.Conv2d(in_ch, out_ch, 4, 2, 1), nn.LeakyReLU(0.2),
+                       nn.Conv2d(out_ch, out_ch, 3, 1, 1), nn.LeakyReLU(0.2)]
+            in_ch = out_ch
+        layers.append(nn.Conv2d(in_ch, 1, 3, 1, 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, image):
+        return self.net(image)   # [B, 1, 16, 16] logits
+
+
+def build(cfg):
+    """(encoder, generator) for a config dict (see DEFAULT_CONFIG)."""
+    generator = Generator(cfg)
+    encoder = Encoder(cfg, generator.n_latent)
+    return encoder, generator

@@ -1,0 +1,148 @@
+"""Generator warps, flow and shapes (docs/model-contract.md)."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+import export
+import networks as N
+from conftest import randomize_warps
+
+
+def inputs(cfg, generator, batch=2, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    w = torch.randn(batch, generator.n_latent, cfg["style_dim"], generator=g)
+    f = torch.randn(batch, cfg["feature_ch"], cfg["feature_res"], cfg["feature_res"], generator=g)
+    return w, f
+
+
+def no_warp_output(generator, w, f, monkeypatch):
+    """Generator output with every warp replaced by the identity function."""
+    with monkeypatch.context() as m:
+        m.setattr(N.SpatialTransformer, "warp", lambda self, x, disp: x)
+        return generator(w, f, torch.ones(1))[0]
+
+
+def identity_flow(cfg, batch):
+    return N.identity_grid(cfg["size"]).permute(0, 3, 1, 2).expand(batch, -1, -1, -1)
+
+
+@torch.no_grad()
+def test_identity_at_init(tiny_cfg, monkeypatch):
+    _, G = N.build(tiny_cfg)
+    w, f = inputs(tiny_cfg, G)
+    image, flow = G(w, f, torch.ones(1))
+    torch.testing.assert_close(image, no_warp_output(G, w, f, monkeypatch), atol=1e-5, rtol=0)
+    assert torch.equal(flow, identity_flow(tiny_cfg, 2))
+
+
+@torch.no_grad()
+def test_alpha_zero_is_identity(tiny_cfg, monkeypatch):
+    _, G = N.build(tiny_cfg)
+    randomize_warps(G)
+    w, f = inputs(tiny_cfg, G)
+    image, flow = G(w, f, torch.zeros(1))
+    torch.testing.assert_close(image, no_warp_output(G, w, f, monkeypatch), atol=1e-5, rtol=0)
+    assert torch.equal(flow, identity_flow(tiny_cfg, 2))
+    # and the warps do change the picture when alpha = 1
+    assert (G(w, f, torch.ones(1))[0] - image).abs().max() > 1e-3
+
+
+def test_flow_layout_is_x_then_y(tiny_cfg):
+    flow = identity_flow(tiny_cfg, 1)
+    assert flow[0, 0, 5, 0] < flow[0, 0, 5, 1]      # x grows along width
+    assert flow[0, 1, 0, 5] < flow[0, 1, 1, 5]      # y grows along height
+    assert flow.abs().max() < 1                      # pixel centres, align_corners=False
+
+
+@torch.no_grad()
+def test_alpha_scales_displacement_monotonically(tiny_cfg):
+    _, G = N.build(tiny_cfg)
+    randomize_warps(G)
+    w, f = inputs(tiny_cfg, G, batch=1)
+    ident = identity_flow(tiny_cfg, 1)
+    mags = [(G(w, f, torch.tensor([a]))[1] - ident).abs().mean().item() for a in (0, 0.25, 0.5, 1.0, 1.5)]
+    assert mags[0] == 0
+    assert all(b > a for a, b in zip(mags, mags[1:])), mags
+    for warp in G.warps:  # each slot's field is exactly linear in alpha
+        torch.testing.assert_close(warp.displacement(torch.tensor([1.5])),
+                                   1.5 * warp.displacement(torch.tensor([1.0])))
+
+
+@torch.no_grad()
+def test_flow_composes_translations(tiny_cfg):
+    """Translations t1 (32 slot) and t2 (64 slot): output samples the input at p + t1 + t2."""
+    _, G = N.build(tiny_cfg)
+    G.warps[0].affine.translation.copy_(torch.tensor([0.1, 0.0]))
+    G.warps[1].affine.translation.copy_(torch.tensor([0.0, -0.05]))
+    w, f = inputs(tiny_cfg, G, batch=1)
+    flow = G(w, f, torch.ones(1))[1]
+    expected = identity_flow(tiny_cfg, 1) + torch.tensor([0.1, -0.05]).view(1, 2, 1, 1)
+    torch.testing.assert_close(flow, expected, atol=1e-5, rtol=0)
+
+
+@torch.no_grad()
+def test_flow_describes_the_warp(tiny_cfg):
+    """Sampling a smooth image through `flow` matches warping it through both slots."""
+    _, G = N.build(tiny_cfg)
+    randomize_warps(G, scale=0.03)
+    alpha = torch.tensor([1.2])
+    yy, xx = torch.meshgrid(torch.linspace(-1, 1, 32), torch.linspace(-1, 1, 32), indexing="ij")
+    img = torch.stack([torch.sin(2 * xx), torch.cos(3 * yy), xx * yy])[None]     # smooth [1,3,32,32]
+    d32, d64 = (wp.displacement(alpha) for wp in G.warps)
+    step1 = G.warps[0].warp(img, d32)
+    step2 = G.warps[1].warp(F.interpolate(step1, scale_factor=2, mode="bilinear", align_corners=False), d64)
+    flow = G.compose_flow([d32, d64])                                            # [1, 2, 128, 128]
+    direct = F.grid_sample(img, flow.permute(0, 2, 3, 1), mode="bilinear", padding_mode="border",
+                           align_corners=False)
+    via = F.interpolate(step2, scale_factor=2, mode="bilinear", align_corners=False)
+    assert (direct - via)[..., 8:-8, 8:-8].abs().max() < 0.05
+
+
+def test_tps_reproduces_constant_offsets():
+    """A TPS through equal offsets is that translation everywhere (affine reproduction)."""
+    tps = N.TpsWarp(32, grid=5)
+    with torch.no_grad():
+        tps.offsets.copy_(torch.tensor([0.1, -0.05]).expand(25, 2))
+    torch.testing.assert_close(tps.displacement(), torch.tensor([0.1, -0.05]).expand(1, 32, 32, 2),
+                               atol=1e-5, rtol=0)
+
+
+def test_gradient_reaches_warp_params(tiny_cfg):
+    _, G = N.build(tiny_cfg)
+    w, f = inputs(tiny_cfg, G)
+    image, flow = G(w, f, torch.ones(1))
+    (image.square().mean() + flow.square().mean()).backward()
+    for k, warp in enumerate(G.warps):
+        for name, p in warp.named_parameters():
+            assert p.grad is not None and p.grad.abs().sum() > 0, f"warps[{k}].{name}"
+
+
+def test_shapes_match_contract():
+    cfg = N.make_config()
+    E, G = N.build(cfg)
+    E.eval(), G.eval()
+    c = export.contract(cfg, G.n_latent)
+    with torch.no_grad():
+        w, f = E(torch.zeros(c["encoder"]["inputs"]["image"]["shape"]))
+        image, flow = G(w, f, torch.ones(c["generator"]["inputs"]["alpha"]["shape"]))
+    assert list(w.shape) == c["encoder"]["outputs"]["w_plus"]["shape"] == c["generator"]["inputs"]["w_plus"]["shape"]
+    assert list(f.shape) == c["encoder"]["outputs"]["features"]["shape"] == c["generator"]["inputs"]["features"]["shape"]
+    assert list(image.shape) == c["generator"]["outputs"]["image"]["shape"] == [1, 3, 128, 128]
+    assert list(flow.shape) == c["generator"]["outputs"]["flow"]["shape"] == [1, 2, 128, 128]
+    assert c["crop"]["size"] == 128 and c["alpha"] == {"min": 0, "max": 1.5, "default": 1}
+
+
+def test_layer_indices():
+    _, G = N.build(N.make_config())
+    assert G.n_latent == len(G.layer_res) == 7
+    assert sorted(G.coarse + G.medium + G.fine) == list(range(G.n_latent))
+    assert [w.size for w in G.warps] == [32, 64]
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_encoder_batches(tiny_cfg, batch):
+    E, G = N.build(tiny_cfg)
+    w, f = E(torch.zeros(batch, 3, 128, 128))
+    assert w.shape == (batch, G.n_latent, tiny_cfg["style_dim"])
+    assert f.shape == (batch, tiny_cfg["feature_ch"], 32, 32)

@@ -1,0 +1,8 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'src/**/*.test.ts', 'scripts/**/*.test.mjs'],
+    environment: 'node',
+  },
+});
