@@ -1,0 +1,42 @@
+import { map, type OperatorFunction } from 'rxjs';
+import type { StatsRecorder } from '../frames/stats';
+import { FACE_OVAL_INDICES } from '../tracking/face-oval';
+import type { TrackedFace, TrackedFrame } from '../tracking';
+import { applyAffine, ffhqAlignment, type FaceAlignment } from './ffhq';
+
+export { Canvas2dCropRenderer, GlCropRenderer, type CropRenderer } from './crop';
+export type { Affine, FaceAlignment, Point } from './ffhq';
+
+export interface AlignedFace extends TrackedFace {
+  readonly alignment: FaceAlignment;
+  /** The face-oval polygon in crop pixels, [x0, y0, x1, y1, ...]: the blend mask's outline. */
+  readonly ovalInCrop: Float32Array;
+}
+
+export interface AlignedFrame extends TrackedFrame {
+  readonly faces: readonly AlignedFace[];
+}
+
+/** Stage operator: adds each face's FFHQ crop transform (CPU math; the warp itself runs on the GPU later). */
+export function alignFaces(cropSize: number, stats?: StatsRecorder): OperatorFunction<TrackedFrame, AlignedFrame> {
+  return map((tracked) => {
+    const align = () => ({ ...tracked, faces: tracked.faces.flatMap((face) => alignFace(face, cropSize)) });
+    return stats ? stats.measure('alignment', align) : align();
+  });
+}
+
+function alignFace(face: TrackedFace, cropSize: number): AlignedFace[] {
+  let alignment: FaceAlignment;
+  try {
+    alignment = ffhqAlignment(face.landmarks, cropSize);
+  } catch {
+    return []; // degenerate landmarks (e.g. a face seen edge-on): leave this face unstylized
+  }
+  const ovalInCrop = new Float32Array(FACE_OVAL_INDICES.length * 2);
+  FACE_OVAL_INDICES.forEach((landmark, i) => {
+    const p = applyAffine(alignment.cropFromImage, face.landmarks[landmark] ?? { x: 0, y: 0 });
+    ovalInCrop[2 * i] = p.x;
+    ovalInCrop[2 * i + 1] = p.y;
+  });
+  return [{ ...face, alignment, ovalInCrop }];
+}

@@ -1,0 +1,59 @@
+/**
+ * The feathered face mask, as math shared by the blend shader (GLSL twin in blend-shader.ts)
+ * and the CPU colour matching. The mask is 1 well inside the face-oval polygon, falls to 0
+ * over `feather` pixels towards the outline, and is exactly 0 on and outside it — so every
+ * pixel outside the oval keeps the input frame's value bit for bit.
+ */
+
+/**
+ * Signed distance from (x, y) to a closed polygon given as [x0, y0, x1, y1, ...]:
+ * negative inside, positive outside (Inigo Quilez's even-odd formulation).
+ */
+export function signedDistanceToPolygon(x: number, y: number, polygon: ArrayLike<number>): number {
+  const n = polygon.length / 2;
+  let squared = Infinity;
+  let sign = 1;
+  for (let i = 0, j = n - 1; i < n; j = i, i++) {
+    const vix = polygon[2 * i] as number;
+    const viy = polygon[2 * i + 1] as number;
+    const ex = (polygon[2 * j] as number) - vix;
+    const ey = (polygon[2 * j + 1] as number) - viy;
+    const wx = x - vix;
+    const wy = y - viy;
+    const t = Math.min(1, Math.max(0, (wx * ex + wy * ey) / (ex * ex + ey * ey || 1)));
+    const bx = wx - ex * t;
+    const by = wy - ey * t;
+    squared = Math.min(squared, bx * bx + by * by);
+    const above = y >= viy;
+    const below = y < (polygon[2 * j + 1] as number);
+    const left = ex * wy > ey * wx;
+    if ((above && below && left) || (!above && !below && !left)) sign = -sign;
+  }
+  return sign * Math.sqrt(squared);
+}
+
+/** GLSL smoothstep. */
+export function smoothstep(edge0: number, edge1: number, x: number): number {
+  const t = Math.min(1, Math.max(0, (x - edge0) / (edge1 - edge0)));
+  return t * t * (3 - 2 * t);
+}
+
+/**
+ * Mask weight in [0, 1] at a point: 0 outside the polygon and within `inset` of its outline,
+ * then ramps up to 1 over `feather`.
+ */
+export function featherMask(x: number, y: number, polygon: ArrayLike<number>, feather: number, inset = 0): number {
+  return 1 - smoothstep(-inset - feather, -inset, signedDistanceToPolygon(x, y, polygon));
+}
+
+/** Side of the mask texture the GPU renders per face (the mask is smooth, so coarse is enough). */
+export const MASK_TEXTURE_SIZE = 64;
+
+/**
+ * Inset (crop px) that keeps a bilinearly sampled mask texture exactly 0 outside the polygon:
+ * the four texels around any point lie within √2 texels of it, and a signed distance changes
+ * by at most the distance moved, so an inset above √2 texels leaves all four at 0.
+ */
+export function maskInset(cropSize: number, maskSize: number = MASK_TEXTURE_SIZE): number {
+  return 1.5 * (cropSize / maskSize);
+}

@@ -1,0 +1,281 @@
+import { FULLSCREEN_VERTEX, createProgram, createTexture, uniforms, type GlContext } from '../gpu/gl';
+import type { AlignedFace } from '../alignment';
+import type { StylizedCrop, StylizedFrame } from '../inference';
+import { MASK_TEXTURE_SIZE, maskInset } from './mask';
+import { FACE_OVAL_INDICES } from '../tracking/face-oval';
+
+export interface BlendOptions {
+  /** 0 = original frame, 1 = fully stylized face. */
+  readonly strength: number;
+  /** Feather width in crop pixels. */
+  readonly feather: number;
+}
+
+// Exact copy of the frame: texelFetch, no filtering, so untouched pixels stay bit-identical.
+const COPY_FRAGMENT = `#version 300 es
+precision highp float;
+uniform sampler2D u_frame;
+uniform int u_height;
+out vec4 outColor;
+void main() {
+  outColor = texelFetch(u_frame, ivec2(int(gl_FragCoord.x), u_height - 1 - int(gl_FragCoord.y)), 0);
+}`;
+
+// Covers the crop square's footprint in the image (the current frame's alignment).
+const FACE_VERTEX = `#version 300 es
+uniform vec3 u_imageFromCropX;
+uniform vec3 u_imageFromCropY;
+uniform float u_size;
+uniform vec2 u_canvasSize;
+void main() {
+  vec2 crop = vec2(float(gl_VertexID & 1), float((gl_VertexID >> 1) & 1)) * u_size;
+  vec2 image = vec2(dot(u_imageFromCropX, vec3(crop, 1.0)), dot(u_imageFromCropY, vec3(crop, 1.0)));
+  gl_Position = vec4(image.x / u_canvasSize.x * 2.0 - 1.0, 1.0 - image.y / u_canvasSize.y * 2.0, 0.0, 1.0);
+}`;
+
+const OVAL_POINTS = FACE_OVAL_INDICES.length;
+
+// The GLSL twin of mask.ts, rendered per face into a small crop-space texture (so the 36-edge
+// distance loop runs MASK_TEXTURE_SIZE² times, not once per covered frame pixel).
+const MASK_FRAGMENT = `#version 300 es
+precision highp float;
+#define N ${OVAL_POINTS}
+uniform vec2 u_oval[N];
+uniform float u_texelToCrop;
+uniform float u_feather;
+uniform float u_inset;
+out vec4 outMask;
+
+float signedDistanceToOval(vec2 p) {
+  float squared = 1e20;
+  float sign = 1.0;
+  for (int i = 0, j = N - 1; i < N; j = i, i++) {
+    vec2 e = u_oval[j] - u_oval[i];
+    vec2 w = p - u_oval[i];
+    vec2 b = w - e * clamp(dot(w, e) / max(dot(e, e), 1e-12), 0.0, 1.0);
+    squared = min(squared, dot(b, b));
+    bvec3 c = bvec3(p.y >= u_oval[i].y, p.y < u_oval[j].y, e.x * w.y > e.y * w.x);
+    if (all(c) || all(not(c))) sign = -sign;
+  }
+  return sign * sqrt(squared);
+}
+
+void main() {
+  float d = signedDistanceToOval(gl_FragCoord.xy * u_texelToCrop);
+  outMask = vec4(1.0 - smoothstep(-u_inset - u_feather, -u_inset, d));
+}`;
+
+// The mask is sampled where the generator's flow says this output pixel came from, so it
+// follows the deformed outline; it fades to 0 at the crop border so the square never shows.
+const FACE_FRAGMENT = `#version 300 es
+precision highp float;
+uniform sampler2D u_stylized;
+uniform sampler2D u_flow;
+uniform sampler2D u_mask;
+uniform vec3 u_cropFromImageX;
+uniform vec3 u_cropFromImageY;
+uniform float u_size;
+uniform vec2 u_canvasSize;
+uniform float u_feather;
+uniform float u_strength;
+uniform vec3 u_gain;
+uniform vec3 u_offset;
+uniform vec2 u_range;
+out vec4 outColor;
+
+void main() {
+  vec3 image = vec3(gl_FragCoord.x, u_canvasSize.y - gl_FragCoord.y, 1.0);
+  vec2 crop = vec2(dot(u_cropFromImageX, image), dot(u_cropFromImageY, image));
+  float border = min(min(crop.x, crop.y), min(u_size - crop.x, u_size - crop.y));
+  if (border <= 0.0) discard;
+  vec2 uv = crop / u_size;
+  vec2 source = texture(u_flow, uv).xy * 0.5 + 0.5;
+  float weight = texture(u_mask, source).r * smoothstep(0.0, u_feather, border) * u_strength;
+  if (weight <= 0.0) discard;
+  vec3 stylized = texture(u_stylized, uv).rgb * u_gain + u_offset;
+  outColor = vec4(clamp((stylized - u_range.x) / (u_range.y - u_range.x), 0.0, 1.0), weight);
+}`;
+
+interface FaceTextures {
+  readonly image: WebGLTexture;
+  readonly flow: WebGLTexture;
+  version: number;
+}
+
+/**
+ * Draws each frame into the context's canvas: an exact copy of the camera frame, then every
+ * face's latest stylized crop warped in with the CURRENT frame's alignment (so a slower
+ * generator never makes the face lag or freeze), weighted by the feathered, flow-deformed mask.
+ */
+export class BlendRenderer {
+  private readonly copyProgram: WebGLProgram;
+  private readonly maskProgram: WebGLProgram;
+  private readonly faceProgram: WebGLProgram;
+  private readonly copyUniforms;
+  private readonly maskUniforms;
+  private readonly faceUniforms;
+  private readonly maskTexture: WebGLTexture;
+  private readonly maskFramebuffer: WebGLFramebuffer;
+  private readonly vertexArray: WebGLVertexArrayObject;
+  private readonly faceTextures = new Map<number, FaceTextures>();
+
+  constructor(
+    private readonly context: GlContext,
+    private readonly range: readonly [number, number],
+  ) {
+    const gl = context.gl;
+    this.copyProgram = createProgram(gl, FULLSCREEN_VERTEX, COPY_FRAGMENT);
+    this.maskProgram = createProgram(gl, FULLSCREEN_VERTEX, MASK_FRAGMENT);
+    this.faceProgram = createProgram(gl, FACE_VERTEX, FACE_FRAGMENT);
+    this.copyUniforms = uniforms(gl, this.copyProgram, ['u_frame', 'u_height']);
+    this.maskUniforms = uniforms(gl, this.maskProgram, ['u_oval', 'u_texelToCrop', 'u_feather', 'u_inset']);
+    this.faceUniforms = uniforms(gl, this.faceProgram, [
+      'u_stylized', 'u_flow', 'u_mask', 'u_imageFromCropX', 'u_imageFromCropY', 'u_cropFromImageX', 'u_cropFromImageY',
+      'u_size', 'u_canvasSize', 'u_feather', 'u_strength', 'u_gain', 'u_offset', 'u_range',
+    ]);
+    this.maskTexture = createTexture(gl, gl.LINEAR);
+    gl.texStorage2D(gl.TEXTURE_2D, 1, gl.R8, MASK_TEXTURE_SIZE, MASK_TEXTURE_SIZE);
+    const maskFramebuffer = gl.createFramebuffer();
+    if (!maskFramebuffer) throw new Error('WebGL: createFramebuffer failed');
+    gl.bindFramebuffer(gl.FRAMEBUFFER, maskFramebuffer);
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, this.maskTexture, 0);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    this.maskFramebuffer = maskFramebuffer;
+    const vertexArray = gl.createVertexArray();
+    if (!vertexArray) throw new Error('WebGL: createVertexArray failed');
+    this.vertexArray = vertexArray;
+  }
+
+  render(frame: StylizedFrame, options: BlendOptions): void {
+    const gl = this.context.gl;
+    const canvas = this.context.canvas;
+    const { width, height } = frame.frame;
+    if (canvas.width !== width || canvas.height !== height) {
+      canvas.width = width;
+      canvas.height = height;
+    }
+    const frameTexture = this.context.frameTexture(frame.frame);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    gl.viewport(0, 0, width, height);
+    gl.bindVertexArray(this.vertexArray);
+
+    gl.disable(gl.BLEND);
+    gl.useProgram(this.copyProgram);
+    gl.activeTexture(gl.TEXTURE0);
+    gl.bindTexture(gl.TEXTURE_2D, frameTexture);
+    gl.uniform1i(this.copyUniforms['u_frame'] ?? null, 0);
+    gl.uniform1i(this.copyUniforms['u_height'] ?? null, height);
+    gl.drawArrays(gl.TRIANGLES, 0, 3);
+
+    this.forgetFacesNotIn(frame.stylized);
+    if (options.strength <= 0) return;
+    for (const face of frame.faces) {
+      const stylized = frame.stylized.get(face.id);
+      if (!stylized) continue;
+      this.renderMask(face.ovalInCrop, face.alignment.size, options.feather);
+      this.renderFace(face, stylized, options, width, height);
+    }
+  }
+
+  /** The feathered face-oval mask in (undeformed) crop space, into maskTexture. */
+  private renderMask(ovalInCrop: Float32Array, cropSize: number, feather: number): void {
+    const gl = this.context.gl;
+    gl.disable(gl.BLEND);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, this.maskFramebuffer);
+    gl.viewport(0, 0, MASK_TEXTURE_SIZE, MASK_TEXTURE_SIZE);
+    gl.useProgram(this.maskProgram);
+    const u = this.maskUniforms;
+    gl.uniform2fv(u['u_oval'] ?? null, ovalInCrop);
+    gl.uniform1f(u['u_texelToCrop'] ?? null, cropSize / MASK_TEXTURE_SIZE);
+    gl.uniform1f(u['u_feather'] ?? null, feather);
+    gl.uniform1f(u['u_inset'] ?? null, maskInset(cropSize));
+    gl.drawArrays(gl.TRIANGLES, 0, 3);
+  }
+
+  /** Warps one face's stylized crop into the canvas with the current alignment. */
+  private renderFace(face: AlignedFace, stylized: StylizedCrop, options: BlendOptions, width: number, height: number): void {
+    const gl = this.context.gl;
+    const textures = this.texturesFor(stylized);
+    const { imageFromCrop, cropFromImage, size } = face.alignment;
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    gl.viewport(0, 0, width, height);
+    gl.enable(gl.BLEND);
+    // Colour: weight·stylized + (1 − weight)·frame; the canvas alpha stays opaque.
+    gl.blendFuncSeparate(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA, gl.ZERO, gl.ONE);
+    gl.useProgram(this.faceProgram);
+    const u = this.faceUniforms;
+    gl.activeTexture(gl.TEXTURE0);
+    gl.bindTexture(gl.TEXTURE_2D, textures.image);
+    gl.activeTexture(gl.TEXTURE1);
+    gl.bindTexture(gl.TEXTURE_2D, textures.flow);
+    gl.activeTexture(gl.TEXTURE2);
+    gl.bindTexture(gl.TEXTURE_2D, this.maskTexture);
+    gl.uniform1i(u['u_stylized'] ?? null, 0);
+    gl.uniform1i(u['u_flow'] ?? null, 1);
+    gl.uniform1i(u['u_mask'] ?? null, 2);
+    gl.uniform3f(u['u_imageFromCropX'] ?? null, imageFromCrop[0], imageFromCrop[1], imageFromCrop[2]);
+    gl.uniform3f(u['u_imageFromCropY'] ?? null, imageFromCrop[3], imageFromCrop[4], imageFromCrop[5]);
+    gl.uniform3f(u['u_cropFromImageX'] ?? null, cropFromImage[0], cropFromImage[1], cropFromImage[2]);
+    gl.uniform3f(u['u_cropFromImageY'] ?? null, cropFromImage[3], cropFromImage[4], cropFromImage[5]);
+    gl.uniform1f(u['u_size'] ?? null, size);
+    gl.uniform2f(u['u_canvasSize'] ?? null, width, height);
+    gl.uniform1f(u['u_feather'] ?? null, options.feather);
+    gl.uniform1f(u['u_strength'] ?? null, Math.min(1, options.strength));
+    gl.uniform3fv(u['u_gain'] ?? null, stylized.color.gain);
+    gl.uniform3fv(u['u_offset'] ?? null, stylized.color.offset);
+    gl.uniform2f(u['u_range'] ?? null, this.range[0], this.range[1]);
+    gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+    gl.disable(gl.BLEND);
+    gl.activeTexture(gl.TEXTURE0);
+  }
+
+  dispose(): void {
+    const gl = this.context.gl;
+    this.forgetFacesNotIn(new Map());
+    gl.deleteFramebuffer(this.maskFramebuffer);
+    gl.deleteTexture(this.maskTexture);
+    gl.deleteProgram(this.maskProgram);
+    gl.deleteProgram(this.copyProgram);
+    gl.deleteProgram(this.faceProgram);
+    gl.deleteVertexArray(this.vertexArray);
+  }
+
+  /** Uploads a face's crop textures when its stylized result changed. */
+  private texturesFor(stylized: StylizedCrop): FaceTextures {
+    const gl = this.context.gl;
+    let textures = this.faceTextures.get(stylized.faceId);
+    if (!textures) {
+      textures = { image: createTexture(gl, gl.LINEAR), flow: createTexture(gl, gl.LINEAR), version: -1 };
+      this.faceTextures.set(stylized.faceId, textures);
+    }
+    if (textures.version !== stylized.version) {
+      const { size } = stylized;
+      gl.bindTexture(gl.TEXTURE_2D, textures.image);
+      gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA16F, size, size, 0, gl.RGBA, gl.FLOAT, planarToInterleaved(stylized.image, 3, 4, size));
+      gl.bindTexture(gl.TEXTURE_2D, textures.flow);
+      gl.texImage2D(gl.TEXTURE_2D, 0, gl.RG16F, size, size, 0, gl.RG, gl.FLOAT, planarToInterleaved(stylized.flow, 2, 2, size));
+      textures.version = stylized.version;
+    }
+    return textures;
+  }
+
+  private forgetFacesNotIn(stylized: ReadonlyMap<number, StylizedCrop>): void {
+    for (const [id, textures] of this.faceTextures) {
+      if (stylized.has(id)) continue;
+      this.context.gl.deleteTexture(textures.image);
+      this.context.gl.deleteTexture(textures.flow);
+      this.faceTextures.delete(id);
+    }
+  }
+}
+
+/** NCHW planes -> interleaved texels (extra components set to 1, i.e. opaque alpha). */
+export function planarToInterleaved(planar: Float32Array, channels: number, components: number, size: number): Float32Array {
+  const plane = size * size;
+  const out = new Float32Array(plane * components).fill(1);
+  for (let c = 0; c < channels; c++) {
+    const offset = c * plane;
+    for (let i = 0; i < plane; i++) out[i * components + c] = planar[offset + i] as number;
+  }
+  return out;
+}

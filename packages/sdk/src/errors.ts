@@ -1,0 +1,40 @@
+/** What went wrong, as a stable string callers can switch on. */
+export type FaceStylizerErrorCode =
+  | 'camera-not-found' // no camera, or none matching the constraints
+  | 'camera-permission-denied'
+  | 'camera-ended' // the source track ended: device unplugged, or stopped by the user/OS
+  | 'webgl2-unavailable'
+  | 'asset-load-failed' // a model / wasm file under the asset base could not be fetched or parsed
+  | 'inference-unavailable' // no execution provider could run the models
+  | 'closed'; // the stylizer was used after close()
+
+export class FaceStylizerError extends Error {
+  override readonly name = 'FaceStylizerError';
+  constructor(
+    readonly code: FaceStylizerErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Non-fatal conditions: the stream keeps running. */
+export type FaceStylizerWarningCode =
+  | 'webgpu-device-lost' // switched to WASM
+  | 'execution-provider-fallback'; // an EP failed at load or mid-stream; switched to the next one
+
+export interface FaceStylizerWarning {
+  readonly code: FaceStylizerWarningCode;
+  readonly message: string;
+  readonly cause?: unknown;
+}
+
+/** Maps a getUserMedia rejection to a typed error. */
+export function cameraError(error: unknown): FaceStylizerError {
+  const name = error instanceof DOMException || error instanceof Error ? error.name : '';
+  if (name === 'NotAllowedError' || name === 'SecurityError') {
+    return new FaceStylizerError('camera-permission-denied', 'Camera permission was denied.', { cause: error });
+  }
+  return new FaceStylizerError('camera-not-found', 'No usable camera was found.', { cause: error });
+}

@@ -1,0 +1,161 @@
+import { Observable } from 'rxjs';
+import { FaceStylizerError } from '../errors';
+
+export { dropWhileBusy } from './drop-while-busy';
+export { StatsRecorder, percentile, type PipelineStats, type StageName, type StageTiming } from './stats';
+
+/**
+ * One camera/video frame. `image` is only valid synchronously while the frame is being emitted
+ * (a VideoFrame is closed, a <video> moves on), so every stage that needs pixels uses them at once
+ * (GPU upload, landmark detection) and keeps derived data only.
+ */
+export interface Frame {
+  readonly image: HTMLVideoElement | VideoFrame;
+  readonly width: number;
+  readonly height: number;
+  /** Strictly increasing, milliseconds. */
+  readonly timestampMs: number;
+  readonly index: number;
+  /** Source frames that were never delivered since the previous one (we were busy): dropped, not queued. */
+  readonly skipped: number;
+}
+
+export type FrameSource = HTMLVideoElement | MediaStream | MediaStreamTrack;
+
+/**
+ * Frames from a <video> or a camera stream, one per new video frame. Emission is synchronous
+ * and the next frame is only requested after the previous one was handled, so a slow synchronous
+ * stage skips frames instead of queueing them (latest-frame semantics).
+ */
+export function frames(source: FrameSource): Observable<Frame> {
+  if (source instanceof HTMLVideoElement) return videoFrames(source);
+  const stream = source instanceof MediaStream ? source : new MediaStream([source]);
+  return new Observable<Frame>((subscriber) => {
+    const video = document.createElement('video');
+    video.muted = true;
+    video.playsInline = true;
+    video.srcObject = stream;
+    const track = stream.getVideoTracks()[0];
+    if (!track || track.readyState === 'ended') {
+      subscriber.error(new FaceStylizerError('camera-ended', 'The stream has no live video track.'));
+      return;
+    }
+    const onEnded = () =>
+      subscriber.error(new FaceStylizerError('camera-ended', 'The camera track ended (device unplugged or stopped).'));
+    track.addEventListener('ended', onEnded);
+    video.play().catch(() => {
+      /* autoplay of a muted inline video is allowed; a failure shows up as no frames */
+    });
+    const inner = videoFrames(video).subscribe(subscriber);
+    return () => {
+      inner.unsubscribe();
+      track.removeEventListener('ended', onEnded);
+      video.pause();
+      video.srcObject = null;
+    };
+  });
+}
+
+function videoFrames(video: HTMLVideoElement): Observable<Frame> {
+  return new Observable<Frame>((subscriber) => {
+    let index = 0;
+    let lastTimestamp = -Infinity;
+    let lastPresented: number | undefined;
+    let stopped = false;
+    let handle = 0;
+    const emit = (now: number, presentedFrames?: number) => {
+      if (video.videoWidth === 0 || video.readyState < HTMLMediaElement.HAVE_CURRENT_DATA) return;
+      // Tracking requires strictly increasing timestamps.
+      const timestampMs = Math.max(now, lastTimestamp + 0.001);
+      lastTimestamp = timestampMs;
+      const skipped = presentedFrames !== undefined && lastPresented !== undefined ? Math.max(0, presentedFrames - lastPresented - 1) : 0;
+      lastPresented = presentedFrames;
+      subscriber.next({ image: video, width: video.videoWidth, height: video.videoHeight, timestampMs, index: index++, skipped });
+    };
+    // Older browsers lack requestVideoFrameCallback although lib.dom declares it.
+    if (typeof (video as Partial<HTMLVideoElement>).requestVideoFrameCallback === 'function') {
+      const onFrame = (now: number, metadata: VideoFrameCallbackMetadata) => {
+        if (stopped) return;
+        emit(now, metadata.presentedFrames);
+        if (!stopped) handle = video.requestVideoFrameCallback(onFrame);
+      };
+      handle = video.requestVideoFrameCallback(onFrame);
+      return () => {
+        stopped = true;
+        video.cancelVideoFrameCallback(handle);
+      };
+    }
+    // Fallback: poll on animation frames and emit when the media time moved.
+    let lastMediaTime = -1;
+    const onAnimationFrame = (now: number) => {
+      if (stopped) return;
+      if (video.currentTime !== lastMediaTime) {
+        lastMediaTime = video.currentTime;
+        emit(now);
+      }
+      handle = requestAnimationFrame(onAnimationFrame);
+    };
+    handle = requestAnimationFrame(onAnimationFrame);
+    return () => {
+      stopped = true;
+      cancelAnimationFrame(handle);
+    };
+  });
+}
+
+/** Minimal typing for Chrome's insertable-streams reader (not in lib.dom). */
+interface TrackProcessor {
+  readonly readable: ReadableStream<VideoFrame>;
+}
+type TrackProcessorConstructor = new (init: { track: MediaStreamTrack; maxBufferSize?: number }) => TrackProcessor;
+
+export function hasInsertableStreams(): boolean {
+  const scope = globalThis as { MediaStreamTrackProcessor?: unknown; MediaStreamTrackGenerator?: unknown };
+  return typeof scope.MediaStreamTrackProcessor === 'function' && typeof scope.MediaStreamTrackGenerator === 'function';
+}
+
+/**
+ * Frames of a track as VideoFrames (MediaStreamTrackProcessor). `maxBufferSize: 1` makes the
+ * browser drop stale frames while we are busy. Each VideoFrame is closed right after emission.
+ */
+export function trackFrames(track: MediaStreamTrack): Observable<Frame> {
+  return new Observable<Frame>((subscriber) => {
+    const Processor = (globalThis as unknown as { MediaStreamTrackProcessor: TrackProcessorConstructor })
+      .MediaStreamTrackProcessor;
+    const reader = new Processor({ track, maxBufferSize: 1 }).readable.getReader();
+    let index = 0;
+    let lastTimestamp = -Infinity;
+    let stopped = false;
+    const onEnded = () =>
+      subscriber.error(new FaceStylizerError('camera-ended', 'The camera track ended (device unplugged or stopped).'));
+    track.addEventListener('ended', onEnded);
+    const pump = async () => {
+      while (!stopped) {
+        const { value: videoFrame, done } = await reader.read();
+        if (done || !videoFrame) break;
+        try {
+          if (stopped) continue;
+          const timestampMs = Math.max(videoFrame.timestamp / 1000, lastTimestamp + 0.001);
+          lastTimestamp = timestampMs;
+          subscriber.next({
+            image: videoFrame,
+            width: videoFrame.displayWidth,
+            height: videoFrame.displayHeight,
+            timestampMs,
+            index: index++,
+            skipped: 0, // the processor's one-frame buffer drops silently
+          });
+        } finally {
+          videoFrame.close();
+        }
+      }
+      if (!stopped && track.readyState === 'ended') onEnded();
+    };
+    pump().catch((error: unknown) => subscriber.error(error));
+    return () => {
+      stopped = true;
+      track.removeEventListener('ended', onEnded);
+      reader.cancel().catch(() => undefined);
+    };
+  });
+}

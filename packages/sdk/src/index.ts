@@ -1,0 +1,27 @@
+/**
+ * @face-stylizer/sdk — the public API. Pipeline stages are exported as RxJS operators for
+ * custom pipelines; most users need only FaceStylizer or <face-stylizer>.
+ */
+import { defineFaceStylizerElement } from './outputs/element';
+
+export { FaceStylizer } from './outputs/face-stylizer';
+export type { FaceStylizerEvent, FaceStylizerOptions, FaceStylizerState, FrameInfo, StylizeOptions } from './outputs/face-stylizer';
+export { FaceStylizerElement, defineFaceStylizerElement } from './outputs/element';
+export { resolveAssetUrls, type AssetUrls, type LoadProgress } from './outputs/assets';
+export { FaceStylizerError } from './errors';
+export type { FaceStylizerErrorCode, FaceStylizerWarning, FaceStylizerWarningCode } from './errors';
+export { StylePackError, loadStylePack } from './packs';
+export type { StylePackErrorCode, StylePackManifest, ModelContract } from './packs';
+
+// Stages, one operator each.
+export { frames, trackFrames, dropWhileBusy, StatsRecorder } from './frames';
+export type { Frame, FrameSource, PipelineStats, StageName, StageTiming } from './frames';
+export { FaceTracker, trackFaces, OneEuroFilter, type FaceTrackerOptions, type TrackedFace, type TrackedFrame } from './tracking';
+export { alignFaces, GlCropRenderer, Canvas2dCropRenderer } from './alignment';
+export type { AlignedFace, AlignedFrame, CropRenderer, FaceAlignment } from './alignment';
+export { GlContext } from './gpu/gl';
+export { StyleEngine, createOrtBackend, stylizeFaces } from './inference';
+export type { ExecutionProvider, InferenceBackend, StylizedCrop, StylizedFrame } from './inference';
+export { BlendRenderer, blendFaces, type BlendOptions } from './blend';
+
+defineFaceStylizerElement();

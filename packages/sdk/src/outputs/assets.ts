@@ -1,0 +1,68 @@
+import { FaceStylizerError } from '../errors';
+
+/**
+ * Where every file the SDK loads comes from. All default to folders under one asset base, so a
+ * page can allow exactly one origin/path and nothing else is ever requested.
+ *
+ *   <assetBase>/mediapipe/wasm/               @mediapipe/tasks-vision/wasm/*
+ *   <assetBase>/mediapipe/face_landmarker.task models/mediapipe/face_landmarker.task
+ *   <assetBase>/ort/                          onnxruntime-web/dist/*.wasm, *.mjs
+ *   <assetBase>/models/base/                  contract.json, encoder.onnx, generator.onnx
+ */
+export interface AssetUrls {
+  readonly mediapipeWasm: string;
+  readonly faceLandmarker: string;
+  readonly ortWasm: string;
+  readonly baseModel: string;
+}
+
+export function resolveAssetUrls(assetBase: string, overrides: Partial<AssetUrls> = {}): AssetUrls {
+  const base = new URL(assetBase.endsWith('/') ? assetBase : `${assetBase}/`, globalThis.location?.href).href;
+  return {
+    mediapipeWasm: overrides.mediapipeWasm ?? `${base}mediapipe/wasm/`,
+    faceLandmarker: overrides.faceLandmarker ?? `${base}mediapipe/face_landmarker.task`,
+    ortWasm: overrides.ortWasm ?? `${base}ort/`,
+    baseModel: overrides.baseModel ?? `${base}models/base/`,
+  };
+}
+
+export interface LoadProgress {
+  /** The file being downloaded. */
+  readonly url: string;
+  readonly bytesLoaded: number;
+  /** From Content-Length; 0 when unknown. */
+  readonly bytesTotal: number;
+}
+
+/** Fetches a file completely, reporting progress; failures become 'asset-load-failed'. */
+export async function fetchAsset(url: string, onProgress?: (progress: LoadProgress) => void): Promise<Uint8Array> {
+  try {
+    const response = await fetch(url);
+    if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
+    const bytesTotal = Number(response.headers.get('content-length') ?? 0);
+    const reader = response.body.getReader();
+    const chunks: Uint8Array[] = [];
+    let bytesLoaded = 0;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      bytesLoaded += value.byteLength;
+      onProgress?.({ url, bytesLoaded, bytesTotal });
+    }
+    const bytes = new Uint8Array(bytesLoaded);
+    let offset = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, offset);
+      offset += chunk.byteLength;
+    }
+    return bytes;
+  } catch (cause) {
+    throw new FaceStylizerError('asset-load-failed', `Could not load ${url}.`, { cause });
+  }
+}
+
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}

@@ -1,0 +1,433 @@
+import { Observable, Subject, defer, finalize, from, map, merge, takeUntil, takeWhile, tap } from 'rxjs';
+import { Canvas2dCropRenderer, GlCropRenderer, alignFaces, type CropRenderer } from '../alignment';
+import type { Point } from '../alignment/ffhq';
+import { BlendRenderer, blendFaces } from '../blend';
+import { FaceStylizerError, cameraError, type FaceStylizerWarning } from '../errors';
+import { frames, hasInsertableStreams, trackFrames, type Frame, type FrameSource } from '../frames';
+import { StatsRecorder, type PipelineStats } from '../frames/stats';
+import { GlContext } from '../gpu/gl';
+import { StyleEngine, createOrtBackend, hasWebGpuAdapter, stylizeFaces, type ExecutionProvider, type StylizedFrame } from '../inference';
+import { loadStylePack, type StylePackCache, type StylePackManifest } from '../packs';
+import { parseModelContract, type ModelContract } from '../packs/contract';
+import { FaceTracker, trackFaces, type OneEuroParams } from '../tracking';
+import { fetchAsset, resolveAssetUrls, sha256Hex, type AssetUrls, type LoadProgress } from './assets';
+
+export interface FaceStylizerOptions {
+  /** Base URL of every asset (see AssetUrls); nothing outside it is requested. */
+  readonly assetBase: string;
+  /** Per-asset overrides of the default layout under `assetBase`. */
+  readonly assets?: Partial<AssetUrls>;
+  /** Style pack URL; without one, the base model's own generator runs. */
+  readonly pack?: string;
+  /** Canvas to draw into; by default the stylizer creates one (see `canvas`). */
+  readonly canvas?: HTMLCanvasElement | OffscreenCanvas;
+  readonly numFaces?: number;
+  /** 0..1: original → stylized face. Default 1. */
+  readonly strength?: number;
+  /** α, the generator's exaggeration, within the contract's range. Default: the contract's default. */
+  readonly exaggeration?: number;
+  /** Feather width of the face mask, in crop pixels. Default: 6 % of the crop. */
+  readonly feather?: number;
+  /** Tried in order; default ['webgpu', 'wasm']. */
+  readonly executionProviders?: readonly ExecutionProvider[];
+  readonly wasmThreads?: number;
+  /**
+   * Run WASM inference in a worker so it never blocks the displayed stream. Default: on when
+   * WebGPU will not be used (the proxy cannot host WebGPU). Turn off if your bundler cannot
+   * start onnxruntime-web's worker.
+   */
+  readonly wasmProxy?: boolean;
+  readonly smoothing?: OneEuroParams;
+  readonly trackerDelegate?: 'CPU' | 'GPU';
+  /** Where verified style packs are cached; Cache Storage by default, false for none. */
+  readonly packCache?: StylePackCache | false;
+  readonly onProgress?: (progress: LoadProgress) => void;
+}
+
+export interface StylizeOptions {
+  readonly strength?: number;
+  readonly exaggeration?: number;
+  readonly numFaces?: number;
+}
+
+export type FaceStylizerState = 'no-face' | 'stylizing';
+
+export type FaceStylizerEvent =
+  | { readonly type: 'state'; readonly state: FaceStylizerState; readonly faces: number }
+  | { readonly type: 'warning'; readonly warning: FaceStylizerWarning }
+  | { readonly type: 'error'; readonly error: unknown };
+
+/** What each displayed frame reports. */
+export interface FrameInfo {
+  readonly index: number;
+  readonly timestampMs: number;
+  readonly width: number;
+  readonly height: number;
+  readonly faces: readonly {
+    readonly id: number;
+    /** Smoothed landmarks in frame pixels. */
+    readonly landmarks: readonly Point[];
+    /** True once a stylized result exists for this face. */
+    readonly stylized: boolean;
+  }[];
+}
+
+/** Everything `create` loads, handed to the constructor. */
+interface StylizerParts {
+  readonly config: FaceStylizerOptions;
+  readonly assets: AssetUrls;
+  readonly contract: ModelContract;
+  readonly encoderSha256: string;
+  readonly gl: GlContext;
+  readonly crops: CropRenderer;
+  readonly blend: BlendRenderer;
+  readonly tracker: FaceTracker;
+  readonly engine: StyleEngine;
+  readonly stats: StatsRecorder;
+  readonly pack: StylePackManifest | undefined;
+  readonly loadWarnings: readonly FaceStylizerWarning[];
+}
+
+/** Minimal typing for Chrome's MediaStreamTrackGenerator (not in lib.dom). */
+interface TrackGenerator extends MediaStreamTrack {
+  readonly writable: WritableStream<VideoFrame>;
+}
+type TrackGeneratorConstructor = new (init: { kind: 'video' }) => TrackGenerator;
+
+/**
+ * The whole pipeline with an explicit lifecycle: `create` loads and warms up everything (and
+ * fails there, with a typed error), `stylize` runs a stream, `setOptions` / `setPack` change it
+ * live, `close` frees it.
+ *
+ *   const stylizer = await FaceStylizer.create({ assetBase: '/assets/' });
+ *   document.body.append(stylizer.canvas);
+ *   stylizer.stylize(await FaceStylizer.openCamera()).subscribe();
+ */
+export class FaceStylizer {
+  /** Timing / fps / drop statistics, once per second. */
+  readonly stats$: Observable<PipelineStats>;
+  readonly events$: Observable<FaceStylizerEvent>;
+
+  private readonly events = new Subject<FaceStylizerEvent>();
+  private options: Required<StylizeOptions>;
+  private state: FaceStylizerState | undefined;
+  /** Emits when a stream starts or the stylizer closes: ends the running stream. */
+  private readonly streamStarted = new Subject<void>();
+  private closed = false;
+
+  private readonly config: FaceStylizerOptions;
+  private readonly assets: AssetUrls;
+  readonly contract: ModelContract;
+  private readonly encoderSha256: string;
+  private readonly gl: GlContext;
+  private readonly crops: CropRenderer;
+  private readonly blend: BlendRenderer;
+  private readonly tracker: FaceTracker;
+  private readonly engine: StyleEngine;
+  private readonly stats: StatsRecorder;
+  private currentPack: StylePackManifest | undefined;
+
+  private constructor(parts: StylizerParts) {
+    this.config = parts.config;
+    this.assets = parts.assets;
+    this.contract = parts.contract;
+    this.encoderSha256 = parts.encoderSha256;
+    this.gl = parts.gl;
+    this.crops = parts.crops;
+    this.blend = parts.blend;
+    this.tracker = parts.tracker;
+    this.engine = parts.engine;
+    this.stats = parts.stats;
+    this.currentPack = parts.pack;
+    this.options = {
+      strength: this.config.strength ?? 1,
+      exaggeration: clampAlpha(this.config.exaggeration ?? this.contract.alpha.default, this.contract),
+      numFaces: this.config.numFaces ?? 1,
+    };
+    this.stats$ = this.stats.stats$();
+    // Warnings from loading (e.g. WebGPU failed, WASM used) are replayed to every subscriber.
+    const loadWarnings = parts.loadWarnings.map((warning): FaceStylizerEvent => ({ type: 'warning', warning }));
+    this.events$ = merge(from(loadWarnings), this.events);
+    this.stats.executionProvider = this.engine.executionProvider;
+  }
+
+  static async create(config: FaceStylizerOptions): Promise<FaceStylizer> {
+    const assets = resolveAssetUrls(config.assetBase, config.assets);
+    const stats = new StatsRecorder();
+    const warnings: FaceStylizerWarning[] = [];
+    let contract: ModelContract;
+    try {
+      contract = parseModelContract(JSON.parse(new TextDecoder().decode(await fetchAsset(`${assets.baseModel}contract.json`))));
+    } catch (cause) {
+      if (cause instanceof FaceStylizerError) throw cause;
+      throw new FaceStylizerError('asset-load-failed', `Invalid ${assets.baseModel}contract.json.`, { cause });
+    }
+    const encoder = await fetchAsset(new URL(contract.encoder.file, assets.baseModel).href, config.onProgress);
+    const encoderSha256 = await sha256Hex(encoder);
+    let generator: Uint8Array;
+    let pack: StylePackManifest | undefined;
+    if (config.pack) {
+      const loaded = await loadStylePack(config.pack, {
+        base: { contract, encoderSha256 },
+        ...(config.packCache !== undefined ? { cache: config.packCache } : {}),
+      });
+      generator = loaded.generator;
+      pack = loaded.manifest;
+    } else {
+      generator = await fetchAsset(new URL(contract.generator.file, assets.baseModel).href, config.onProgress);
+    }
+
+    const canvas = config.canvas ?? (typeof document !== 'undefined' ? document.createElement('canvas') : new OffscreenCanvas(1, 1));
+    const gl = new GlContext(canvas);
+    const range = contract.pixel.range;
+    const crops = gl.floatTargets ? new GlCropRenderer(gl, contract.crop.size, range) : new Canvas2dCropRenderer(contract.crop.size, range);
+    const blend = new BlendRenderer(gl, range);
+    const providers = config.executionProviders ?? (['webgpu', 'wasm'] as const);
+    const proxy = config.wasmProxy ?? !(providers[0] === 'webgpu' && (await hasWebGpuAdapter()));
+    let stylizer: FaceStylizer | undefined;
+    const [tracker, engine] = await Promise.allSettled([
+      FaceTracker.create({
+        wasmBaseUrl: assets.mediapipeWasm,
+        modelUrl: assets.faceLandmarker,
+        numFaces: config.numFaces ?? 1,
+        ...(config.smoothing ? { smoothing: config.smoothing } : {}),
+        ...(config.trackerDelegate ? { delegate: config.trackerDelegate } : {}),
+      }),
+      StyleEngine.create({
+        backend: createOrtBackend({
+          wasmBaseUrl: assets.ortWasm,
+          proxy,
+          ...(config.wasmThreads ? { numThreads: config.wasmThreads } : {}),
+        }),
+        contract,
+        encoder,
+        generator,
+        providers,
+        onWarning: (warning) => (stylizer ? stylizer.warn(warning) : warnings.push(warning)),
+        onTiming: (stage, ms) => stats.time(stage, ms),
+      }),
+    ]);
+    if (tracker.status === 'rejected' || engine.status === 'rejected') {
+      if (tracker.status === 'fulfilled') tracker.value.close();
+      if (engine.status === 'fulfilled') await engine.value.close();
+      crops.dispose();
+      blend.dispose();
+      gl.dispose();
+      if (tracker.status === 'rejected') throw tracker.reason;
+      const reason = (engine as PromiseRejectedResult).reason;
+      if (proxy && reason instanceof FaceStylizerError && reason.code === 'inference-unavailable') {
+        throw new FaceStylizerError(
+          'inference-unavailable',
+          `${reason.message} WASM ran in onnxruntime-web's proxy worker, which starts from onnxruntime-web's own ` +
+            'module URL: if your bundler put it in a chunk with DOM code, give it its own chunk or pass wasmProxy: false.',
+          { cause: reason },
+        );
+      }
+      throw reason;
+    }
+    stylizer = new FaceStylizer({
+      config,
+      assets,
+      contract,
+      encoderSha256,
+      gl,
+      crops,
+      blend,
+      tracker: tracker.value,
+      engine: engine.value,
+      stats,
+      pack,
+      loadWarnings: warnings,
+    });
+    return stylizer;
+  }
+
+  /** Opens the default camera; rejects with 'camera-not-found' / 'camera-permission-denied'. */
+  static async openCamera(constraints: MediaTrackConstraints = { width: 640, height: 480 }): Promise<MediaStream> {
+    try {
+      return await navigator.mediaDevices.getUserMedia({ video: constraints, audio: false });
+    } catch (error) {
+      throw cameraError(error);
+    }
+  }
+
+  /** The output canvas (the one given at creation, or created by the stylizer). */
+  get canvas(): HTMLCanvasElement | OffscreenCanvas {
+    return this.gl.canvas;
+  }
+
+  get executionProvider(): ExecutionProvider {
+    return this.engine.executionProvider;
+  }
+
+  get pack(): StylePackManifest | undefined {
+    return this.currentPack;
+  }
+
+  /**
+   * Runs the pipeline on a stream, <video> or track, drawing into `canvas`; emits per displayed
+   * frame. Starts on subscribe and stops on unsubscribe; one stream at a time (a new
+   * subscription completes the previous one). Errors: 'camera-ended' when the source track ends.
+   */
+  stylize(source: FrameSource): Observable<FrameInfo> {
+    // Tracks go through insertable streams (VideoFrames, no <video> element) where available.
+    return this.run(source instanceof MediaStreamTrack && hasInsertableStreams() ? trackFrames(source) : frames(source));
+  }
+
+  /**
+   * A stylized copy of a camera track, for video calls: insertable streams where available
+   * (frames never leave the GPU/VideoFrame path), `canvas.captureStream` otherwise. Stopping the
+   * returned track stops the processing.
+   */
+  stylizeTrack(track: MediaStreamTrack): MediaStreamTrack {
+    const canvas = this.gl.canvas;
+    if (hasInsertableStreams()) {
+      const Generator = (globalThis as unknown as { MediaStreamTrackGenerator: TrackGeneratorConstructor })
+        .MediaStreamTrackGenerator;
+      const output = new Generator({ kind: 'video' });
+      const writer = output.writable.getWriter();
+      let writing = false;
+      this.stylize(track)
+        .pipe(takeWhile(() => output.readyState !== 'ended'))
+        .subscribe({
+          next: (info) => {
+            if (writing) return; // the consumer is behind: drop rather than queue
+            writing = true;
+            writer
+              .write(new VideoFrame(canvas, { timestamp: Math.round(info.timestampMs * 1000) }))
+              .catch(() => undefined) // a stopped output ends the subscription at the next frame
+              .finally(() => (writing = false));
+          },
+          error: () => output.stop(),
+        });
+      return output;
+    }
+    if (!(canvas instanceof HTMLCanvasElement)) {
+      throw new TypeError('stylizeTrack needs an HTMLCanvasElement canvas when insertable streams are unavailable');
+    }
+    const output = canvas.captureStream().getVideoTracks()[0] as MediaStreamTrack;
+    this.stylize(track)
+      .pipe(takeWhile(() => output.readyState !== 'ended'))
+      .subscribe({ error: () => output.stop() });
+    return output;
+  }
+
+  setOptions(options: StylizeOptions): void {
+    const next = { ...this.options, ...definedOnly(options) };
+    next.strength = Math.min(1, Math.max(0, next.strength));
+    next.exaggeration = clampAlpha(next.exaggeration, this.contract);
+    if (next.numFaces !== this.options.numFaces) this.tracker.setNumFaces(next.numFaces);
+    this.options = next;
+  }
+
+  /**
+   * Switches style pack (null = the base generator). Resolves once the new generator runs;
+   * rejects with StylePackError for a corrupt / truncated / foreign / newer / incompatible pack,
+   * and the current style keeps running.
+   */
+  async setPack(url: string | null, options: { signal?: AbortSignal } = {}): Promise<void> {
+    this.assertOpen();
+    if (url === null) {
+      const generator = await fetchAsset(new URL(this.contract.generator.file, this.assets.baseModel).href, this.config.onProgress);
+      await this.engine.setGenerator(generator);
+      this.currentPack = undefined;
+      return;
+    }
+    const pack = await loadStylePack(url, {
+      base: { contract: this.contract, encoderSha256: this.encoderSha256 },
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(this.config.packCache !== undefined ? { cache: this.config.packCache } : {}),
+    });
+    await this.engine.setGenerator(pack.generator);
+    this.currentPack = pack.manifest;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.streamStarted.next();
+    this.tracker.close();
+    await this.engine.close();
+    this.crops.dispose();
+    this.blend.dispose();
+    this.gl.dispose();
+    this.events.complete();
+  }
+
+  private run(source: Observable<Frame>): Observable<FrameInfo> {
+    return defer(() => {
+      this.assertOpen();
+      this.streamStarted.next(); // one stream at a time: completes the previous one
+      let frameStart = 0;
+      return source.pipe(
+        tap((frame) => {
+          frameStart = performance.now();
+          this.stats.drop('frames', frame.skipped);
+          // Upload once, up front: crop and blend both sample this texture.
+          this.stats.measure('upload', () => this.gl.frameTexture(frame));
+        }),
+        trackFaces(this.tracker, this.stats),
+        alignFaces(this.contract.crop.size, this.stats),
+        stylizeFaces({
+          engine: this.engine,
+          crops: this.crops,
+          cropSize: this.contract.crop.size,
+          alpha: () => this.options.exaggeration,
+          feather: this.feather,
+          stats: this.stats,
+          onError: (error) => this.events.next({ type: 'error', error }),
+        }),
+        blendFaces(this.blend, () => ({ strength: this.options.strength, feather: this.feather }), this.stats),
+      ).pipe(
+        tap((frame) => {
+          this.stats.time('frame', performance.now() - frameStart);
+          this.updateState(frame.faces.length);
+        }),
+        map(frameInfo),
+        tap({ error: (error: unknown) => this.events.next({ type: 'error', error }) }),
+        takeUntil(this.streamStarted),
+        finalize(() => (this.state = undefined)),
+      );
+    });
+  }
+
+  private get feather(): number {
+    return this.config.feather ?? this.contract.crop.size * 0.06;
+  }
+
+  private updateState(faces: number): void {
+    const state: FaceStylizerState = faces > 0 ? 'stylizing' : 'no-face';
+    if (state !== this.state) {
+      this.state = state;
+      this.events.next({ type: 'state', state, faces });
+    }
+  }
+
+  private warn(warning: FaceStylizerWarning): void {
+    this.stats.executionProvider = this.engine.executionProvider;
+    this.events.next({ type: 'warning', warning });
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new FaceStylizerError('closed', 'The stylizer was closed.');
+  }
+}
+
+function frameInfo(frame: StylizedFrame): FrameInfo {
+  const { index, timestampMs, width, height } = frame.frame;
+  return {
+    index,
+    timestampMs,
+    width,
+    height,
+    faces: frame.faces.map((face) => ({ id: face.id, landmarks: face.landmarks, stylized: frame.stylized.has(face.id) })),
+  };
+}
+
+function clampAlpha(alpha: number, contract: ModelContract): number {
+  return Math.min(contract.alpha.max, Math.max(contract.alpha.min, alpha));
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,59 @@
+/**
+ * One Euro filter (Casiez, Roussel & Vogel, CHI 2012) over a vector of values: an adaptive
+ * low-pass whose cutoff rises with speed, so still landmarks stop jittering while fast
+ * motion does not lag.
+ */
+export interface OneEuroParams {
+  /** Cutoff (Hz) at zero speed: lower = smoother when still. */
+  readonly minCutoff: number;
+  /** How fast the cutoff grows with speed (per value-unit/second): higher = less lag. */
+  readonly beta: number;
+  /** Cutoff (Hz) of the derivative estimate. */
+  readonly derivativeCutoff: number;
+}
+
+/** Tuned for landmarks in pixels at 640×480. */
+export const DEFAULT_ONE_EURO: OneEuroParams = { minCutoff: 1.0, beta: 0.02, derivativeCutoff: 1.0 };
+
+/** Weight of the new sample in an exponential smoother with this cutoff over `dt` seconds. */
+export function smoothingFactor(cutoffHz: number, dtSeconds: number): number {
+  const r = 2 * Math.PI * cutoffHz * dtSeconds;
+  return r / (r + 1);
+}
+
+export class OneEuroFilter {
+  private previous: Float64Array | undefined;
+  private previousDerivative: Float64Array | undefined;
+  private previousTime = 0;
+
+  constructor(private readonly params: OneEuroParams = DEFAULT_ONE_EURO) {}
+
+  /** Filters `values` observed at `timeSeconds`; returns a new array. */
+  filter(values: ArrayLike<number>, timeSeconds: number): Float64Array {
+    const n = values.length;
+    const previous = this.previous;
+    const previousDerivative = this.previousDerivative;
+    if (!previous || !previousDerivative || previous.length !== n || timeSeconds <= this.previousTime) {
+      this.previous = Float64Array.from(values);
+      this.previousDerivative = new Float64Array(n);
+      this.previousTime = timeSeconds;
+      return Float64Array.from(values);
+    }
+    const dt = timeSeconds - this.previousTime;
+    const derivativeAlpha = smoothingFactor(this.params.derivativeCutoff, dt);
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const x = values[i] as number;
+      const last = previous[i] as number;
+      const derivative =
+        derivativeAlpha * ((x - last) / dt) + (1 - derivativeAlpha) * (previousDerivative[i] as number);
+      const cutoff = this.params.minCutoff + this.params.beta * Math.abs(derivative);
+      const alpha = smoothingFactor(cutoff, dt);
+      out[i] = alpha * x + (1 - alpha) * last;
+      previousDerivative[i] = derivative;
+    }
+    this.previous = out.slice();
+    this.previousTime = timeSeconds;
+    return out;
+  }
+}

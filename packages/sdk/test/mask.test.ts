@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { IDENTITY_COLOR, matchRingColor } from '../src/blend/color-match';
+import { MASK_TEXTURE_SIZE, featherMask, maskInset, signedDistanceToPolygon, smoothstep } from '../src/blend/mask';
+import { planarToInterleaved } from '../src/blend/renderer';
+
+// A 40×40 square centred in a 128 crop, and a 36-gon "oval" like the face-oval loop.
+const square = [44, 44, 84, 44, 84, 84, 44, 84];
+const oval = Array.from({ length: 36 }, (_, i) => {
+  const t = (i / 36) * 2 * Math.PI;
+  return [64 + 40 * Math.sin(t), 64 - 50 * Math.cos(t)];
+}).flat();
+
+describe('signed distance to the mask polygon', () => {
+  it('is negative inside, positive outside, the distance to the nearest edge', () => {
+    expect(signedDistanceToPolygon(64, 64, square)).toBeCloseTo(-20, 10);
+    expect(signedDistanceToPolygon(50, 64, square)).toBeCloseTo(-6, 10);
+    expect(signedDistanceToPolygon(94, 64, square)).toBeCloseTo(10, 10);
+    expect(signedDistanceToPolygon(87, 88, square)).toBeCloseTo(5, 10); // nearest is the corner
+    expect(signedDistanceToPolygon(84, 60, square)).toBeCloseTo(0, 10);
+  });
+
+  it('does not depend on the winding direction', () => {
+    const reversed = [44, 84, 84, 84, 84, 44, 44, 44];
+    for (const [x, y] of [[64, 64], [90, 30], [45, 60]] as const) {
+      expect(signedDistanceToPolygon(x, y, reversed)).toBeCloseTo(signedDistanceToPolygon(x, y, square), 10);
+    }
+  });
+
+  it('changes by at most the distance moved (1-Lipschitz, which the inset relies on)', () => {
+    for (let i = 0; i < 500; i++) {
+      const x = (i * 37) % 128;
+      const y = (i * 91) % 128;
+      const dx = ((i * 13) % 7) - 3;
+      const dy = ((i * 29) % 5) - 2;
+      const change = Math.abs(signedDistanceToPolygon(x + dx, y + dy, oval) - signedDistanceToPolygon(x, y, oval));
+      expect(change).toBeLessThanOrEqual(Math.hypot(dx, dy) + 1e-9);
+    }
+  });
+});
+
+describe('feathered mask', () => {
+  const feather = 8;
+  it('is exactly 0 on and outside the outline, 1 deep inside, monotone across the feather', () => {
+    expect(featherMask(100, 64, square, feather)).toBe(0);
+    expect(featherMask(84, 64, square, feather)).toBe(0);
+    expect(featherMask(64, 64, square, feather)).toBe(1);
+    let previous = 0;
+    for (let x = 84; x >= 60; x -= 0.5) {
+      const m = featherMask(x, 64, square, feather);
+      expect(m).toBeGreaterThanOrEqual(previous);
+      previous = m;
+    }
+    expect(featherMask(84 - feather / 2, 64, square, feather)).toBeCloseTo(0.5, 10);
+  });
+
+  it('an inset moves the whole ramp inwards', () => {
+    expect(featherMask(84 - 3, 64, square, feather, 3)).toBe(0);
+    expect(featherMask(84 - 3 - feather / 2, 64, square, feather, 3)).toBeCloseTo(0.5, 10);
+  });
+
+  it('sampled bilinearly from the coarse mask texture, stays exactly 0 outside the polygon', () => {
+    // Emulates the GPU: mask texels at texel centres, bilinear filtering in between.
+    const size = 128;
+    const texel = size / MASK_TEXTURE_SIZE;
+    const inset = maskInset(size);
+    const texture = (i: number, j: number) => featherMask((i + 0.5) * texel, (j + 0.5) * texel, oval, feather, inset);
+    for (let y = 0; y < size; y += 0.75) {
+      for (let x = 0; x < size; x += 0.75) {
+        if (signedDistanceToPolygon(x, y, oval) < 0) continue;
+        const u = x / texel - 0.5;
+        const v = y / texel - 0.5;
+        const i = Math.floor(u);
+        const j = Math.floor(v);
+        const fx = u - i;
+        const fy = v - j;
+        const sample =
+          texture(i, j) * (1 - fx) * (1 - fy) + texture(i + 1, j) * fx * (1 - fy) + texture(i, j + 1) * (1 - fx) * fy + texture(i + 1, j + 1) * fx * fy;
+        expect(sample).toBe(0);
+      }
+    }
+  });
+
+  it('smoothstep matches GLSL at the edges and midpoint', () => {
+    expect(smoothstep(0, 1, -1)).toBe(0);
+    expect(smoothstep(0, 1, 2)).toBe(1);
+    expect(smoothstep(0, 1, 0.5)).toBe(0.5);
+  });
+});
+
+describe('ring colour matching', () => {
+  const size = 128;
+  const plane = size * size;
+  const identityFlow = new Float32Array(2 * plane);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      identityFlow[y * size + x] = ((x + 0.5) / size) * 2 - 1;
+      identityFlow[plane + y * size + x] = ((y + 0.5) / size) * 2 - 1;
+    }
+  }
+  const constant = (rgb: [number, number, number]) => {
+    const image = new Float32Array(3 * plane);
+    rgb.forEach((v, c) => image.fill(v, c * plane, (c + 1) * plane));
+    return image;
+  };
+
+  it('maps the stylized ring mean onto the original ring mean', () => {
+    const original = constant([0.2, -0.1, 0.5]);
+    const stylized = constant([-0.4, 0.3, 0.1]);
+    const { gain, offset } = matchRingColor(original, stylized, identityFlow, oval, size, 8);
+    for (let c = 0; c < 3; c++) {
+      const corrected = (gain[c] as number) * (stylized[c * plane] as number) + (offset[c] as number);
+      expect(corrected).toBeCloseTo(original[c * plane] as number, 5);
+    }
+  });
+
+  it('matches the spread within the gain limits', () => {
+    // Horizontal ramps: the stylized one has half the contrast of the original.
+    const original = new Float32Array(3 * plane);
+    const stylized = new Float32Array(3 * plane);
+    for (let i = 0; i < 3 * plane; i++) {
+      const x = i % size;
+      original[i] = (x / size) * 1.0 - 0.5;
+      stylized[i] = (x / size) * 0.5 - 0.25;
+    }
+    const { gain } = matchRingColor(original, stylized, identityFlow, oval, size, 8);
+    expect(gain[0]).toBeCloseTo(2, 1);
+  });
+
+  it('falls back to identity when the ring is empty', () => {
+    const tiny = [0, 0, 0.5, 0, 0.5, 0.5];
+    expect(matchRingColor(constant([0, 0, 0]), constant([1, 1, 1]), identityFlow, tiny, size, 8)).toBe(IDENTITY_COLOR);
+  });
+});
+
+describe('planarToInterleaved', () => {
+  it('turns NCHW planes into texels with opaque padding', () => {
+    const planar = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]); // 3 channels of 2×2
+    expect(Array.from(planarToInterleaved(planar, 3, 4, 2))).toEqual([1, 5, 9, 1, 2, 6, 10, 1, 3, 7, 11, 1, 4, 8, 12, 1]);
+  });
+});

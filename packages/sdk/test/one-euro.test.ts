@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { OneEuroFilter, smoothingFactor } from '../src/tracking/one-euro';
+
+// Deterministic pseudo-random jitter (no Math.random in tests).
+function jitter(i: number): number {
+  const x = Math.sin(i * 12.9898) * 43758.5453;
+  return (x - Math.floor(x) - 0.5) * 2;
+}
+
+const std = (values: number[]) => {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  return Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
+};
+
+describe('OneEuroFilter', () => {
+  it('passes the first sample through unchanged', () => {
+    const filter = new OneEuroFilter();
+    expect(Array.from(filter.filter([3, 4], 0))).toEqual([3, 4]);
+  });
+
+  it('smoothing factor follows α = r / (r + 1), r = 2π·fc·dt', () => {
+    expect(smoothingFactor(1, 1 / (2 * Math.PI))).toBeCloseTo(0.5, 12);
+    expect(smoothingFactor(1000, 1)).toBeGreaterThan(0.999);
+  });
+
+  it('removes most jitter from a still point', () => {
+    const filter = new OneEuroFilter({ minCutoff: 1, beta: 0.02, derivativeCutoff: 1 });
+    const raw: number[] = [];
+    const smoothed: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const x = 100 + jitter(i);
+      raw.push(x);
+      smoothed.push(filter.filter([x], i / 30)[0] as number);
+    }
+    expect(std(smoothed.slice(30))).toBeLessThan(std(raw.slice(30)) * 0.35);
+  });
+
+  it('follows fast motion with little lag (speed raises the cutoff)', () => {
+    const adaptive = new OneEuroFilter({ minCutoff: 1, beta: 0.02, derivativeCutoff: 1 });
+    const fixed = new OneEuroFilter({ minCutoff: 1, beta: 0, derivativeCutoff: 1 });
+    let adaptiveLag = 0;
+    let fixedLag = 0;
+    for (let i = 0; i < 60; i++) {
+      const x = i * 20; // 600 px/s at 30 fps
+      adaptiveLag = x - (adaptive.filter([x], i / 30)[0] as number);
+      fixedLag = x - (fixed.filter([x], i / 30)[0] as number);
+    }
+    expect(adaptiveLag).toBeLessThan(fixedLag / 4);
+    expect(adaptiveLag).toBeLessThan(20); // under one frame of motion
+  });
+
+  it('filters each value of the vector independently', () => {
+    const filter = new OneEuroFilter();
+    filter.filter([0, 0], 0);
+    const out = filter.filter([10, 0], 1 / 30);
+    expect(out[1]).toBe(0);
+    expect(out[0]).toBeGreaterThan(0);
+    expect(out[0]).toBeLessThan(10);
+  });
+
+  it('restarts when the timestamp does not advance or the size changes', () => {
+    const filter = new OneEuroFilter();
+    filter.filter([0], 1);
+    expect(Array.from(filter.filter([5], 1))).toEqual([5]);
+    expect(Array.from(filter.filter([1, 2], 2))).toEqual([1, 2]);
+  });
+});

@@ -1,0 +1,94 @@
+// Builds packages/sdk into packages/sdk/dist (and the demo, once it has sources).
+//
+// TypeScript 7 (the native compiler) has no JS API, so @rollup/plugin-typescript and
+// rollup-plugin-dts cannot run; instead `tsc` emits ES modules + .d.ts into build/tsc, rollup
+// bundles the JS, and the declaration files ship as emitted (dist/index.d.ts re-exports them).
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import terser from '@rollup/plugin-terser';
+
+const root = dirname(fileURLToPath(import.meta.url));
+const sdk = join(root, 'packages/sdk');
+const tscOut = join(sdk, 'build/tsc');
+const tsc = join(root, 'node_modules/.bin/tsc');
+
+/** Runs tsc once per rollup run (both SDK outputs share its emit). */
+function typescriptEmit(project, outDir) {
+  let done = false;
+  return {
+    name: 'typescript-emit',
+    buildStart() {
+      if (done) return;
+      rmSync(outDir, { recursive: true, force: true });
+      execFileSync(tsc, ['-p', project], { stdio: 'inherit' });
+      done = true;
+    },
+  };
+}
+
+/** Copies the emitted .d.ts tree next to the bundle, so `exports["."].types` resolves. */
+function copyDeclarations(from, to) {
+  return {
+    name: 'copy-declarations',
+    writeBundle() {
+      const copy = (dir) => {
+        for (const name of readdirSync(dir)) {
+          const path = join(dir, name);
+          if (statSync(path).isDirectory()) copy(path);
+          else if (name.endsWith('.d.ts')) cpSync(path, join(to, path.slice(from.length)));
+        }
+      };
+      copy(from);
+    },
+  };
+}
+
+const emitSdk = typescriptEmit(join(sdk, 'tsconfig.build.json'), tscOut);
+const isDependency = (id) => /^(rxjs|onnxruntime-web|@mediapipe\/tasks-vision)(\/|$)/.test(id);
+const browser = nodeResolve({ browser: true, exportConditions: ['browser', 'import', 'default'] });
+
+export default [
+  // The library: dependencies stay imports, resolved by the application's bundler.
+  {
+    input: join(tscOut, 'index.js'),
+    external: isDependency,
+    plugins: [emitSdk, browser, terser({ module: true }), copyDeclarations(tscOut, join(sdk, 'dist'))],
+    output: { file: join(sdk, 'dist/index.js'), format: 'es', sourcemap: true },
+  },
+  // Self-contained build for <script type="module"> without a bundler, and the size budget:
+  // rxjs, tasks-vision and onnxruntime-web (WebGPU+WASM) JS included; wasm files come from the asset base.
+  {
+    input: join(tscOut, 'index.js'),
+    plugins: [emitSdk, browser, terser({ module: true })],
+    output: { file: join(sdk, 'dist/face-stylizer.bundle.js'), format: 'es', sourcemap: true, inlineDynamicImports: true },
+  },
+  ...demoBuild(),
+];
+
+/**
+ * The demo (packages/demo/src/main.ts, compiled with packages/demo/tsconfig.build.json into
+ * build/tsc), bundled with the SDK and its dependencies, once it exists.
+ */
+function demoBuild() {
+  const demo = join(root, 'packages/demo');
+  const project = join(demo, 'tsconfig.build.json');
+  if (!existsSync(project)) return [];
+  const out = join(demo, 'build/tsc');
+  return [
+    {
+      input: join(out, 'main.js'),
+      plugins: [typescriptEmit(project, out), browser, terser({ module: true })],
+      output: {
+        dir: join(demo, 'dist'),
+        format: 'es',
+        sourcemap: true,
+        // onnxruntime-web starts its WASM proxy worker from its own module URL: in its own chunk
+        // the worker loads only ORT, not the demo's DOM code.
+        manualChunks: (id) => (id.includes('/node_modules/onnxruntime-web/') ? 'onnxruntime-web' : undefined),
+      },
+    },
+  ];
+}
