@@ -68,9 +68,20 @@ export default [
   ...demoBuild(),
 ];
 
+/** Copies static files (the demo's index.html, CSS) into the output folder. */
+function copyStatic(from, to) {
+  return {
+    name: 'copy-static',
+    writeBundle() {
+      if (existsSync(from)) cpSync(from, to, { recursive: true });
+    },
+  };
+}
+
 /**
  * The demo (packages/demo/src/main.ts, compiled with packages/demo/tsconfig.build.json into
- * build/tsc), bundled with the SDK and its dependencies, once it exists.
+ * build/tsc), bundled with the SDK and its dependencies, once it exists; packages/demo/public
+ * (index.html, CSS) is copied next to it, so dist/ is the whole page.
  */
 function demoBuild() {
   const demo = join(root, 'packages/demo');
@@ -80,7 +91,7 @@ function demoBuild() {
   return [
     {
       input: join(out, 'main.js'),
-      plugins: [typescriptEmit(project, out), browser, terser({ module: true })],
+      plugins: [typescriptEmit(project, out), browser, terser({ module: true }), copyStatic(join(demo, 'public'), join(demo, 'dist'))],
       output: {
         dir: join(demo, 'dist'),
         format: 'es',

@@ -40,11 +40,11 @@ run('trainer', '/usr/bin/python3', ['-m', 'pytest', '-q', 'training/tests', `--j
   return { passed: attr('tests') - failed - attr('skipped'), failed, skipped: attr('skipped') };
 }, { OMP_NUM_THREADS: '2' });
 
-if (existsSync('e2e')) {
-  run('e2e', 'npx', ['playwright', 'test', '--reporter=list,json'], () => {
+if (existsSync('e2e/playwright.config.mjs')) {
+  run('e2e', 'npx', ['playwright', 'test', '-c', 'e2e/playwright.config.mjs', '--reporter=list,json'], () => {
     const r = JSON.parse(readFileSync(join(reports, 'playwright.json'), 'utf8'));
     return { passed: r.stats.expected + r.stats.flaky, failed: r.stats.unexpected, skipped: r.stats.skipped };
-  }, { PLAYWRIGHT_JSON_OUTPUT_NAME: join(reports, 'playwright.json') });
+  }, { PLAYWRIGHT_JSON_OUTPUT_NAME: join(process.cwd(), reports, 'playwright.json') }); // else relative to e2e/
 }
 
 console.log('\n' + lines.join('\n'));

@@ -3,7 +3,11 @@
 //  1. rebuild the MediaPipe .task bundle from the npm packages and check it against the pins;
 //  2. convert the real face clips of ../shared/data/videos (when present) into the MJPEG files
 //     Chromium's fake camera reads, as a 640×480 webcam would deliver them (portrait clips are
-//     letterboxed, not cropped, so no face is cut off).
+//     letterboxed, not cropped, so no face is cut off);
+//  3. render the project's own clips (scripts/make-sample-clip.mjs: synthetic faces, no data
+//     from ../shared), used by the end-to-end tests on a fresh clone and by the demo without camera;
+//  4. wrap the base generator into the default style pack and list the packs
+//     (scripts/make-base-pack.mjs → models/packs/base-reconstruction/, models/packs/index.json).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -32,4 +36,11 @@ if (!existsSync(videos)) {
     renameSync(`${target}.tmp`, target);
     console.log(`setup: ${target}`);
   }
+}
+
+run(process.execPath, ['scripts/make-sample-clip.mjs']);
+if (existsSync('models/base/contract.json')) {
+  run(process.execPath, ['scripts/make-base-pack.mjs']);
+} else {
+  console.log('setup: models/base/contract.json not found — no default style pack (export the base model with training/export.py)');
 }

@@ -11,15 +11,14 @@
 // Usage: node scripts/mediapipe-assets/build.mjs [--out DIR] [--update-pins]
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { editModel } from './tflite-edit.mjs';
+import { packageFile, packedAsset } from './packed-assets.mjs';
 import { storedZip } from './stored-zip.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
-const require = createRequire(import.meta.url);
 const args = process.argv.slice(2);
 const outDir = args.includes('--out') ? resolve(args[args.indexOf('--out') + 1]) : join(root, 'models/mediapipe');
 const updatePins = args.includes('--update-pins');
@@ -27,20 +26,6 @@ const pinsPath = join(here, 'checksums.json');
 const pins = JSON.parse(readFileSync(pinsPath, 'utf8'));
 
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
-
-function packageFile(pkg, file) {
-  return readFileSync(join(dirname(require.resolve(`${pkg}/package.json`)), file));
-}
-
-/** The face_mesh package concatenates its models into one .data file; the loader lists the slices. */
-function packedAsset(name) {
-  const loader = packageFile('@mediapipe/face_mesh', 'face_mesh_solution_packed_assets_loader.js').toString();
-  const data = packageFile('@mediapipe/face_mesh', 'face_mesh_solution_packed_assets.data');
-  const entry = [...loader.matchAll(/"filename":\s*"([^"]+)",\s*"start":\s*(\d+),\s*"end":\s*(\d+)/g)]
-    .find((m) => m[1].endsWith(`/${name}`));
-  if (!entry) throw new Error(`${name} not found in @mediapipe/face_mesh packed assets`);
-  return data.subarray(Number(entry[2]), Number(entry[3]));
-}
 
 const checked = {};
 function pinned(label, bytes) {

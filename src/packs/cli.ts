@@ -1,6 +1,6 @@
 /**
  * `face-stylizer pack <subcommand>`. Each subcommand is one entry of `packSubcommands`;
- * `pack build` will be one more entry, added by the fine-tune module.
+ * `pack build` is the fine-tune module's entry (src/finetune/).
  * Exit codes: 0 ok, 1 the pack was refused (StylePackError), 2 usage or other errors.
  */
 
@@ -8,6 +8,8 @@ import { parseArgs } from 'node:util';
 
 import { StylePackError } from '../../packages/sdk/src/packs/errors';
 import type { StylePackManifest } from '../../packages/sdk/src/packs/manifest';
+import { PackBuildError } from '../finetune/errors';
+import { buildStylePack, formatDuration, formatProgress } from '../finetune/build';
 import { archivePack, extractPack } from './archive';
 import { loadBaseModel, readPackManifest, verifyPack } from './verify';
 
@@ -30,6 +32,54 @@ export const EXIT_USAGE = 2;
 class UsageError extends Error {}
 
 export const packSubcommands: Record<string, PackSubcommand> = {
+  build: {
+    usage: '--style STYLE [--real REAL] --name NAME --out DIR [--steps N] [--minutes M] [--id ID] [--author A] [--licence L] [--assume-aligned] [-- BUILD_PACK_ARGS]',
+    summary: 'fine-tune a style pack from one real/style pair (or a style image alone) on CPU, then write and verify it',
+    async run(args, output) {
+      const { values, positionals } = parseArgs({
+        args,
+        options: {
+          style: { type: 'string' }, real: { type: 'string' }, name: { type: 'string' }, out: { type: 'string' },
+          steps: { type: 'string' }, minutes: { type: 'string' }, id: { type: 'string' }, author: { type: 'string' },
+          licence: { type: 'string' }, description: { type: 'string' }, version: { type: 'string' },
+          'assume-aligned': { type: 'boolean' },
+        },
+        allowPositionals: true,
+      });
+      if (!values.style || !values.out) throw new UsageError('--style and --out are required');
+      const number = (v: string | undefined, flag: string): number | undefined => {
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number`);
+        return n;
+      };
+      const tty = process.stderr.isTTY;
+      let lastLine = '';
+      const result = await buildStylePack({
+        style: values.style, ...(values.real ? { real: values.real } : {}), outDir: values.out,
+        name: values.name ?? values.style.replace(/^.*\//, '').replace(/\.[^.]*$/, ''),
+        ...(values.id ? { id: values.id } : {}), ...(values.author ? { author: values.author } : {}),
+        ...(values.licence ? { licence: values.licence } : {}), ...(values.description ? { description: values.description } : {}),
+        ...(values.version ? { version: values.version } : {}),
+        ...(number(values.steps, '--steps') !== undefined ? { steps: number(values.steps, '--steps')! } : {}),
+        ...(number(values.minutes, '--minutes') !== undefined ? { minutes: number(values.minutes, '--minutes')! } : {}),
+        assumeAligned: values['assume-aligned'] ?? false,
+        pythonArgs: positionals,
+        onWarning: (message) => output.err(`${tty ? '\n' : ''}warning: ${message}`),
+        onProgress: (p) => {
+          const line = formatProgress(p);
+          // a live bar on a terminal; otherwise only every 10% (logs stay short)
+          if (tty) process.stderr.write(`\r${line}${p.step === p.total ? '\n' : ''}`);
+          else if (line.slice(0, 40) !== lastLine.slice(0, 40)) output.err(line);
+          lastLine = line;
+        },
+      });
+      output.out(`built ${result.dir} in ${formatDuration(result.seconds)} ` +
+        `(${String((result.build['stats'] as Record<string, unknown>)['steps'])} steps, ` +
+        `${Number((result.build['stats'] as Record<string, unknown>)['ms_per_step']).toFixed(0)} ms/step)`);
+      return EXIT_OK;
+    },
+  },
   verify: {
     usage: 'PATH [--base BASE]',
     summary: 'check a pack directory or .tar completely; BASE is a directory with contract.json (and encoder) or a contract.json',
@@ -100,6 +150,10 @@ export async function runPackCommand(args: string[], output: CliOutput): Promise
   try {
     return await command.run(rest, output);
   } catch (error) {
+    if (error instanceof PackBuildError) {
+      output.err(`error [${error.code}]: ${error.message}`);
+      return EXIT_PACK_REFUSED;
+    }
     if (error instanceof StylePackError) {
       output.err(`error [${error.code}]: ${error.message}`);
       return EXIT_PACK_REFUSED;

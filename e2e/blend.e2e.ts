@@ -1,0 +1,72 @@
+/**
+ * What the blend does to pixels, deterministically: camera frames are captured once, then fed
+ * in lockstep through stylize(MediaStreamTrackGenerator) (the insertable-streams path), and the
+ * output canvas is compared with the input frame it came from.
+ *
+ * "Core" = the face oval shrunk to 70 % about its centroid (well inside the feather);
+ * "outside" = every pixel more than 1 px outside all face ovals. Exaggeration α = 0, where the
+ * contract makes the generator's flow the identity, so the mask outline is the landmark oval.
+ */
+import { PROJECT_CLIPS, SHARED_CLIPS, attachPng, call, expect, test } from './fixtures';
+
+/** A pixel counts as changed when a channel moved by more than 2 levels. */
+const MIN_CORE_CHANGED = 0.5;
+
+for (const clip of [PROJECT_CLIPS.face, SHARED_CLIPS.talking[0]]) {
+  test(`output differs inside the face and equals the input outside the mask (${clip})`, async ({ openPage }, testInfo) => {
+    const page = await openPage(clip);
+    await call(page, 'captureFrames', { count: 1 });
+    const run = await call(page, 'lockstep', { exaggeration: 0 });
+    await attachPng(testInfo, 'output', run.png);
+    const [result] = run.results;
+    testInfo.annotations.push({ type: 'measured', description: JSON.stringify(result) });
+    expect(result.faces).toHaveLength(1);
+    const [face] = result.faces;
+    expect(face.stylized).toBe(true);
+    expect(face.corePixels).toBeGreaterThan(2000);
+    expect(face.coreChangedFraction, 'share of changed pixels in the face core').toBeGreaterThanOrEqual(MIN_CORE_CHANGED);
+    expect(result.outside.pixels).toBeGreaterThan(150_000);
+    expect(result.outside.differing, 'pixels outside the mask that differ from the input').toBe(0);
+
+    // Strength 0 (the demo's "before"): the whole frame is the input, bit for bit.
+    const before = await call(page, 'lockstep', { exaggeration: 0, strength: 0 });
+    expect(before.results[0].faces).toHaveLength(1);
+    expect(before.results[0].frameMaxDiff, 'largest difference at strength 0').toBe(0);
+  });
+}
+
+for (const clip of [PROJECT_CLIPS.twoFaces, SHARED_CLIPS.twoFaces]) {
+  test(`two faces give two stylized regions (${clip})`, async ({ openPage }, testInfo) => {
+    const page = await openPage(clip);
+    await call(page, 'captureFrames', { count: 1 });
+    const run = await call(page, 'lockstep', { numFaces: 2, expectFaces: 2, exaggeration: 0 });
+    await attachPng(testInfo, 'output', run.png);
+    const [result] = run.results;
+    testInfo.annotations.push({ type: 'measured', description: JSON.stringify(result) });
+    expect(result.faces).toHaveLength(2);
+    const [a, b] = result.faces;
+    expect(a.id).not.toBe(b.id);
+    expect(Math.hypot(a.centre.x - b.centre.x, a.centre.y - b.centre.y), 'distance between the two faces').toBeGreaterThan(80);
+    for (const face of result.faces) {
+      expect(face.stylized).toBe(true);
+      expect(face.corePixels).toBeGreaterThan(500);
+      expect(face.coreChangedFraction).toBeGreaterThanOrEqual(MIN_CORE_CHANGED);
+    }
+    expect(result.outside.differing, 'pixels outside both masks that differ from the input').toBe(0);
+  });
+}
+
+for (const clip of [PROJECT_CLIPS.noFace, SHARED_CLIPS.noFace]) {
+  test(`the no-face clip passes through unchanged (${clip})`, async ({ openPage }) => {
+    const page = await openPage(clip);
+    await call(page, 'captureFrames', { count: 12, intervalMs: 80 });
+    const run = await call(page, 'lockstep', { mode: 'sequence' });
+    expect(run.distinctInputs, 'different input frames').toBeGreaterThanOrEqual(6);
+    expect(run.results).toHaveLength(12);
+    for (const result of run.results) {
+      expect(result.faces).toHaveLength(0);
+      expect(result.frameMaxDiff, 'largest output/input difference').toBe(0);
+    }
+    expect(run.events).toEqual(['state:no-face']);
+  });
+}

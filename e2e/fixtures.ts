@@ -1,0 +1,123 @@
+/**
+ * Shared fixtures: one static server per worker (the demo's mounts plus the SDK bundle, the
+ * harness page and fixture style packs), and `openPage(clip, options)`, which launches Debian's
+ * Chromium with that clip as the fake camera. Every test also checks that its pages requested
+ * nothing outside the server's origin.
+ */
+import { test as base, expect, chromium, type Browser, type Page } from '@playwright/test';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromiumArgs } from '../scripts/lib/chromium.mjs';
+import { startDemoServer } from '../scripts/serve-demo.mjs';
+import { writeFixturePacks } from './fixture-packs';
+
+export { expect };
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const media = join(root, '.cache/media');
+
+/** Clips the project renders itself (scripts/make-sample-clip.mjs), so a fresh clone runs every core test. */
+export const PROJECT_CLIPS = { face: 'sample-face', twoFaces: 'sample-two-faces', noFace: 'sample-no-face' } as const;
+/** Real clips from ../shared/data/videos, converted by scripts/setup.mjs when present. */
+export const SHARED_CLIPS = { talking: ['talking-1', 'talking-2', 'talking-3'], twoFaces: 'two-faces', noFace: 'no-face' } as const;
+
+const isProjectClip = (clip: string) => clip.startsWith('sample-');
+
+/** Skips the current test, with the reason, when the clip was not made at set-up. */
+export function requireClip(clip: string): string {
+  const file = join(media, `${clip}.mjpeg`);
+  if (!existsSync(file)) {
+    const reason = isProjectClip(clip)
+      ? `${file} missing: the project-made clip is rendered by \`npm run setup\` (scripts/make-sample-clip.mjs, needs ffmpeg)`
+      : existsSync(join(root, '../shared/data/videos'))
+        ? `${file} missing: run \`npm run setup\` to convert ../shared/data/videos (needs ffmpeg)`
+        : `../shared/data/videos is absent: the real-clip test on ${clip} is skipped (the project-made clips still run)`;
+    base.skip(true, reason);
+  }
+  return file;
+}
+
+export interface Server {
+  readonly url: string;
+  readonly requests: string[];
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  readonly webgpu?: boolean;
+  /** false: no fake camera device at all (getUserMedia fails, as on a machine without a camera). */
+  readonly camera?: boolean;
+  /** Page to open; the harness by default. */
+  readonly path?: string;
+}
+
+interface Fixtures {
+  openPage: (clip: string | undefined, options?: OpenOptions) => Promise<Page>;
+  /** Every URL the test's pages (and their workers) requested. */
+  requestedUrls: string[];
+}
+
+export const test = base.extend<Fixtures, { server: Server }>({
+  server: [
+    async ({}, use) => {
+      const validPack = join(root, 'models/packs/base-reconstruction');
+      if (!existsSync(join(validPack, 'manifest.json'))) throw new Error(`${validPack} missing: run \`npm run setup\` (scripts/make-base-pack.mjs)`);
+      for (const built of ['packages/sdk/dist/face-stylizer.bundle.js', 'packages/demo/dist/index.html']) {
+        if (!existsSync(join(root, built))) throw new Error(`${built} missing: run \`npm run build\``);
+      }
+      const packs = mkdtempSync(join(tmpdir(), 'face-stylizer-e2e-packs-'));
+      writeFixturePacks(validPack, packs);
+      const server = (await startDemoServer({
+        mounts: {
+          '/sdk/': join(root, 'packages/sdk/dist'),
+          '/e2e/': join(root, 'e2e/pages'),
+          '/assets/packs/e2e/': packs,
+        },
+      })) as Server;
+      await use(server);
+      await server.close();
+      rmSync(packs, { recursive: true, force: true });
+    },
+    { scope: 'worker' },
+  ],
+
+  requestedUrls: async ({}, use) => {
+    await use([]);
+  },
+
+  openPage: async ({ server, requestedUrls }, use, testInfo) => {
+    const browsers: Browser[] = [];
+    await use(async (clip, { webgpu = false, camera = true, path = '/e2e/harness.html' } = {}) => {
+      const fakeCameraFile = clip ? requireClip(clip) : undefined;
+      let args = chromiumArgs({ fakeCameraFile, webgpu });
+      if (!camera) args = args.filter((arg) => !arg.startsWith('--use-fake-device-for-media-stream') && !arg.startsWith('--use-file-for-fake-video-capture'));
+      const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args });
+      browsers.push(browser);
+      const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+      context.on('request', (request) => requestedUrls.push(request.url()));
+      const page = await context.newPage();
+      page.on('pageerror', (error) => testInfo.annotations.push({ type: 'pageerror', description: error.message }));
+      await page.goto(server.url + path);
+      if (path.startsWith('/e2e/')) await page.waitForFunction(() => (window as unknown as { e2eReady?: boolean }).e2eReady === true);
+      return page;
+    });
+    for (const browser of browsers) await browser.close();
+    // Nothing may leave the page's origin (the server that also hosts the asset base).
+    const foreign = requestedUrls.filter((url) => !url.startsWith(`${server.url}/`) && !url.startsWith('data:') && !url.startsWith('blob:'));
+    expect(foreign, 'requests outside the test server').toEqual([]);
+  },
+});
+
+/** Calls window.e2e[fn](args) in the harness page. */
+export function call<T = any>(page: Page, fn: string, args: unknown = {}): Promise<T> {
+  return page.evaluate(([name, value]) => (window as any).e2e[name as string](value), [fn, args] as const);
+}
+
+/** Attaches a data-URL PNG to the test report. */
+export async function attachPng(testInfo: { attach: (name: string, options: { body: Buffer; contentType: string }) => Promise<void> }, name: string, dataUrl: string | undefined) {
+  if (dataUrl) await testInfo.attach(name, { body: Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64'), contentType: 'image/png' });
+}
+
+export const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8'));

@@ -1,0 +1,368 @@
+// Browser side of the end-to-end tests: the built SDK bundle plus helpers the tests call with
+// page.evaluate. Everything the SDK loads comes from /assets/ (the asset base).
+import * as sdk from '/sdk/face-stylizer.bundle.js';
+
+const ASSET_BASE = '/assets/';
+// MediaPipe FACEMESH_FACE_OVAL as a closed loop (the SDK's mask polygon).
+const FACE_OVAL = [
+  10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152, 148, 176, 149, 150,
+  136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109,
+];
+/** A pixel "changed" when some channel differs by more than this (8-bit levels): above JPEG-free noise. */
+const CHANGED_LEVELS = 2;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const state = { frames: [], outputs: {} };
+
+function withTimeout(promise, ms, what) {
+  return Promise.race([promise, sleep(ms).then(() => Promise.reject(new Error(`timed out after ${ms} ms: ${what}`)))]);
+}
+
+function describeError(error) {
+  if (!error) return String(error);
+  return {
+    name: error.name,
+    code: error.code,
+    file: error.file,
+    message: error.message,
+    isStylePackError: error instanceof sdk.StylePackError,
+    isFaceStylizerError: error instanceof sdk.FaceStylizerError,
+  };
+}
+
+function pixelsOf(source, width, height) {
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  const context = canvas.getContext('2d', { willReadFrequently: true });
+  context.drawImage(source, 0, 0, width, height);
+  return context.getImageData(0, 0, width, height).data;
+}
+
+function toPng(pixels, width, height) {
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  canvas.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(pixels), width, height), 0, 0);
+  return canvas.toDataURL('image/png');
+}
+
+/** Captures `count` camera frames `intervalMs` apart (after `warmupMs`) as the source frames of later runs. */
+async function captureFrames({ count = 1, intervalMs = 0, warmupMs = 1500 } = {}) {
+  const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+  const video = document.createElement('video');
+  video.muted = true;
+  video.srcObject = stream;
+  await video.play();
+  await sleep(warmupMs);
+  state.frames = [];
+  for (let i = 0; i < count; i++) {
+    await new Promise((resolve) => video.requestVideoFrameCallback(resolve));
+    state.frames.push(await createImageBitmap(video));
+    if (intervalMs) await sleep(intervalMs);
+  }
+  stream.getTracks().forEach((track) => track.stop());
+  return { count: state.frames.length, width: state.frames[0].width, height: state.frames[0].height };
+}
+
+async function createStylizer(options = {}) {
+  const stylizer = await sdk.FaceStylizer.create({
+    assetBase: ASSET_BASE,
+    executionProviders: ['wasm'],
+    packCache: false,
+    ...options,
+  });
+  const events = [];
+  stylizer.events$.subscribe((event) =>
+    events.push(event.type === 'state' ? `state:${event.state}` : event.type === 'warning' ? `warning:${event.warning.code}` : `error:${event.error?.code ?? event.error}`),
+  );
+  return { stylizer, events };
+}
+
+/**
+ * Lockstep run over the captured frames through stylize(MediaStreamTrackGenerator) (the
+ * insertable-streams path): each frame is written only after the previous one came out, and
+ * the output canvas is read back for exactly that frame.
+ *  - mode 'still': repeats frame 0 until `expectFaces` faces are stylized, then `settle` more
+ *    frames, then `totalSteps` frames in all if given (so two runs end in the same state);
+ *    compares the last output with the input.
+ *  - mode 'sequence': every captured frame once; compares each output with its input.
+ */
+async function lockstep({ mode = 'still', expectFaces = 1, settle = 3, totalSteps, maxSteps = 400, keep, ...options } = {}) {
+  const { stylizer, events } = await createStylizer(options);
+  const generator = new MediaStreamTrackGenerator({ kind: 'video' });
+  const writer = generator.writable.getWriter();
+  let pending;
+  const subscription = stylizer.stylize(generator).subscribe({
+    next: (info) => pending?.resolve(info),
+    error: (error) => pending?.reject(error),
+  });
+  let timestamp = 0;
+  const step = async (bitmap) => {
+    const emitted = new Promise((resolve, reject) => (pending = { resolve, reject }));
+    timestamp += 33333;
+    await writer.write(new VideoFrame(bitmap, { timestamp }));
+    return withTimeout(emitted, 20000, 'frame through the pipeline');
+  };
+  // The output canvas keeps the last frame until the next one is written (preserveDrawingBuffer).
+  const readOutput = (bitmap) => pixelsOf(stylizer.canvas, bitmap.width, bitmap.height);
+  const results = [];
+  let steps = 0;
+  let png;
+  try {
+    if (mode === 'still') {
+      const bitmap = state.frames[0];
+      let last;
+      let stylizedAt = -1;
+      while (steps < maxSteps) {
+        last = await step(bitmap);
+        steps++;
+        const ready = last.faces.length === expectFaces && last.faces.every((face) => face.stylized);
+        if (ready && stylizedAt < 0) stylizedAt = steps;
+        if (stylizedAt >= 0 && steps >= stylizedAt + settle && (!totalSteps || steps >= totalSteps)) break;
+        if (expectFaces === 0 && steps >= settle) break;
+      }
+      const output = readOutput(bitmap);
+      png = toPng(output, bitmap.width, bitmap.height);
+      results.push({ ...compare(bitmap, output, last), stylizedAt });
+      if (keep) state.outputs[keep] = { pixels: output, info: last, width: bitmap.width, height: bitmap.height };
+    } else {
+      for (const bitmap of state.frames) {
+        const info = await step(bitmap);
+        steps++;
+        results.push(compare(bitmap, readOutput(bitmap), info));
+      }
+    }
+  } finally {
+    subscription.unsubscribe();
+    generator.stop();
+  }
+  const provider = stylizer.executionProvider;
+  await stylizer.close();
+  // How many different input frames the run saw (a sequence test must not feed one frame over and over).
+  const distinctInputs = new Set(state.frames.map((bitmap) => checksum(pixelsOf(bitmap, bitmap.width, bitmap.height)))).size;
+  return { provider, steps, events: [...new Set(events)], results, distinctInputs, png };
+}
+
+function checksum(pixels) {
+  let hash = 2166136261;
+  for (let i = 0; i < pixels.length; i += 7) hash = Math.imul(hash ^ pixels[i], 16777619);
+  return hash >>> 0;
+}
+
+/** Signed distance from (x, y) to a closed polygon [[x, y], ...]: negative inside. */
+function signedDistance(x, y, polygon) {
+  let squared = Infinity;
+  let inside = false;
+  for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
+    const [ax, ay] = polygon[i];
+    const [bx, by] = polygon[j];
+    const ex = bx - ax;
+    const ey = by - ay;
+    const t = Math.max(0, Math.min(1, ((x - ax) * ex + (y - ay) * ey) / (ex * ex + ey * ey || 1)));
+    squared = Math.min(squared, (x - ax - t * ex) ** 2 + (y - ay - t * ey) ** 2);
+    if (ay > y !== by > y && x < (ex * (y - ay)) / (ey || 1e-12) + ax) inside = !inside;
+  }
+  return (inside ? -1 : 1) * Math.sqrt(squared);
+}
+
+/**
+ * Output vs input: per face, the "core" (the face oval shrunk to 70 % about its centroid, well
+ * inside any feather) and, for the whole frame, every pixel more than 1 px outside all face ovals.
+ */
+function compare(bitmap, output, info) {
+  const { width, height } = bitmap;
+  const input = pixelsOf(bitmap, width, height);
+  const ovals = info.faces.map((face) => FACE_OVAL.map((i) => [face.landmarks[i].x, face.landmarks[i].y]));
+  const cores = ovals.map((oval) => {
+    const cx = oval.reduce((a, p) => a + p[0], 0) / oval.length;
+    const cy = oval.reduce((a, p) => a + p[1], 0) / oval.length;
+    return oval.map(([x, y]) => [cx + (x - cx) * 0.7, cy + (y - cy) * 0.7]);
+  });
+  const faces = cores.map(() => ({ pixels: 0, changed: 0, sumAbs: 0 }));
+  const outside = { pixels: 0, differing: 0, maxDiff: 0 };
+  let frameMaxDiff = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const k = 4 * (y * width + x);
+      const diff = Math.max(Math.abs(output[k] - input[k]), Math.abs(output[k + 1] - input[k + 1]), Math.abs(output[k + 2] - input[k + 2]));
+      frameMaxDiff = Math.max(frameMaxDiff, diff);
+      const px = x + 0.5;
+      const py = y + 0.5;
+      if (ovals.every((oval) => signedDistance(px, py, oval) > 1)) {
+        outside.pixels++;
+        if (diff > 0) outside.differing++;
+        outside.maxDiff = Math.max(outside.maxDiff, diff);
+        continue;
+      }
+      cores.forEach((core, f) => {
+        if (signedDistance(px, py, core) < 0) {
+          faces[f].pixels++;
+          if (diff > CHANGED_LEVELS) faces[f].changed++;
+          faces[f].sumAbs += (Math.abs(output[k] - input[k]) + Math.abs(output[k + 1] - input[k + 1]) + Math.abs(output[k + 2] - input[k + 2])) / 3;
+        }
+      });
+    }
+  }
+  return {
+    faces: info.faces.map((face, f) => ({
+      id: face.id,
+      stylized: face.stylized,
+      centre: { x: Math.round(ovals[f].reduce((a, p) => a + p[0], 0) / ovals[f].length), y: Math.round(ovals[f].reduce((a, p) => a + p[1], 0) / ovals[f].length) },
+      corePixels: faces[f].pixels,
+      coreChangedFraction: faces[f].pixels ? faces[f].changed / faces[f].pixels : 0,
+      coreMeanAbs: faces[f].pixels ? faces[f].sumAbs / faces[f].pixels : 0,
+    })),
+    outside,
+    frameMaxDiff,
+  };
+}
+
+/** Difference between two kept outputs (e.g. WebGPU vs WASM) inside the face ovals of `a`, and over the whole frame. */
+function compareOutputs([a, b]) {
+  const first = state.outputs[a];
+  const second = state.outputs[b];
+  const { width, height } = first;
+  const ovals = first.info.faces.map((face) => FACE_OVAL.map((i) => [face.landmarks[i].x, face.landmarks[i].y]));
+  const histogram = new Array(256).fill(0);
+  let facePixels = 0;
+  let sumAbs = 0;
+  let frameMax = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const k = 4 * (y * width + x);
+      const d = [0, 1, 2].map((c) => Math.abs(first.pixels[k + c] - second.pixels[k + c]));
+      const diff = Math.max(...d);
+      frameMax = Math.max(frameMax, diff);
+      if (ovals.some((oval) => signedDistance(x + 0.5, y + 0.5, oval) < 0)) {
+        facePixels++;
+        histogram[diff]++;
+        sumAbs += (d[0] + d[1] + d[2]) / 3;
+      }
+    }
+  }
+  let cumulative = 0;
+  let p99 = 0;
+  for (let level = 0; level < 256; level++) {
+    cumulative += histogram[level];
+    if (cumulative >= 0.99 * facePixels) {
+      p99 = level;
+      break;
+    }
+  }
+  const landmarksMaxDelta = Math.max(
+    0,
+    ...first.info.faces.flatMap((face, f) => face.landmarks.map((p, i) => Math.hypot(p.x - second.info.faces[f].landmarks[i].x, p.y - second.info.faces[f].landmarks[i].y))),
+  );
+  return {
+    facePixels,
+    meanAbs: sumAbs / Math.max(1, facePixels),
+    p99,
+    max: histogram.reduceRight((found, count, level) => (found < 0 && count > 0 ? level : found), -1),
+    frameMax,
+    landmarksMaxDelta,
+    facesA: first.info.faces.length,
+    facesB: second.info.faces.length,
+  };
+}
+
+/**
+ * The normal path: stylize(camera MediaStream) through a <video>, for `seconds`. Counts
+ * displayed frames, frames with faces and frames whose faces were all stylized.
+ */
+async function live({ seconds = 6, ...options } = {}) {
+  const { stylizer, events } = await createStylizer(options);
+  const camera = await sdk.FaceStylizer.openCamera();
+  const counts = { frames: 0, withFace: 0, stylized: 0, maxFaces: 0 };
+  let streamError;
+  const subscription = stylizer.stylize(camera).subscribe({
+    next: (info) => {
+      counts.frames++;
+      if (info.faces.length > 0) counts.withFace++;
+      if (info.faces.length > 0 && info.faces.every((face) => face.stylized)) counts.stylized++;
+      counts.maxFaces = Math.max(counts.maxFaces, info.faces.length);
+    },
+    error: (error) => (streamError = describeError(error)),
+  });
+  // Count from the first stylized frame, so camera start, model warm-up and the first inference are not judged.
+  const started = performance.now();
+  while (counts.stylized === 0 && performance.now() - started < 30000) await sleep(20);
+  const before = { ...counts };
+  await sleep(seconds * 1000);
+  const stats = await new Promise((resolve) => stylizer.stats$.subscribe(resolve));
+  subscription.unsubscribe();
+  camera.getTracks().forEach((track) => track.stop());
+  const provider = stylizer.executionProvider;
+  await stylizer.close();
+  return {
+    provider,
+    frames: counts.frames - before.frames,
+    withFace: counts.withFace - before.withFace,
+    stylized: counts.stylized - before.stylized,
+    maxFaces: counts.maxFaces,
+    events: [...new Set(events)],
+    streamError,
+    fps: stats.fps,
+  };
+}
+
+/**
+ * Style packs while a camera stream runs: switches to `good`, then tries each of `bad` (expecting
+ * rejections), and checks that frames and stylized results keep coming with `good` still active.
+ */
+async function packSwitch({ good, bad, createWith }) {
+  const result = {};
+  if (createWith) {
+    try {
+      await sdk.FaceStylizer.create({ assetBase: ASSET_BASE, executionProviders: ['wasm'], packCache: false, pack: createWith });
+      result.create = 'resolved';
+    } catch (error) {
+      result.create = describeError(error);
+    }
+  }
+  const { stylizer, events } = await createStylizer();
+  const camera = await sdk.FaceStylizer.openCamera();
+  const counts = { frames: 0, stylized: 0 };
+  let streamError;
+  const subscription = stylizer.stylize(camera).subscribe({
+    next: (info) => {
+      counts.frames++;
+      if (info.faces.some((face) => face.stylized)) counts.stylized++;
+    },
+    error: (error) => (streamError = describeError(error)),
+  });
+  const stylizedResults = async (ms) => {
+    const before = (await new Promise((resolve) => stylizer.stats$.subscribe(resolve))).fps;
+    const startFrames = counts.frames;
+    await sleep(ms);
+    return { frames: counts.frames - startFrames, stylizedFps: before.stylized };
+  };
+  const started = performance.now();
+  while (counts.stylized === 0 && performance.now() - started < 30000) await sleep(50);
+  await stylizer.setPack(good);
+  result.packAfterGood = stylizer.pack?.id ?? null;
+  result.rejections = {};
+  for (const url of bad) {
+    try {
+      await stylizer.setPack(url);
+      result.rejections[url] = 'resolved';
+    } catch (error) {
+      result.rejections[url] = describeError(error);
+    }
+  }
+  result.packAfterBad = stylizer.pack?.id ?? null;
+  // The stream keeps running with the good pack: frames and new stylized results keep coming.
+  const stylizedBefore = counts.stylized;
+  result.after = await stylizedResults(2500);
+  result.stylizedAfter = counts.stylized - stylizedBefore;
+  result.statsAfter = (await new Promise((resolve) => stylizer.stats$.subscribe(resolve))).fps;
+  result.streamError = streamError;
+  result.events = [...new Set(events)];
+  subscription.unsubscribe();
+  camera.getTracks().forEach((track) => track.stop());
+  await stylizer.close();
+  return result;
+}
+
+window.e2e = { captureFrames, lockstep, compareOutputs, live, packSwitch, sdk, hasWebGpu: async () => !!(await navigator.gpu?.requestAdapter()) };
+window.e2eReady = true;

@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+// The benchmark (`npm run bench`): a 640×480 clip with one face as Chromium's fake camera, the
+// WASM execution provider, in headless Debian Chromium. In one run it measures
+//   1. the camera's own frame rate;
+//   2. face tracking alone (the SDK's FaceTracker on every camera frame): fps and ms;
+//   3. the full pipeline (FaceStylizer.stylize(camera)) for --frames N displayed frames:
+//      per-stage p50/p95 ms (every sample the SDK records), displayed and stylized fps, their
+//      ratio to tracking alone, heap at start / during / end (CDP, after a forced GC; plus
+//      performance.measureUserAgentSpecificMemory, which includes onnxruntime-web's worker),
+//      errors and warnings;
+//   4. the SDK's JavaScript size, gzip (bundle, and the JS glue loaded from the asset base).
+//
+// Usage: npm run bench -- [--clip sample-face] [--frames 600] [--tracking-seconds 10] [--json]
+//   --clip NAME   a clip in .cache/media (NAME.mjpeg); the default is the project-made
+//                 sample-face (set-up renders it); talking-1 etc. exist when ../shared is there
+//   --frames N    displayed frames measured after warm-up (the 10,000-frame soak: --frames 10000)
+// Writes the full result to .cache/bench/CLIP-FRAMES.json.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+import { chromiumArgs } from './lib/chromium.mjs';
+import { startDemoServer } from './serve-demo.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+const clip = option('--clip', 'sample-face');
+const frames = Number(option('--frames', 600));
+const trackingSeconds = Number(option('--tracking-seconds', 10));
+const asJson = args.includes('--json');
+
+const clipFile = join(root, '.cache/media', `${clip}.mjpeg`);
+if (!existsSync(clipFile)) {
+  console.error(`bench: ${clipFile} not found (npm run setup renders sample-face; real clips need ../shared/data/videos)`);
+  process.exit(2);
+}
+for (const built of ['packages/sdk/dist/face-stylizer.bundle.js', 'models/base/contract.json']) {
+  if (!existsSync(join(root, built))) {
+    console.error(`bench: ${built} missing (npm run setup && npm run build)`);
+    process.exit(2);
+  }
+}
+
+const log = (...parts) => asJson || console.log(...parts);
+const server = await startDemoServer({ mounts: { '/sdk/': join(root, 'packages/sdk/dist'), '/bench/': join(root, 'scripts/bench') } });
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  // Eager measureUserAgentSpecificMemory (else it waits for the next natural GC).
+  args: [...chromiumArgs({ fakeCameraFile: clipFile }), '--enable-blink-features=ForceEagerMeasureMemory'],
+});
+const result = { clip, frames, machine: machine(), startedAt: new Date().toISOString() };
+try {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  const cdp = await page.context().newCDPSession(page);
+  await page.exposeFunction('benchHeap', async () => {
+    await cdp.send('HeapProfiler.collectGarbage');
+    const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+    const uaMemory = await page
+      .evaluate(async () => {
+        if (!performance.measureUserAgentSpecificMemory) return undefined;
+        const m = await performance.measureUserAgentSpecificMemory();
+        const workers = m.breakdown.filter((b) => b.attribution.some((a) => a.scope === 'DedicatedWorkerGlobalScope')).reduce((s, b) => s + b.bytes, 0);
+        return { bytes: m.bytes, workerBytes: workers };
+      })
+      .catch(() => undefined);
+    return { mainHeapMB: usedSize / 2 ** 20, ...(uaMemory ? { agentMB: uaMemory.bytes / 2 ** 20, workerMB: uaMemory.workerBytes / 2 ** 20 } : {}) };
+  });
+  await page.goto(`${server.url}/bench/index.html`);
+  await page.waitForFunction(() => window.benchReady === true);
+
+  log(`bench: clip ${clip}, WASM EP, ${frames} frames; ${result.machine.note}`);
+  result.camera = await page.evaluate(() => window.bench.cameraRate(3));
+  log(`camera: ${result.camera.width}×${result.camera.height} at ${result.camera.fps.toFixed(1)} fps`);
+  result.tracking = await page.evaluate((seconds) => window.bench.trackingAlone(seconds), trackingSeconds);
+  log(`tracking alone: ${result.tracking.fps.toFixed(1)} fps (detect p50 ${result.tracking.detectMs.p50.toFixed(1)} ms)`);
+  log('pipeline: running…');
+  result.pipeline = await page.evaluate((n) => window.bench.pipeline({ frames: n }), frames);
+  result.pageErrors = errors;
+  result.bundle = bundleSizes(server.requests);
+} finally {
+  await browser.close();
+  await server.close();
+}
+
+const p = result.pipeline;
+const heap = p.heap;
+const firstHeap = heap[0];
+const lastHeap = heap[heap.length - 1];
+const growth = (key) => (firstHeap?.[key] && lastHeap?.[key] !== undefined ? (100 * (lastHeap[key] - firstHeap[key])) / firstHeap[key] : undefined);
+result.summary = {
+  displayedFps: p.displayedFps,
+  stylizedFps: p.stylizedFps,
+  trackingFps: result.tracking.fps,
+  displayedOverTracking: p.displayedFps / result.tracking.fps,
+  stylizedOverTracking: p.stylizedFps / result.tracking.fps,
+  mainHeapGrowthPercent: growth('mainHeapMB'),
+  agentMemoryGrowthPercent: growth('agentMB'),
+  errors: p.events.errors.length + (p.streamError ? 1 : 0) + result.pageErrors.length,
+};
+mkdirSync(join(root, '.cache/bench'), { recursive: true });
+const out = join(root, '.cache/bench', `${clip}-${frames}.json`);
+writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+
+if (asJson) {
+  console.log(JSON.stringify(result, null, 2));
+} else {
+  const f = (v, d = 1) => (v === undefined ? '—' : v.toFixed(d));
+  console.log(`\npipeline on ${p.provider} (created in ${f(p.createMs / 1000)} s): ${p.frames} frames in ${f(p.seconds)} s, face in ${f(100 * p.faceFraction)} % of frames`);
+  console.log('\nstage         p50 ms   p95 ms   samples');
+  for (const stage of ['upload', 'tracking', 'alignment', 'crop', 'encoder', 'generator', 'colour', 'blend', 'frame']) {
+    const s = p.stages[stage];
+    if (s) console.log(`${stage.padEnd(12)} ${f(s.p50, 2).padStart(7)}  ${f(s.p95, 2).padStart(7)}   ${s.n}`);
+  }
+  console.log(`\nfps: camera ${f(result.camera.fps)}, displayed ${f(p.displayedFps)}, stylized ${f(p.stylizedFps)}; tracking alone ${f(result.tracking.fps)}`);
+  console.log(`ratio to tracking alone: displayed ${f(result.summary.displayedOverTracking, 2)}, stylized ${f(result.summary.stylizedOverTracking, 2)}`);
+  console.log(`dropped: ${JSON.stringify(p.dropped)}`);
+  console.log(
+    `heap (after GC): main ${f(firstHeap?.mainHeapMB, 2)} → ${f(lastHeap?.mainHeapMB, 2)} MB (${f(result.summary.mainHeapGrowthPercent)} %)` +
+      (firstHeap?.agentMB !== undefined ? `; page + workers ${f(firstHeap.agentMB, 2)} → ${f(lastHeap.agentMB, 2)} MB (${f(result.summary.agentMemoryGrowthPercent)} %)` : ''),
+  );
+  console.log(`heap samples (frame: main MB): ${heap.map((h) => `${h.frame}: ${f(h.mainHeapMB, 2)}`).join(', ')}`);
+  console.log(`errors: ${result.summary.errors}; warnings: ${JSON.stringify(p.events.warnings)}`);
+  const b = result.bundle;
+  console.log(`\nSDK JavaScript, gzip: bundle ${f(b.bundleGzip / 1024)} KB (face-stylizer.bundle.js, self-contained), library ${f(b.libraryGzip / 1024)} KB (dist/index.js, dependencies external)`);
+  console.log(`  + JS glue loaded from the asset base at runtime: ${f(b.runtimeGlueGzip / 1024)} KB (${b.runtimeGlue.join(', ')})`);
+  console.log(`\nfull result: ${out}`);
+}
+
+/** Sizes of the SDK's JavaScript: the bundles, and the JS files the run fetched from the asset base. */
+function bundleSizes(requests) {
+  const gz = (path) => gzipSync(readFileSync(path), { level: 9 }).length;
+  const glue = [...new Set(requests.filter((path) => /^\/assets\/.*\.(m?js)$/.test(path)))];
+  const mounts = {
+    '/assets/mediapipe/wasm/': join(root, 'node_modules/@mediapipe/tasks-vision/wasm/'),
+    '/assets/ort/': join(root, 'node_modules/onnxruntime-web/dist/'),
+  };
+  const files = glue.map((path) => {
+    const prefix = Object.keys(mounts).find((m) => path.startsWith(m));
+    return prefix ? join(mounts[prefix], path.slice(prefix.length)) : undefined;
+  }).filter(Boolean);
+  return {
+    bundleGzip: gz(join(root, 'packages/sdk/dist/face-stylizer.bundle.js')),
+    libraryGzip: gz(join(root, 'packages/sdk/dist/index.js')),
+    runtimeGlue: glue,
+    runtimeGlueGzip: files.reduce((sum, file) => sum + gz(file), 0),
+  };
+}
+
+function machine() {
+  const cpu = cpus();
+  let load = '';
+  try {
+    load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  } catch {}
+  return {
+    cpus: cpu.length,
+    cpuModel: cpu[0]?.model,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    loadAverage: load,
+    note: `${cpu.length} × ${cpu[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, load average ${load}`,
+  };
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// Serves the demo page and its asset base on 127.0.0.1 (PORT, default 8080):
+//   /                 packages/demo/dist (built by `npm run build`)
+//   /media/sample-face.webm  the demo's clip when there is no camera (project-made at set-up)
+//   /assets/          the SDK asset base (README of packages/sdk) plus /assets/packs/ = models/packs
+// The end-to-end tests and the benchmark start the same server in-process (startDemoServer).
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startStaticServer } from './lib/static-server.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const packageDir = (name) => join(root, 'node_modules', name); // npm workspaces hoist dependencies to the root
+
+/** The asset base layout the SDK expects, mounted under `prefix`. */
+export function assetMounts(prefix = '/assets/') {
+  return {
+    [`${prefix}mediapipe/wasm/`]: join(packageDir('@mediapipe/tasks-vision'), 'wasm'),
+    [`${prefix}mediapipe/face_landmarker.task`]: join(root, 'models/mediapipe/face_landmarker.task'),
+    [`${prefix}ort/`]: join(packageDir('onnxruntime-web'), 'dist'),
+    [`${prefix}models/base/`]: join(root, 'models/base'),
+    [`${prefix}packs/`]: join(root, 'models/packs'),
+  };
+}
+
+export function demoMounts() {
+  return {
+    '/': join(root, 'packages/demo/dist'),
+    '/media/sample-face.webm': join(root, '.cache/media/sample-face.webm'),
+    ...assetMounts('/assets/'),
+  };
+}
+
+/** @param {{ port?: number, mounts?: Record<string, string> }} options extra mounts win over the demo's */
+export function startDemoServer({ port = 0, mounts = {} } = {}) {
+  return startStaticServer({ mounts: { ...demoMounts(), ...mounts }, port });
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  for (const [what, path] of [
+    ['the demo build (npm run build)', 'packages/demo/dist/index.html'],
+    ['the base model (models/base/contract.json)', 'models/base/contract.json'],
+    ['the MediaPipe bundle (npm run setup)', 'models/mediapipe/face_landmarker.task'],
+  ]) {
+    if (!existsSync(join(root, path))) console.warn(`serve-demo: ${what} is missing: ${path}`);
+  }
+  const server = await startDemoServer({ port: Number(process.env.PORT ?? 8080) });
+  console.log(`face-stylizer demo on ${server.url}/  (Ctrl-C to stop)`);
+  const stop = () => server.close().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}

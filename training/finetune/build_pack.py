@@ -1,0 +1,245 @@
+"""Build the Python half of a style pack from one real/style pair (or a style image alone):
+fine-tune the base generator, export it to ONNX, render the preview grid.
+
+Two ways in:
+  * `--work DIR` (what `face-stylizer pack build` calls, after it has detected and aligned
+    both images in headless Chromium with the runtime's own landmarker): writes
+        DIR/generator.onnx   fine-tuned generator (model contract v1, alpha input)
+        DIR/encoder.onnx     the base encoder it was trained behind (for its SHA-256; not shipped)
+        DIR/contract.json    the model I/O contract
+        DIR/preview.png      held-out faces x alpha in {0, 0.5, 1, 1.5}
+        DIR/build.json       provenance, timings, loss summary
+    With `--align FILE` (JSON from the CLI: {"real": {"cropFromImage": [6]}, "style": {...}})
+    the crops are cut with the contract's sampling rule (prepare_data.cut_crop); without it the
+    images must already be aligned squares (e.g. ../shared/data/pairs, FFHQ-aligned 512^2).
+  * `--out DIR`: the whole pack. Runs `npx tsx src/cli.ts pack build ...`, which aligns,
+    calls this file with --work, writes the manifest with buildPack and verifies it.
+
+Progress: `--progress json` prints one JSON object per line on stdout
+({"event": "progress", "stage", "step", "total", "eta_s", ...}, then {"event": "done"});
+errors exit 1 with {"event": "error", "code", "message"}.
+
+    /usr/bin/python3 training/finetune/build_pack.py --real R.jpg --style S.jpg --name NAME --out DIR
+    nice -n 10 /usr/bin/python3 training/finetune/build_pack.py --style ../shared/data/pairs/anime.style.jpg \\
+        --real ../shared/data/pairs/anime.real.jpg --work /tmp/anime-work --steps 200
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import export  # noqa: E402
+import guide as guides  # noqa: E402
+from finetune import loop, metrics  # noqa: E402
+from finetune.networks import LatentPool, StyleMixing, load_base  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_CHECKPOINTS = [REPO / "models" / "base" / "checkpoint-latest.pt", REPO / "runs" / "base128" / "checkpoint.pt"]
+ALPHAS = (0.0, 0.5, 1.0, 1.5)
+MAX_PIXELS = 40_000_000   # refuse decompression bombs before decoding
+
+
+class BuildError(Exception):
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+
+
+def load_image(path, crop_from_image=None, size=128):
+    """An aligned [1, 3, size, size] crop in [-1, 1]."""
+    from PIL import Image, UnidentifiedImageError
+
+    import prepare_data
+
+    try:
+        with Image.open(path) as im:
+            if im.width * im.height > MAX_PIXELS:
+                raise BuildError("too-large", f"{path}: {im.width}x{im.height} pixels is more than {MAX_PIXELS}")
+            rgb = np.asarray(im.convert("RGB"))
+    except (UnidentifiedImageError, OSError) as e:
+        raise BuildError("not-an-image", f"{path}: not a readable image ({e})") from e
+    if crop_from_image is not None:
+        crop, _ = prepare_data.cut_crop(rgb, crop_from_image, size)
+    else:
+        h, w = rgb.shape[:2]
+        if abs(h - w) > 2:
+            raise BuildError("not-aligned", f"{path}: {w}x{h} is not square; pass --align (or use `face-stylizer pack build`)")
+        crop = np.asarray(Image.fromarray(rgb).resize((size, size), Image.LANCZOS))
+    return torch.from_numpy(crop.copy()).permute(2, 0, 1)[None].float() / 127.5 - 1
+
+
+def save_grid(rows, path):
+    from train import save_grid as grid
+    grid(rows, path)
+
+
+def find_checkpoint(arg):
+    if arg:
+        return None if arg == "random" else arg
+    for c in DEFAULT_CHECKPOINTS:
+        if c.exists():
+            return str(c)
+    raise BuildError("no-base-model", "no base checkpoint: train one (training/train.py --compact "
+                     "models/base/checkpoint-latest.pt) or pass --checkpoint")
+
+
+def sha256(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def build_work(args, emit):
+    t_start = time.time()
+    torch.set_num_threads(args.threads)
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    align = json.loads(Path(args.align).read_text()) if args.align else {}
+
+    emit({"event": "progress", "stage": "load", "step": 0, "total": 1})
+    checkpoint = find_checkpoint(args.checkpoint)
+    torch.manual_seed(args.seed)
+    cfg, encoder, G_src = load_base(checkpoint)
+    guide_spec = args.guide or (f"vit:{guides.DEFAULT_GUIDE}" if guides.DEFAULT_GUIDE.exists() else "random")
+    guide = guides.load_guide(guide_spec)
+    size = cfg["size"]
+    style = load_image(args.style, align.get("style", {}).get("cropFromImage"), size)
+    real = load_image(args.real, align.get("real", {}).get("cropFromImage"), size) if args.real else None
+
+    pool = LatentPool(encoder, LatentPool.real_faces(args.pool, "train", args.seed, args.data))
+    held_out = LatentPool.real_faces(args.preview_faces, "eval", args.seed, args.data)
+    with torch.no_grad():
+        w_style, f_style = encoder(style)
+        if real is not None:
+            w_real, f_real = encoder(real)
+        else:   # style-only: the real half is the style's projection onto real-face codes
+            w_real, f_real = pool.project(w_style, f_style)
+            real = G_src(w_real, f_real, torch.zeros(1))[0].clamp(-1, 1)
+    pair = {"real": real, "style": style, "w_real": w_real, "f_real": f_real, "w_style": w_style}
+
+    opts = loop.FinetuneOptions(steps=args.steps, minutes=args.minutes, seed=args.seed)
+    for k, v in json.loads(args.options).items():
+        setattr(opts, k, type(getattr(opts, k))(v))
+    t_ft = time.time()
+
+    def progress(step, total, parts):
+        if step % max(1, total // 100) == 0 or step == total:
+            elapsed = time.time() - t_ft
+            emit({"event": "progress", "stage": "finetune", "step": step, "total": total,
+                  "eta_s": elapsed / step * (total - step),
+                  **{k: round(v, 4) for k, v in parts.items() if k in ("dir", "rsc", "rec", "loss", "ms")}})
+
+    G, stats = loop.finetune(G_src, guide, pool, pair, opts, progress=progress)
+    if stats["steps"] < opts.steps:   # stopped by the --minutes budget: close the bar
+        emit({"event": "progress", "stage": "finetune", "step": stats["steps"], "total": stats["steps"], "eta_s": 0})
+
+    emit({"event": "progress", "stage": "export", "step": 0, "total": 1})
+    # the encoder the pack was trained behind: exported here only for its SHA-256 (ONNX
+    # export of the same weights is byte-identical to models/base/encoder.onnx)
+    e_img = torch.zeros(1, 3, size, size)
+    with torch.no_grad():
+        w0, f0 = encoder(e_img)
+    export.export_onnx(export.EncoderExport(encoder).eval(), (e_img,), ["image"], ["w_plus", "features"], work / "encoder.onnx")
+    export.export_onnx(export.GeneratorExport(export.frozen_warps(G)).eval(), (w0, f0, torch.ones(1)),
+                       ["w_plus", "features", "alpha"], ["image", "flow"], work / "generator.onnx")
+    contract = export.contract(cfg, G.n_latent)
+    (work / "contract.json").write_text(json.dumps(contract, indent=2) + "\n")
+
+    emit({"event": "progress", "stage": "preview", "step": 0, "total": 1})
+    mixing = StyleMixing(G.fine)
+    with torch.no_grad():
+        w_h, f_h = pool_codes = encoder(held_out)
+        base_h = G_src(w_h, f_h, torch.zeros(1))[0].clamp(-1, 1)
+        rows_h = loop.render(G, mixing(w_h, w_style), f_h, ALPHAS)
+        rows_p = loop.render(G, mixing(w_real, w_style), f_real, ALPHAS)
+    del pool_codes
+    measured = {"warp_px": metrics.warp_magnitude(G),
+                "held_out_before": metrics.directional_score(G_src, G_src, guide, w_h, f_h, pair),
+                "held_out_after": metrics.directional_score(G, G_src, guide, w_h, f_h, pair)}
+    # columns: input | reference (style for the pair row, base reconstruction otherwise) | alpha 0, 0.5, 1, 1.5
+    pair_row = torch.cat([real, style] + rows_p)
+    face_rows = [torch.cat([held_out[i:i + 1], base_h[i:i + 1]] + [r[i:i + 1] for r in rows_h]) for i in range(len(held_out))]
+    save_grid([pair_row] + face_rows, work / "preview.png")
+
+    shipped = REPO / "models" / "base" / "encoder.onnx"
+    if shipped.exists() and sha256(shipped) != sha256(work / "encoder.onnx"):
+        emit({"event": "warning", "message": f"{shipped} was not exported from {checkpoint}: the pack will be "
+              "refused as incompatible by a runtime using it (export the base from this checkpoint, "
+              "or pass --checkpoint with the one that was exported)"})
+    build = {
+        "name": args.name, "style": str(args.style), "real": str(args.real) if args.real else None,
+        "mode": "pair" if args.real else "style-only", "checkpoint": str(checkpoint or "random"),
+        "guide": guide_spec, "options": opts.to_dict(), "stats": stats, "metrics": measured,
+        "encoderSha256": sha256(work / "encoder.onnx"), "seconds": time.time() - t_start,
+        "previewLayout": "rows: pair, then held-out faces; columns: input, reference, alpha 0, 0.5, 1, 1.5",
+        "torchThreads": args.threads,
+    }
+    (work / "build.json").write_text(json.dumps(build, indent=2) + "\n")
+    emit({"event": "done", "seconds": build["seconds"], "ms_per_step": stats["ms_per_step"]})
+    return build
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--style", required=True, help="style image")
+    ap.add_argument("--real", help="real photo of the same person (omit: style-image-only mode)")
+    ap.add_argument("--name", default="", help="pack name (for people); the id is derived from it by the CLI")
+    ap.add_argument("--out", help="write the whole pack here (runs the TS CLI `pack build`)")
+    ap.add_argument("--work", help="write generator.onnx, preview.png, build.json here (the CLI's step)")
+    ap.add_argument("--align", help="JSON with cropFromImage of 'real' and 'style' (from the CLI)")
+    ap.add_argument("--checkpoint", help="base checkpoint (default models/base/checkpoint-latest.pt), or 'random'")
+    ap.add_argument("--guide", help="vit:PATH | torchscript:PATH | random (default models/guide/guide-vit.pt)")
+    ap.add_argument("--data", default="aligned", help="latent-sample faces: 'aligned' cache or a folder")
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--minutes", type=float, default=8.0, help="fine-tuning time cap (the pack budget is 10 min)")
+    ap.add_argument("--options", default="{}", help="JSON overrides of loop.FinetuneOptions")
+    ap.add_argument("--pool", type=int, default=256, help="real faces encoded as latent samples")
+    ap.add_argument("--preview-faces", type=int, default=4)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--progress", choices=["text", "json"], default="text")
+    args, rest = ap.parse_known_args(argv)
+
+    if args.out:   # one orchestrator (the TS CLI): it aligns, calls --work, writes + verifies the pack
+        cmd = ["npx", "tsx", "src/cli.ts", "pack", "build", "--style", args.style, "--out", args.out,
+               "--name", args.name or Path(args.style).stem, "--steps", str(args.steps), "--minutes", str(args.minutes)]
+        if args.real:
+            cmd += ["--real", args.real]
+        # options of the --work step travel after "--" (the CLI hands them back to this file)
+        passthrough = []
+        for flag in ("checkpoint", "guide", "data", "options", "pool", "preview_faces", "threads", "seed"):
+            value = getattr(args, flag)
+            if value != ap.get_default(flag):
+                passthrough += [f"--{flag.replace('_', '-')}", str(value)]
+        return subprocess.call(cmd + rest + ["--"] + passthrough, cwd=REPO)
+    if not args.work:
+        ap.error("give --out DIR (whole pack) or --work DIR")
+
+    def emit(event):
+        if args.progress == "json":
+            print(json.dumps(event), flush=True)
+        elif event["event"] == "warning":
+            print(f"warning: {event['message']}", file=sys.stderr, flush=True)
+        elif event["event"] == "progress":
+            eta = f" ETA {event['eta_s']:.0f}s" if "eta_s" in event else ""
+            print(f"{event['stage']} {event['step']}/{event['total']}{eta}", file=sys.stderr, flush=True)
+    try:
+        build_work(args, emit)
+    except BuildError as e:
+        emit({"event": "error", "code": e.code, "message": str(e)})
+        if args.progress != "json":
+            print(f"error [{e.code}]: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""The fine-tuning loop: one real/style pair -> a style generator (DoesFS recipe on the
+STN-StyleGAN base). Trains the generator weights and the warp parameters (TPS + affine)
+with separate Adam learning rates, keeps an EMA of both, and a patch discriminator whose
+only real example is the style image.
+
+Per step, for a batch of latent samples (w, f) from the real-face pool:
+    x_s = G_source(w, f, alpha=0)                      frozen base generator
+    x_t = G(StyleMixing(w, w_style), f, alpha=1)       the generator being tuned
+    x_p = G(StyleMixing(w_real, w_style), f_real, 1)   the pair's real half
+    L = dir * DirectionalDeformationLoss(T(x_t), T(x_s), T(style), T(real))
+      + rsc * RelativeStructureLoss(same)
+      + rec * PairReconstruction(x_p, style)
+      + adv * non-saturating GAN(D(x_t), D(x_p))
+      + smooth * WarpSmoothness(G)
+"""
+
+import copy
+import time
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+
+import losses as base_losses
+
+from . import losses as L
+from .networks import StyleMixing
+
+
+@dataclass
+class FinetuneOptions:
+    steps: int = 300
+    batch: int = 4              # latent samples per step (plus the pair's real half)
+    lr: float = 2e-4            # generator weights (equalized-lr layers; base used 2e-3)
+    warp_lr: float = 2e-3       # TPS offsets / affine params (normalised crop units)
+    d_lr: float = 2e-4
+    dir: float = 1.0            # DirectionalDeformationLoss
+    rsc: float = 1.0            # RelativeStructureLoss
+    rec: float = 1.0            # PairReconstruction
+    adv: float = 0.05           # patch-GAN term (style image = the only real example)
+    smooth: float = 1.0         # WarpSmoothness
+    disc_ch: int = 16           # patch D width: half the base D's 32 (4x cheaper; one real image)
+    r1_gamma: float = 1.0
+    r1_every: int = 4
+    ema_halflife: float = 10.0  # in steps
+    minutes: float = 0.0        # stop early when over this wall-clock budget (0 = no limit)
+    seed: int = 0
+
+    def to_dict(self):
+        return asdict(self)
+
+
+def augment_style(style, g, n):
+    """The discriminator's 'real' batch: the style image, flipped and shifted a few pixels,
+    so D learns texture rather than memorising one placement."""
+    out = style.expand(n, -1, -1, -1)
+    flip = torch.rand(n, generator=g) < 0.5
+    out = torch.where(flip.view(n, 1, 1, 1), out.flip(3), out)
+    shift = torch.randint(-4, 5, (n, 2), generator=g)
+    return torch.stack([torch.roll(o, (int(s[0]), int(s[1])), dims=(1, 2)) for o, s in zip(out, shift)])
+
+
+def finetune(generator_source, guide, pool, pair, opts, discriminator=None, progress=None):
+    """pair: dict with 'real', 'style' images [1, 3, S, S] and their codes 'w_real',
+    'f_real', 'w_style'. Returns (G_ema, stats). progress(step, total, parts) is called
+    after every step."""
+    g = torch.Generator().manual_seed(opts.seed)
+    torch.manual_seed(opts.seed)
+    G = copy.deepcopy(generator_source).train()
+    for p in G.parameters():
+        p.requires_grad_(True)
+    G_ema = copy.deepcopy(G).eval()
+    for p in G_ema.parameters():
+        p.requires_grad_(False)
+    if discriminator is None:
+        import networks as N
+        discriminator = N.PatchDiscriminator(dict(generator_source.cfg, disc_ch=opts.disc_ch))
+    D = discriminator
+    mixing = StyleMixing(G.fine)
+
+    warp_ids = {id(p) for p in G.warp_parameters()}
+    opt = torch.optim.Adam([
+        {"params": [p for p in G.parameters() if id(p) not in warp_ids], "lr": opts.lr},
+        {"params": G.warp_parameters(), "lr": opts.warp_lr},
+    ], betas=(0.0, 0.99))
+    d_opt = torch.optim.Adam(D.parameters(), lr=opts.d_lr, betas=(0.0, 0.99))
+    directional, structure = L.DirectionalDeformationLoss(), L.RelativeStructureLoss()
+    reconstruction, smoothness = L.PairReconstruction(), L.WarpSmoothness()
+    one, zero = torch.ones(1), torch.zeros(1)
+
+    with torch.no_grad():
+        ref_real, ref_style = guide.tokens(pair["real"]), guide.tokens(pair["style"])
+    w_pair = mixing(pair["w_real"], pair["w_style"])
+    beta = 0.5 ** (1 / max(opts.ema_halflife, 1e-8))
+    history, start = [], time.time()
+    for step in range(opts.steps):
+        t0 = time.time()
+        w, f = pool.sample(opts.batch, g)
+        with torch.no_grad():
+            x_s = generator_source(w, f, zero)[0]
+            tok_s = guide.tokens(x_s)
+        # one forward for the samples and the pair's real half
+        x, _ = G(torch.cat([mixing(w, pair["w_style"]), w_pair]), torch.cat([f, pair["f_real"]]), one)
+        tok = guide.tokens(x)
+        x_t, x_p, tok_t, tok_p = x[:-1], x[-1:], tok[:-1], tok[-1:]
+
+        parts = {}
+        loss = 0.0
+        for name, weight, fn in [
+            ("dir", opts.dir, lambda: directional(tok_t, tok_s, ref_style, ref_real)),
+            ("rsc", opts.rsc, lambda: structure(tok_t, tok_s, ref_style, ref_real)),
+            ("rec", opts.rec, lambda: reconstruction(x_p, pair["style"], tok_p, ref_style)),
+            ("smooth", opts.smooth, lambda: smoothness(G)),
+        ]:
+            if weight > 0:
+                value = fn()
+                parts[name] = value.item()
+                loss = loss + weight * value
+        if opts.adv > 0:
+            for p in D.parameters():
+                p.requires_grad_(False)
+            g_adv = L.g_adversarial(D(x))
+            parts["g_adv"] = g_adv.item()
+            loss = loss + opts.adv * g_adv
+            for p in D.parameters():
+                p.requires_grad_(True)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+        if opts.adv > 0:
+            real = augment_style(pair["style"], g, x.shape[0])
+            d_loss = L.d_adversarial(D(real), D(x.detach()))
+            parts["d"] = d_loss.item()
+            if step % opts.r1_every == 0:
+                real_r1 = real[:1].detach().requires_grad_(True)
+                d_loss = d_loss + opts.r1_gamma / 2 * base_losses.r1_penalty(D(real_r1), real_r1) * opts.r1_every
+            d_opt.zero_grad(set_to_none=True)
+            d_loss.backward()
+            d_opt.step()
+
+        with torch.no_grad():
+            for pe, pm in zip(G_ema.parameters(), G.parameters()):
+                pe.lerp_(pm, 1 - beta)
+        parts["loss"] = float(loss)
+        parts["ms"] = (time.time() - t0) * 1000
+        history.append(parts)
+        if progress:
+            progress(step + 1, opts.steps, parts)
+        if opts.minutes and time.time() - start > opts.minutes * 60:
+            break
+    stats = {"steps": len(history), "seconds": time.time() - start,
+             "ms_per_step": sum(h["ms"] for h in history) / max(len(history), 1),
+             "first": history[0] if history else {}, "last": history[-1] if history else {}}
+    return G_ema, stats
+
+
+@torch.no_grad()
+def render(generator, w_plus, features, alphas):
+    """[len(alphas)] list of [B, 3, S, S] images, one per alpha."""
+    return [generator(w_plus, features, torch.tensor([float(a)]))[0].clamp(-1, 1) for a in alphas]
+
+
+def resize(x, size):
+    return F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)

@@ -1,0 +1,104 @@
+"""DoesFS objectives (Zhou et al. 2024, "Deformable One-shot Face Stylization via DINO
+Semantic Guidance"), written against the `SemanticGuide` interface (training/guide.py).
+Tokens are [B, N, C]; images NCHW in [-1, 1].
+"""
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+import losses as base_losses
+
+
+class DirectionalDeformationLoss(nn.Module):
+    """For latent samples w: the token change from the source generator's image to the
+    fine-tuned generator's image must point the same way as (style - real) of the pair.
+        L = mean_{b, n} 1 - cos(T(G_t(w_b))_n - T(G_s(w_b))_n,  T(style)_n - T(real)_n)
+    Per token n (not one global vector) so the guide says *where* the face deforms; tokens
+    where the pair barely changes (background) are down-weighted by |ref change|, since
+    their direction is noise."""
+
+    def forward(self, tokens_target, tokens_source, ref_style, ref_real):
+        d_samp = tokens_target - tokens_source                     # [B, N, C]
+        d_ref = (ref_style - ref_real).expand_as(d_samp)           # [B, N, C]
+        cos = F.cosine_similarity(d_samp, d_ref, dim=-1, eps=1e-6)  # [B, N]
+        weight = d_ref[0].norm(dim=-1)
+        weight = (weight / weight.sum().clamp_min(1e-8)).detach()  # [N], sums to 1
+        return ((1 - cos) * weight).sum(dim=1).mean()
+
+
+def self_similarity(tokens):
+    """Token self-similarity map [B, N, N] (cosine), the structure DoesFS compares."""
+    t = F.normalize(tokens, dim=-1)
+    return t @ t.transpose(1, 2)
+
+
+class RelativeStructureLoss(nn.Module):
+    """Relative structural consistency: how similar each sample's self-similarity map is to
+    every other sample's (and to the reference's) must stay the same after fine-tuning, so
+    different people stay different and each keeps its own structure.
+    Source side: samples from G_s and the real half of the pair; target side: samples from
+    G_t and the style half. Softmax over the similarities, then KL(source || target)
+    (as in Ojha et al. 2021's cross-domain consistency, on self-similarity maps)."""
+
+    def __init__(self, temperature=0.1):
+        super().__init__()
+        self.temperature = temperature
+
+    def _relative(self, tokens, ref_tokens):
+        s = self_similarity(torch.cat([tokens, ref_tokens], dim=0)).flatten(1)   # [B+1, N*N]
+        s = F.normalize(s, dim=-1)
+        sim = s[:-1] @ s.t()                                                     # [B, B+1]
+        B = sim.shape[0]
+        off_diag = ~torch.eye(B, B + 1, dtype=torch.bool)                       # drop self-similarity
+        return sim[off_diag].view(B, B) / self.temperature
+
+    def forward(self, tokens_target, tokens_source, ref_style, ref_real):
+        log_p_t = F.log_softmax(self._relative(tokens_target, ref_style), dim=-1)
+        p_s = F.softmax(self._relative(tokens_source, ref_real), dim=-1).detach()
+        return F.kl_div(log_p_t, p_s, reduction="batchmean")
+
+
+class PairReconstruction(nn.Module):
+    """JoJoGAN's one-shot anchor: the fine-tuned generator, fed the real half's codes (with
+    style-mixed fine layers) at alpha = 1, must reproduce the style half. L1 + (1 - MS-SSIM)
+    plus a guide-token term (the perceptual part; the guide stands in for LPIPS)."""
+
+    def forward(self, fake, style, fake_tokens=None, style_tokens=None):
+        loss, _ = base_losses.reconstruction_loss(fake, style)
+        if fake_tokens is not None:
+            loss = loss + (1 - F.cosine_similarity(fake_tokens, style_tokens, dim=-1)).mean()
+        return loss
+
+
+class WarpSmoothness(nn.Module):
+    """Smoothness prior on the warp fields: mean squared finite differences of each slot's
+    unit displacement (alpha = 1), times the grid size so the prior does not depend on the
+    slot's resolution. Affine warps have constant gradient, so this mostly bends TPS back;
+    a small L2 on the TPS offsets keeps the field from drifting where nothing pulls it."""
+
+    def __init__(self, offset_l2=0.1):
+        super().__init__()
+        self.offset_l2 = offset_l2
+
+    def forward(self, generator):
+        total = 0.0
+        for warp in generator.warps:
+            d = warp.tps.displacement()                            # [1, H, W, 2]
+            H = d.shape[1]
+            dx = (d[:, :, 1:] - d[:, :, :-1]) * H / 2
+            dy = (d[:, 1:] - d[:, :-1]) * H / 2
+            # second differences: zero for affine-like (uniformly stretching) fields
+            dxx = dx[:, :, 1:] - dx[:, :, :-1]
+            dyy = dy[:, 1:] - dy[:, :-1]
+            total = total + dxx.pow(2).mean() * H + dyy.pow(2).mean() * H
+            total = total + self.offset_l2 * warp.tps.offsets.pow(2).mean()
+        return total
+
+
+def g_adversarial(d_logits):
+    return base_losses.g_nonsaturating_loss(d_logits)
+
+
+def d_adversarial(real_logits, fake_logits):
+    return base_losses.d_logistic_loss(real_logits, fake_logits)

@@ -1,0 +1,73 @@
+"""What fine-tuning adds around the base networks: style mixing, the latent-sample pool,
+and loading the base model / guide. Architecture of G itself: training/networks.py."""
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+import dataset as data
+import export
+
+
+class StyleMixing(nn.Module):
+    """Fine layers of each sample take the inverted style image's codes (colour / texture
+    from the style, structure and identity from the sample): w_mix[:, fine] = w_style[fine].
+    `layers` defaults to G.fine; DoesFS mixes the fine half of StyleGAN's 18 layers."""
+
+    def __init__(self, layers):
+        super().__init__()
+        self.layers = list(layers)
+
+    def forward(self, w_plus, w_style):
+        mask = torch.zeros(1, w_plus.shape[1], 1, dtype=w_plus.dtype)
+        mask[:, self.layers] = 1
+        return w_plus * (1 - mask) + w_style.expand_as(w_plus) * mask
+
+
+def load_base(checkpoint):
+    """(cfg, encoder, generator) with EMA weights, eval mode, frozen."""
+    cfg, encoder, generator = export.load_models(checkpoint)
+    for p in list(encoder.parameters()) + list(generator.parameters()):
+        p.requires_grad_(False)
+    return cfg, encoder, generator
+
+
+class LatentPool:
+    """Latent samples = base-encoder codes (w_plus AND features) of real training faces, so
+    fine-tuning sees exactly the distribution the runtime feeds the generator. Encoded
+    once up front (the encoder is frozen), then sampled with a seeded generator."""
+
+    def __init__(self, encoder, images, batch=32):
+        ws, fs = [], []
+        with torch.no_grad():
+            for i in range(0, len(images), batch):
+                w, f = encoder(images[i:i + batch])
+                ws.append(w), fs.append(f)
+        self.w_plus, self.features = torch.cat(ws), torch.cat(fs)
+
+    def __len__(self):
+        return len(self.w_plus)
+
+    def sample(self, n, g):
+        idx = torch.randint(0, len(self), (n,), generator=g)
+        return self.w_plus[idx], self.features[idx]
+
+    @staticmethod
+    def real_faces(count, split="train", seed=0, data_spec="aligned"):
+        """`count` aligned real faces ([-1, 1] tensor), spread over the split."""
+        ds = data.open_dataset(data_spec, split)
+        idx = np.random.default_rng(seed).choice(len(ds), size=min(count, len(ds)), replace=False)
+        return data.to_tensor(np.stack([ds[int(i)] for i in sorted(idx)]))
+
+    def project(self, w_plus, features, k=8):
+        """Style-image-only mode: the 'real half' of a pair. The base autoencoder reconstructs
+        a stylised face faithfully (deformation included), so a plain inversion would give
+        (style - real) = 0. Instead project the style's codes onto the real-face codes: a
+        softmin-weighted mean of its k nearest pool codes (by feature-map distance), with
+        the style's own coarse w kept for pose/identity cues."""
+        d = (self.features - features).flatten(1).pow(2).mean(1)            # [P]
+        dist, idx = d.topk(min(k, len(self)), largest=False)
+        weight = torch.softmax(-dist / dist.mean().clamp_min(1e-8), 0).view(-1, 1, 1)
+        w_proj = (self.w_plus[idx] * weight).sum(0, keepdim=True)
+        f_proj = (self.features[idx] * weight.view(-1, 1, 1, 1)).sum(0, keepdim=True)
+        return w_proj, f_proj

@@ -1,0 +1,276 @@
+"""Style fine-tuning (training/finetune/): DoesFS losses, style mixing, the loop, pack build.
+Tiny networks and a tiny guide, so the whole file runs in well under a minute on 2 cores;
+tests that need ../shared/data or the aligned cache skip with a message when absent."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import torch
+
+import guide as G
+import networks as N
+from conftest import randomize_warps
+from finetune import loop, metrics
+from finetune import losses as L
+from finetune.networks import LatentPool, StyleMixing
+
+REPO = Path(__file__).resolve().parents[2]
+PAIRS = REPO.parent / "shared" / "data" / "pairs"
+TINY_GUIDE = {"img_size": 64, "patch": 8, "dim": 32, "depth": 1, "heads": 2, "mlp_ratio": 2}
+
+
+def tiny_guide(seed=0):
+    torch.manual_seed(seed)
+    g = G.VitGuide(TINY_GUIDE).eval()
+    for p in g.parameters():
+        p.requires_grad_(False)
+    return g
+
+
+# --- losses ------------------------------------------------------------------------------
+
+
+def test_directional_loss_zero_when_aligned_and_grad_to_target():
+    torch.manual_seed(0)
+    src, real, style = torch.randn(3, 16, 8), torch.randn(1, 16, 8), torch.randn(1, 16, 8)
+    tgt = (src + 0.7 * (style - real)).requires_grad_(True)    # moves exactly along style - real
+    loss = L.DirectionalDeformationLoss()(tgt, src, style, real)
+    assert loss.item() < 1e-5
+    opposite = L.DirectionalDeformationLoss()(src - (style - real), src, style, real)
+    assert abs(opposite.item() - 2) < 1e-4                      # 1 - cos = 2
+    L.DirectionalDeformationLoss()(tgt + torch.randn_like(tgt), src, style, real).backward()
+    assert tgt.grad is not None and tgt.grad.abs().sum() > 0
+
+
+def test_relative_structure_loss_zero_when_structure_kept():
+    torch.manual_seed(0)
+    src, ref = torch.randn(4, 16, 8), torch.randn(1, 16, 8)
+    assert L.RelativeStructureLoss()(src.clone(), src, ref, ref).abs().item() < 1e-6
+    tgt = (src + torch.randn_like(src)).requires_grad_(True)
+    loss = L.RelativeStructureLoss()(tgt, src, ref, ref)
+    assert loss.item() > 1e-4
+    loss.backward()
+    assert tgt.grad.abs().sum() > 0
+
+
+def test_warp_smoothness_zero_at_identity_and_bends_tps_back(tiny_cfg):
+    G_ = N.Generator(tiny_cfg)
+    prior = L.WarpSmoothness()
+    assert prior(G_).item() == 0
+    randomize_warps(G_)
+    loss = prior(G_)
+    assert loss.item() > 0
+    loss.backward()
+    assert all(w.tps.offsets.grad.abs().sum() > 0 for w in G_.warps)
+    # an affine warp alone is perfectly smooth (no TPS bending)
+    G2 = N.Generator(tiny_cfg)
+    with torch.no_grad():
+        G2.warps[0].affine.log_scale.fill_(0.2)
+    assert prior(G2).item() == 0
+
+
+def test_pair_reconstruction_zero_for_identical_images():
+    x = torch.rand(1, 3, 128, 128) * 2 - 1
+    assert L.PairReconstruction()(x, x.clone()).item() < 1e-4
+
+
+def test_style_mixing_takes_fine_layers_from_style(tiny_cfg):
+    G_ = N.Generator(tiny_cfg)
+    w, ws = torch.randn(3, G_.n_latent, 32), torch.randn(1, G_.n_latent, 32)
+    mixed = StyleMixing(G_.fine)(w, ws)
+    for i in range(G_.n_latent):
+        expect = ws[0, i].expand(3, -1) if i in G_.fine else w[:, i]
+        assert torch.equal(mixed[:, i], expect)
+
+
+def test_directional_loss_reaches_warps_and_weights_not_source(tiny_cfg):
+    torch.manual_seed(0)
+    E, G_src = N.build(tiny_cfg)
+    G_t = N.Generator(tiny_cfg)
+    G_t.load_state_dict(G_src.state_dict())
+    for p in G_src.parameters():
+        p.requires_grad_(False)
+    randomize_warps(G_t)                     # away from identity: the warp gradient is non-zero
+    guide = tiny_guide()
+    x = torch.rand(2, 3, 128, 128) * 2 - 1
+    w, f = E(x)
+    w, f = w.detach(), f.detach()
+    ref_real, ref_style = guide.tokens(x[:1]), guide.tokens(x[1:].flip(3))
+    tok_s = guide.tokens(G_src(w, f, torch.zeros(1))[0])
+    loss = L.DirectionalDeformationLoss()(guide.tokens(G_t(w, f, torch.ones(1))[0]), tok_s, ref_style, ref_real)
+    loss.backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in G_t.warp_parameters())
+    assert G_t.convs[0].conv.weight.grad.abs().sum() > 0
+    assert all(p.grad is None for p in G_src.parameters())
+
+
+# --- loop ----------------------------------------------------------------------------------
+
+
+def _pair_and_pool(cfg, real, style, seed=0):
+    torch.manual_seed(seed)
+    E, G_src = N.build(cfg)
+    E.eval(), G_src.eval()
+    for p in list(E.parameters()) + list(G_src.parameters()):
+        p.requires_grad_(False)
+    faces = torch.cat([real, style, real.flip(3), style.flip(3)]) + 0.05 * torch.randn(4, 3, 128, 128)
+    pool = LatentPool(E, faces.clamp(-1, 1))
+    with torch.no_grad():
+        w_r, f_r = E(real)
+        w_s, _ = E(style)
+    return E, G_src, pool, {"real": real, "style": style, "w_real": w_r, "f_real": f_r, "w_style": w_s}
+
+
+def _synthetic_pair():
+    """A smooth 'face' and a stylised version whose blob is bigger and brighter."""
+    t = torch.linspace(-1, 1, 128)
+    yy, xx = torch.meshgrid(t, t, indexing="ij")
+    real = torch.stack([torch.exp(-(xx ** 2 + yy ** 2) / 0.2) * 2 - 1, xx * 0.5, yy * 0.5])[None]
+    style = torch.stack([torch.exp(-(xx ** 2 + yy ** 2) / 0.4) * 2 - 1, xx * 0.2 + 0.3, yy * 0.2])[None]
+    return real, style
+
+
+def test_alpha_zero_is_undeformed_after_finetuning(tiny_cfg):
+    real, style = _synthetic_pair()
+    _, G_src, pool, pair = _pair_and_pool(tiny_cfg, real, style)
+    opts = loop.FinetuneOptions(steps=3, batch=2, warp_lr=0.05, adv=0.05)
+    G_ft, _ = loop.finetune(G_src, tiny_guide(), pool, pair, opts)
+    assert any(w.tps.offsets.abs().sum() > 0 for w in G_ft.warps)     # the warps did move
+    identity = N.Generator(tiny_cfg)
+    identity.load_state_dict(G_ft.state_dict())
+    for w in identity.warps:
+        for p in w.parameters():
+            torch.nn.init.zeros_(p)
+    w, f = pool.sample(2, torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        img0, flow0 = G_ft(w, f, torch.zeros(1))
+        img_id, _ = identity(w, f, torch.ones(1))
+        img1, _ = G_ft(w, f, torch.ones(1))
+    assert torch.allclose(img0, img_id, atol=1e-5)
+    assert torch.allclose(flow0, N.identity_grid(128).permute(0, 3, 1, 2).expand_as(flow0), atol=1e-6)
+    assert (img1 - img0).abs().max() > 1e-4
+    px = metrics.warp_magnitude(G_ft)                               # 0 at alpha 0, linear-ish in alpha
+    assert px["0"] < 1e-5 and 0 < px["0.5"] < px["1"] < px["1.5"]
+
+
+def _load_shared_pair(name="caricature-bigeyes"):
+    if not (PAIRS / f"{name}.real.jpg").exists():
+        pytest.skip(f"../shared/data/pairs absent ({PAIRS}); see ../shared/data/README.md")
+    from PIL import Image
+    import numpy as np
+
+    def load(half):
+        im = Image.open(PAIRS / f"{name}.{half}.jpg").convert("RGB").resize((128, 128), Image.LANCZOS)
+        return torch.from_numpy(np.asarray(im).copy()).permute(2, 0, 1)[None].float() / 127.5 - 1
+    return load("real"), load("style")
+
+
+def test_twenty_steps_reduce_directional_loss(tiny_cfg):
+    real, style = _load_shared_pair()
+    _, G_src, pool, pair = _pair_and_pool(tiny_cfg, real, style)
+    guide = tiny_guide()
+    opts = loop.FinetuneOptions(steps=20, batch=2, lr=2e-3, warp_lr=1e-2, rsc=0, rec=0, adv=0, smooth=0.1, ema_halflife=1)
+    fixed = pool.sample(4, torch.Generator().manual_seed(123))
+    directional = L.DirectionalDeformationLoss()
+    ref_real, ref_style = guide.tokens(real), guide.tokens(style)
+    mix = StyleMixing(G_src.fine)
+
+    def measure(G_):
+        with torch.no_grad():
+            tok_s = guide.tokens(G_src(*fixed, torch.zeros(1))[0])
+            tok_t = guide.tokens(G_(mix(fixed[0], pair["w_style"]), fixed[1], torch.ones(1))[0])
+            return directional(tok_t, tok_s, ref_style, ref_real).item()
+
+    # before: G = G_src, but the style-mixed fine layers already change the image a little
+    before = measure(G_src)
+    G_ft, stats = loop.finetune(G_src, guide, pool, pair, opts)
+    after = measure(G_ft)
+    assert stats["steps"] == 20
+    assert after < before - 0.02, (before, after)
+
+
+# --- guide -----------------------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning")
+def test_guide_interface_and_torchscript(tmp_path):
+    g = tiny_guide()
+    x = torch.rand(2, 3, 128, 128) * 2 - 1
+    tok = g.tokens(x)
+    assert tok.shape == (2, 64, 32) and g.grid == (8, 8)
+    assert g.global_token(x).shape == (2, 32)
+    path = tmp_path / "guide.pt"
+    torch.jit.trace(lambda im: g.tokens(im), x[:1]).save(str(path))
+    ts = G.load_guide(f"torchscript:{path}")
+    assert torch.allclose(ts.tokens(x), tok, atol=1e-5) and ts.grid == (8, 8)
+    with pytest.raises(ValueError):
+        G.load_guide("nonsense:x")
+
+
+def test_dino_losses_train_a_tiny_guide_one_step():
+    import guide_augment as A
+    import train_guide as T
+
+    torch.manual_seed(0)
+    model = T.DINOModel(TINY_GUIDE, out_dim=16)
+    x = torch.rand(4, 3, 128, 128) * 2 - 1
+    views, grids = A.multicrop(x, torch.Generator().manual_seed(0), n_local=1, global_size=64, local_size=32)
+    assert [v.shape[-1] for v in views] == [64, 64, 32] and all(v.abs().max() <= 1 for v in views)
+    s_cls, s_patch = model(views, dense_views=2)
+    with torch.no_grad():
+        t_cls, t_patch = model(views[:2], dense_views=2)
+    loss = T.DINOLoss(16)(s_cls, t_cls, 0.04) + T.DenseDINOLoss(16)(s_patch, t_patch, grids[:2], 0.04)
+    assert torch.isfinite(loss)
+    loss.backward()
+    assert model.backbone.patch_embed.weight.grad.abs().sum() > 0
+
+
+# --- pack build (Python half + the TS CLI's assembly + pack verify) ---------------------------------
+
+
+def test_build_pack_output_passes_pack_verify(tmp_path):
+    aligned = REPO / ".cache" / "aligned"
+    if not (aligned / "train").exists():
+        pytest.skip("aligned face cache absent (.cache/aligned; see training/prepare_data.py)")
+    real_path = PAIRS / "anime.real.jpg"
+    if not real_path.exists():
+        pytest.skip("../shared/data/pairs absent")
+    if shutil.which("npx") is None or not (REPO / "node_modules" / "tsx").exists():
+        pytest.skip("node / tsx not installed (npm install)")
+    out = tmp_path / "pack"
+    # random-init base (default config) and random guide: tests the plumbing, not the quality
+    res = subprocess.run(["npx", "tsx", "src/cli.ts", "pack", "build", "--real", str(real_path),
+                          "--style", str(PAIRS / "anime.style.jpg"), "--name", "Anime test", "--out", str(out),
+                          "--steps", "2", "--assume-aligned", "--", "--checkpoint", "random", "--guide", "random",
+                          "--pool", "8", "--preview-faces", "2", "--threads", "2"],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["id"] == "anime-test" and manifest["training"]["steps"] == 2
+    verify = subprocess.run(["npx", "tsx", "src/cli.ts", "pack", "verify", str(out)], cwd=REPO,
+                            capture_output=True, text=True, timeout=120)
+    assert verify.returncode == 0, verify.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pack"]     # no temp dir left behind
+
+
+@pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning")
+def test_onnx_guide_runs_in_onnxruntime_web_without_gradients(tmp_path):
+    import export
+
+    if not export.ort_available():
+        pytest.skip("needs node and node_modules/onnxruntime-web (npm install)")
+    g = tiny_guide()
+    x = torch.rand(1, 3, 64, 64) * 2 - 1
+    path = tmp_path / "guide.onnx"
+    with torch.no_grad():
+        torch.onnx.export(G._TokensModule(g), (x,), str(path), opset_version=17, input_names=["image"],
+                          output_names=["tokens"])
+    onnx_guide = G.load_guide(f"onnx:{path}")
+    onnx_guide.size = 64
+    with torch.no_grad():
+        assert torch.allclose(onnx_guide.tokens(x), g.tokens(x), atol=1e-4)
+    with pytest.raises(RuntimeError, match="no gradients"):
+        onnx_guide.tokens(x.clone().requires_grad_(True))
