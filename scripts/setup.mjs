@@ -17,6 +17,7 @@ const run = (cmd, args) => {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed with ${r.status}`);
 };
 
+run('bash', ['scripts/install-system-deps.sh']);
 run(process.execPath, ['scripts/mediapipe-assets/build.mjs']);
 
 const videos = '../shared/data/videos';

@@ -38,6 +38,7 @@ import dataset as data  # noqa: E402
 import losses  # noqa: E402
 import metrics  # noqa: E402
 import networks as N  # noqa: E402
+from runs import open_run  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -144,24 +145,7 @@ class Stop:
 
 def train(argv=None):
     args, explicit = parse_args(argv)
-    if args.resume:
-        run_dir = Path(args.resume)
-        if not (run_dir / "checkpoint.pt").exists():
-            sys.exit(f"{run_dir} has no checkpoint.pt to resume from")
-        opts = json.loads((run_dir / "options.json").read_text())
-        for k in explicit - {"resume"}:
-            if opts.get(k) != getattr(args, k):
-                print(f"resume: option {k} changed {opts.get(k)!r} -> {getattr(args, k)!r}")
-                opts[k] = getattr(args, k)
-        opts["resume"] = str(run_dir)
-    else:
-        run_dir = Path(args.runs_dir) / args.run
-        if (run_dir / "checkpoint.pt").exists():
-            sys.exit(f"{run_dir} already has a checkpoint: use --resume {run_dir}")
-        opts = vars(args)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "options.json").write_text(json.dumps(opts, indent=2))
-    o = argparse.Namespace(**opts)
+    run_dir, o = open_run(args, explicit)
 
     torch.set_num_threads(o.threads)
     torch.manual_seed(o.seed)
@@ -226,7 +210,7 @@ def train(argv=None):
     def checkpoint():
         atomic_save({
             "step": step, "nimg": nimg, "stream_state": stream.state, "last_eval": last_eval,
-            "config": cfg, "options": opts,
+            "config": cfg, "options": vars(o),
             "encoder": encoder.state_dict(), "generator": generator.state_dict(),
             "encoder_ema": encoder_ema.state_dict(), "generator_ema": generator_ema.state_dict(),
             "discriminator": discriminator.state_dict(), "opt": opt.state_dict(), "d_opt": d_opt.state_dict(),

@@ -40,6 +40,7 @@ import dataset as data  # noqa: E402
 import guide as G  # noqa: E402
 import guide_augment as A  # noqa: E402
 from train import Stop, atomic_save  # noqa: E402
+from runs import open_run  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -249,20 +250,7 @@ def train(argv=None):
             p, gmac, ms = guide_cost(cfg)
             print(f"guide {json.dumps(dict(G.VIT_CONFIG, **cfg))}: {p:.2f} M params, {gmac:.3f} GMAC, {ms:.1f} ms/image")
         return None
-    if args.resume:
-        run_dir = Path(args.resume)
-        opts = json.loads((run_dir / "options.json").read_text())
-        for k in explicit - {"resume"}:
-            opts[k] = getattr(args, k)
-        opts["resume"] = str(run_dir)
-    else:
-        run_dir = Path(args.runs_dir) / args.run
-        if (run_dir / "checkpoint.pt").exists():
-            sys.exit(f"{run_dir} already has a checkpoint: use --resume {run_dir}")
-        opts = vars(args)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "options.json").write_text(json.dumps(opts, indent=2))
-    o = argparse.Namespace(**opts)
+    run_dir, o = open_run(args, explicit)
     torch.set_num_threads(o.threads)
     torch.manual_seed(o.seed)
 
@@ -297,7 +285,7 @@ def train(argv=None):
     log = open(run_dir / "log.jsonl", "a")
 
     def checkpoint():
-        atomic_save({"step": step, "stream_state": stream.state, "config": cfg, "options": opts,
+        atomic_save({"step": step, "stream_state": stream.state, "config": cfg, "options": vars(o),
                      "student": student.state_dict(), "teacher": teacher.state_dict(), "opt": opt.state_dict(),
                      "center": dino_loss.center, "dense_center": dense_loss.center,
                      "teacher_backbone": teacher.backbone.state_dict()}, ckpt_path)

@@ -364,5 +364,44 @@ async function packSwitch({ good, bad, createWith }) {
   return result;
 }
 
-window.e2e = { captureFrames, lockstep, compareOutputs, live, packSwitch, sdk, hasWebGpu: async () => !!(await navigator.gpu?.requestAdapter()) };
+/**
+ * Model-level parity: the base encoder and generator on WebGPU and on WASM, fed the same
+ * deterministic crop (a smooth synthetic pattern in [-1, 1]), α = 1. Returns the largest
+ * absolute difference of each output between the two providers.
+ */
+async function modelParity() {
+  const backend = sdk.createOrtBackend({ wasmBaseUrl: `${ASSET_BASE}ort/`, proxy: false });
+  const contract = await (await fetch(`${ASSET_BASE}models/base/contract.json`)).json();
+  const model = async (file) => new Uint8Array(await (await fetch(`${ASSET_BASE}models/base/${file}`)).arrayBuffer());
+  const [encoderBytes, generatorBytes] = await Promise.all([model(contract.encoder.file), model(contract.generator.file)]);
+  const size = contract.crop.size;
+  const crop = new Float32Array(3 * size * size);
+  for (let c = 0; c < 3; c++) {
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) crop[(c * size + y) * size + x] = 0.8 * Math.sin(0.11 * x + c) * Math.cos(0.07 * y - c);
+    }
+  }
+  const outputs = {};
+  for (const provider of ['webgpu', 'wasm']) {
+    const encoder = await backend.createSession(encoderBytes, provider, { outputsOnGpu: [] });
+    const generator = await backend.createSession(generatorBytes, provider, { outputsOnGpu: [] });
+    const encoded = await encoder.run({ image: backend.tensor(crop, [1, 3, size, size]) });
+    const generated = await generator.run({ w_plus: encoded.w_plus, features: encoded.features, alpha: backend.tensor(new Float32Array([1]), [1]) });
+    outputs[provider] = {};
+    for (const [name, tensor] of Object.entries({ ...encoded, ...generated })) outputs[provider][name] = await tensor.getData();
+    for (const tensor of [...Object.values(encoded), ...Object.values(generated)]) tensor.dispose();
+    await encoder.release();
+    await generator.release();
+  }
+  const maxAbs = {};
+  for (const name of Object.keys(outputs.wasm)) {
+    const [a, b] = [outputs.webgpu[name], outputs.wasm[name]];
+    let max = 0;
+    for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+    maxAbs[name] = max;
+  }
+  return maxAbs;
+}
+
+window.e2e = { captureFrames, lockstep, compareOutputs, modelParity, live, packSwitch, sdk, hasWebGpu: async () => !!(await navigator.gpu?.requestAdapter()) };
 window.e2eReady = true;
