@@ -26,3 +26,12 @@ def open_run(args: argparse.Namespace, explicit: set) -> tuple[Path, argparse.Na
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "options.json").write_text(json.dumps(opts, indent=2))
     return run_dir, argparse.Namespace(**opts)
+
+
+def explicit_options(parser: argparse.ArgumentParser, argv=None) -> set:
+    """Names of the options given on the command line, even where the value equals the default
+    (so `--resume RUN --compact ""` can switch a saved option back off)."""
+    unset = object()
+    probe = argparse.Namespace(**{action.dest: unset for action in parser._actions})
+    parser.parse_args(argv, namespace=probe)  # argparse only fills defaults for missing attributes
+    return {name for name, value in vars(probe).items() if value is not unset}

@@ -38,7 +38,7 @@ import dataset as data  # noqa: E402
 import losses  # noqa: E402
 import metrics  # noqa: E402
 import networks as N  # noqa: E402
-from runs import open_run  # noqa: E402
+from runs import explicit_options, open_run  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -80,7 +80,7 @@ def parse_args(argv=None):
     if not (args.run or args.resume):
         ap.error("give --run NAME or --resume RUN_DIR")
     # options passed explicitly on the command line (they override a resumed run's options)
-    explicit = {k for k, v in vars(args).items() if v != ap.get_default(k)}
+    explicit = explicit_options(ap, argv)
     return args, explicit
 
 

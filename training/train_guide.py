@@ -40,7 +40,7 @@ import dataset as data  # noqa: E402
 import guide as G  # noqa: E402
 import guide_augment as A  # noqa: E402
 from train import Stop, atomic_save  # noqa: E402
-from runs import open_run  # noqa: E402
+from runs import explicit_options, open_run  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -238,7 +238,7 @@ def parse_args(argv=None):
     args = ap.parse_args(argv)
     if not (args.run or args.resume or args.cost):
         ap.error("give --run NAME, --resume RUN_DIR or --cost")
-    explicit = {k for k, v in vars(args).items() if v != ap.get_default(k)}
+    explicit = explicit_options(ap, argv)
     return args, explicit
 
 
