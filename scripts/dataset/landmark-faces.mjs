@@ -5,14 +5,11 @@
 // output are skipped.
 //
 // Usage: node scripts/dataset/landmark-faces.mjs [--faces DIR] [--out FILE] [--limit N]
-import { build } from 'esbuild';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { startStaticServer } from '../lib/static-server.mjs';
+import { openLandmarker } from '../lib/face-landmarks.mjs';
 import { indexTar, readMember } from '../lib/tar-index.mjs';
-import { chromiumArgs } from '../lib/chromium.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const arg = (name, fallback) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback);
@@ -37,18 +34,12 @@ const tarIndex = (shard) => {
   return tars.get(shard);
 };
 
-const bundle = await build({
-  entryPoints: [join(root, 'scripts/dataset/landmark-page.ts')],
-  bundle: true, format: 'esm', write: false, target: 'es2022', logLevel: 'error',
-});
-const server = await startStaticServer({
-  mounts: {
-    '/tasks-vision-wasm': join(root, 'node_modules/@mediapipe/tasks-vision/wasm'),
-    '/models': join(root, 'models'),
-  },
+// Dataset settings: up to 2 faces (a second face rejects the photo) at MediaPipe's default confidence.
+const landmarker = await openLandmarker({
+  cropSize,
+  numFaces: 2,
+  minConfidence: 0.5,
   handlers: {
-    '/page.js': (_req, res) => { res.writeHead(200, { 'Content-Type': 'text/javascript' }); res.end(bundle.outputFiles[0].text); },
-    '/index.html': (_req, res) => { res.writeHead(200, { 'Content-Type': 'text/html' }); res.end('<script type="module" src="/page.js"></script>'); },
     '/faces/': (_req, res, rest) => {
       const [shard, ...name] = rest.split('/');
       const member = tarIndex(shard).get(name.join('/'));
@@ -58,18 +49,17 @@ const server = await startStaticServer({
     },
   },
 });
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs() });
 try {
-  const page = await browser.newPage();
-  page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(`${server.url}/index.html`);
-  await page.waitForFunction(() => typeof globalThis.landmark === 'function');
-  await page.evaluate((size) => globalThis.init(size), cropSize);
   const started = Date.now();
   for (let i = 0; i < todo.length; i += BATCH) {
-    const items = todo.slice(i, i + BATCH).map((m) => ({ key: m.key, url: `/faces/${m.key}` }));
-    const results = await page.evaluate((batch) => globalThis.landmark(batch), items);
-    appendFileSync(outFile, results.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const keys = todo.slice(i, i + BATCH).map((m) => m.key);
+    const results = await landmarker.landmark(keys.map((key) => `/faces/${key}`));
+    const rows = results.map(({ width, height, faces, error }, j) => {
+      const row = { key: keys[j], width, height, faces: faces.length };
+      if (faces.length) Object.assign(row, { keypoints: faces[0].keypoints, cropFromImage: faces[0].cropFromImage });
+      return error ? { ...row, error } : row;
+    });
+    appendFileSync(outFile, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
     const n = Math.min(i + BATCH, todo.length);
     if ((i / BATCH) % 20 === 0 || n === todo.length) {
       const rate = n / ((Date.now() - started) / 1000);
@@ -77,6 +67,5 @@ try {
     }
   }
 } finally {
-  await browser.close();
-  await server.close();
+  await landmarker.close();
 }

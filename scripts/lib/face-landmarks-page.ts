@@ -1,14 +1,21 @@
-// Runs in headless Chromium: the SDK's FaceLandmarker + ffhq-v1 alignment on arbitrary image
-// files (style-pack builder, guide metrics). Unlike scripts/dataset/landmark-page.ts it
-// reports every face and all face-mesh points, so callers can refuse "several faces" and
-// measure landmark geometry.
+// Runs in headless Chromium: the SDK's FaceLandmarker + ffhq-v1 alignment on still images
+// (dataset preparation, style-pack builder, metrics). Reports every face with all face-mesh
+// points, the alignment keypoints and the crop matrix, so callers can refuse "several faces"
+// and measure landmark geometry.
 import { FaceLandmarker, FilesetResolver } from '@mediapipe/tasks-vision';
-import { ffhqAlignment } from '../../packages/sdk/src/alignment/ffhq';
+import { alignmentKeypoints, ffhqAlignment } from '../../packages/sdk/src/alignment/ffhq';
 
 export interface FaceResult {
   /** Face-mesh points in image pixels (continuous coordinates). */
   points: { x: number; y: number }[];
+  keypoints: ReturnType<typeof alignmentKeypoints>;
   cropFromImage: number[];
+}
+
+export interface LandmarkerSettings {
+  numFaces: number;
+  /** Detection and presence confidence; MediaPipe's default is 0.5. */
+  minConfidence: number;
 }
 
 export interface ImageResult {
@@ -23,14 +30,14 @@ let landmarker: FaceLandmarker | undefined;
 // Tight crops defeat the short-range detector: centre each image on a larger neutral canvas.
 const PADDING = 0.3;
 
-async function init(): Promise<void> {
+async function init({ numFaces, minConfidence }: LandmarkerSettings): Promise<void> {
   const fileset = await FilesetResolver.forVisionTasks('/tasks-vision-wasm');
   landmarker = await FaceLandmarker.createFromOptions(fileset, {
     baseOptions: { modelAssetPath: '/models/mediapipe/face_landmarker.task', delegate: 'CPU' },
     runningMode: 'IMAGE',
-    numFaces: 4,
-    minFaceDetectionConfidence: 0.3,
-    minFacePresenceConfidence: 0.3,
+    numFaces,
+    minFaceDetectionConfidence: minConfidence,
+    minFacePresenceConfidence: minConfidence,
   });
 }
 
@@ -53,7 +60,7 @@ async function landmarkImages(urls: string[], cropSize: number): Promise<ImageRe
       const detected = landmarker!.detect(canvas);
       const faces = detected.faceLandmarks.map((landmarks) => {
         const points = landmarks.map((p) => ({ x: p.x * canvas.width - padX, y: p.y * canvas.height - padY }));
-        return { points, cropFromImage: [...ffhqAlignment(points, cropSize).cropFromImage] };
+        return { points, keypoints: alignmentKeypoints(points), cropFromImage: [...ffhqAlignment(points, cropSize).cropFromImage] };
       });
       results.push({ url, width, height, faces });
     } catch (error) {

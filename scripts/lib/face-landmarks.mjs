@@ -18,10 +18,13 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const IMAGE_TYPES = { '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp' };
 
 /**
- * @param {string[]} files
- * @param {{ cropSize?: number, chromiumPath?: string }} [options]
+ * A headless-Chromium session running the landmarker page. `handlers` serve the images (see
+ * static-server.mjs); `landmark(urls)` returns one result per URL.
+ * Settings: pack building and metrics use 4 faces at confidence 0.3 (so "several faces" is
+ * caught and stylised faces are found); dataset preparation uses 2 faces at MediaPipe's 0.5.
+ * @param {{ cropSize?: number, numFaces?: number, minConfidence?: number, handlers?: object, chromiumPath?: string }} [options]
  */
-export async function landmarkImageFiles(files, { cropSize = 128, chromiumPath = '/usr/bin/chromium' } = {}) {
+export async function openLandmarker({ cropSize = 128, numFaces = 4, minConfidence = 0.3, handlers = {}, chromiumPath = '/usr/bin/chromium' } = {}) {
   const bundle = await build({
     entryPoints: [join(root, 'scripts/lib/face-landmarks-page.ts')],
     bundle: true, format: 'esm', write: false, target: 'es2022', logLevel: 'error',
@@ -34,6 +37,36 @@ export async function landmarkImageFiles(files, { cropSize = 128, chromiumPath =
     handlers: {
       '/page.js': (_req, res) => { res.writeHead(200, { 'Content-Type': 'text/javascript' }); res.end(bundle.outputFiles[0].text); },
       '/index.html': (_req, res) => { res.writeHead(200, { 'Content-Type': 'text/html' }); res.end('<script type="module" src="/page.js"></script>'); },
+      ...handlers,
+    },
+  });
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs() });
+  try {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => console.error('landmarker page error:', e.message));
+    await page.goto(`${server.url}/index.html`);
+    await page.waitForFunction(() => typeof globalThis.landmarkImages === 'function');
+    await page.evaluate((settings) => globalThis.init(settings), { numFaces, minConfidence });
+    return {
+      landmark: (urls) => page.evaluate(([u, size]) => globalThis.landmarkImages(u, size), [urls, cropSize]),
+      close: async () => { await browser.close(); await server.close(); },
+    };
+  } catch (error) {
+    await browser.close();
+    await server.close();
+    throw error;
+  }
+}
+
+/**
+ * @param {string[]} files
+ * @param {{ cropSize?: number, chromiumPath?: string }} [options]
+ */
+export async function landmarkImageFiles(files, { cropSize = 128, chromiumPath = '/usr/bin/chromium' } = {}) {
+  const landmarker = await openLandmarker({
+    cropSize,
+    chromiumPath,
+    handlers: {
       '/image/': (_req, res, rest) => {
         const file = files[Number(rest)];
         if (file === undefined) { res.writeHead(404); return res.end(); }
@@ -42,18 +75,11 @@ export async function landmarkImageFiles(files, { cropSize = 128, chromiumPath =
       },
     },
   });
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs() });
   try {
-    const page = await browser.newPage();
-    await page.goto(`${server.url}/index.html`);
-    await page.waitForFunction(() => typeof globalThis.landmarkImages === 'function');
-    await page.evaluate(() => globalThis.init());
-    const urls = files.map((_, i) => `/image/${i}`);
-    const results = await page.evaluate(([u, size]) => globalThis.landmarkImages(u, size), [urls, cropSize]);
+    const results = await landmarker.landmark(files.map((_, i) => `/image/${i}`));
     return results.map((r, i) => ({ file: files[i], width: r.width, height: r.height, faces: r.faces, ...(r.error ? { error: r.error } : {}) }));
   } finally {
-    await browser.close();
-    await server.close();
+    await landmarker.close();
   }
 }
 
