@@ -4,37 +4,10 @@
 //   node training/ort_run.mjs MODEL.onnx DIR [RUNS]
 // reads DIR/in.NAME.npy for every model input, writes DIR/out.NAME.npy for every output and
 // prints {"ms": median ms per run, "outputs": {...shapes}} as JSON on stdout.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
-
-// .npy v1/v2 reader and v1 writer, float32 little-endian C-order only (all we exchange).
-function readNpy(path) {
-  const buf = readFileSync(path);
-  const major = buf[6];
-  const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
-  const start = (major === 1 ? 10 : 12) + headerLen;
-  const header = buf.toString('latin1', major === 1 ? 10 : 12, start);
-  if (!header.includes("'descr': '<f4'") || header.includes("'fortran_order': True")) {
-    throw new Error(`${path}: only little-endian float32 C-order .npy is supported (${header})`);
-  }
-  const shape = header.match(/'shape': \(([^)]*)\)/)[1].split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  const bytes = buf.subarray(start);
-  const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  return { shape, data };
-}
-
-function writeNpy(path, shape, data) {
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
-  const pad = 64 - ((10 + header.length + 1) % 64);
-  header = header + ' '.repeat(pad % 64) + '\n';
-  const head = Buffer.alloc(10);
-  head.write('\x93NUMPY', 0, 'latin1');
-  head[6] = 1;
-  head[7] = 0;
-  head.writeUInt16LE(header.length, 8);
-  writeFileSync(path, Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]));
-}
+import { readNpy, writeNpy } from '../scripts/lib/npy.mjs';
 
 const [model, dir, runsArg] = process.argv.slice(2);
 const runs = Number(runsArg ?? 5);
@@ -43,6 +16,7 @@ const session = await ort.InferenceSession.create(readFileSync(model), { executi
 const feeds = {};
 for (const name of session.inputNames) {
   const { shape, data } = readNpy(join(dir, `in.${name}.npy`));
+  if (!(data instanceof Float32Array)) throw new Error(`in.${name}.npy: the models take float32`);
   feeds[name] = new ort.Tensor('float32', data, shape);
 }
 let results;
@@ -54,7 +28,7 @@ for (let i = 0; i < runs + 1; i++) {
 }
 const outputs = {};
 for (const name of session.outputNames) {
-  writeNpy(join(dir, `out.${name}.npy`), results[name].dims, results[name].data);
+  writeNpy(join(dir, `out.${name}.npy`), results[name].data, results[name].dims);
   outputs[name] = results[name].dims;
 }
 times.sort((a, b) => a - b);
