@@ -21,9 +21,10 @@ test('WebGPU and WASM give the same output within tolerance', async ({ openPage 
   for (const [output, maxAbs] of Object.entries(parity)) expect(maxAbs, `${output}: max |Δ| WebGPU vs WASM`).toBeLessThanOrEqual(1e-3);
   await call(page, 'captureFrames', { count: 1 });
   const webgpu = await call(page, 'lockstep', { executionProviders: ['webgpu'], keep: 'webgpu', totalSteps: STEPS });
-  // The WASM proxy worker cannot start once WebGPU sessions exist in the page (onnxruntime-web's
-  // mode is fixed per page), so WASM runs on the main thread here.
-  const wasm = await call(page, 'lockstep', { executionProviders: ['wasm'], wasmProxy: false, keep: 'wasm', totalSteps: STEPS });
+  // Default options, so the stylizer asks for the WASM proxy worker: onnxruntime-web's mode is
+  // fixed per page by its first session (WebGPU here, no proxy), and the backend must follow it
+  // rather than wait for a worker that never starts (a bug seen before: "worker not ready").
+  const wasm = await call(page, 'lockstep', { executionProviders: ['wasm'], keep: 'wasm', totalSteps: STEPS });
   await attachPng(testInfo, 'webgpu', webgpu.png);
   await attachPng(testInfo, 'wasm', wasm.png);
   expect(webgpu.provider).toBe('webgpu');

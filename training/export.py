@@ -72,7 +72,7 @@ def load_models(checkpoint=None, config=None):
     checkpoint, or a compact checkpoint (train.py --compact), or random init."""
     if checkpoint:
         ck = torch.load(checkpoint, map_location="cpu")
-        cfg = N.make_config(**ck["config"])
+        cfg = N.config_from_checkpoint(ck["config"])
         enc_sd = ck.get("encoder_ema", ck["encoder"])
         gen_sd = ck.get("generator_ema", ck["generator"])
     else:

@@ -20,20 +20,32 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-# Default widths, chosen with training/cost.py: encoder 0.26 + generator 0.76 = 1.02 GMAC
-# per frame; generator 0.44M params (0.85 MB fp16), encoder 2.9M (MobileNetV2-class).
-# Most of the generator's cost is at 128^2, so widths halve per octave (128, 64, 32).
+# Default widths, chosen by measuring exports on onnxruntime-web's WASM EP (1 thread, this
+# 2-core CPU; training/cost.py for GMAC): the first base model (feature_ch 128, widths
+# 128/64/32, two convs at 128^2, encoder width 1.0: 1.02 GMAC) took 38 + 87 ms per face;
+# this one is 0.073 + 0.152 GMAC and ~15 + 25 ms. Per-op overheads dominate on WASM, so the
+# cuts are where they pay: the 3x3 conv at 128^2 (top_convs 1), widths 64/32/16, and a
+# half-width encoder.
 DEFAULT_CONFIG = {
     "size": 128,              # output / crop resolution
     "style_dim": 256,         # D
     "feature_res": 32,        # S: spatial entry point of the generator
-    "feature_ch": 128,        # C
-    "channels": {32: 128, 64: 64, 128: 32},   # generator width per resolution
+    "feature_ch": 64,         # C
+    "channels": {32: 64, 64: 32, 128: 16},   # generator width per resolution
     "warp_res": [32, 64],     # spatial-transformer slots
     "tps_grid": 7,            # K x K TPS control points per slot
-    "enc_width": 1.0,         # MobileNetV2 width multiplier of the encoder
+    "enc_width": 0.5,         # MobileNetV2 width multiplier of the encoder
     "disc_ch": 32,            # patch discriminator base width
+    "top_convs": 1,           # convs at the output resolution (1 = up-conv only)
 }
+
+# Keys added after checkpoints were first saved, with the value those checkpoints used.
+LEGACY_CONFIG = {"top_convs": 2}
+
+
+def config_from_checkpoint(saved):
+    """The config of a saved checkpoint (always stored in full), old ones included."""
+    return make_config(**{**LEGACY_CONFIG, **saved})
 
 
 def make_config(**overrides):
@@ -269,7 +281,10 @@ class Generator(nn.Module):
     then ToRGB shares its index with the next resolution's first conv. For 32 -> 128:
         0 conv 32, 1 conv 32, 2 rgb 32 / up-conv 64, 3 conv 64, 4 rgb 64 / up-conv 128,
         5 conv 128, 6 rgb 128      (L = 7)
-    `layer_res[i]` gives the resolution of latent i; coarse/medium/fine split for mixing.
+    With cfg["top_convs"] = 1 the output resolution has only its up-conv (which then
+    narrows to ch[size]): ..., 4 rgb 64 / up-conv 128, 5 rgb 128 (L = 6).
+    `layer_res[i]` gives the resolution of latent i (a shared index counts as the higher
+    one); coarse/medium/fine split for mixing.
     """
 
     def __init__(self, cfg):
@@ -278,20 +293,31 @@ class Generator(nn.Module):
         D, S = cfg["style_dim"], cfg["feature_res"]
         ch = cfg["channels"]
         self.resolutions = [S * 2 ** i for i in range(int(math.log2(cfg["size"] // S)) + 1)]
-        self.convs = nn.ModuleList()      # (first, second) per resolution, flattened
+        top = self.resolutions[-1]
+        # convs per resolution: two, except one at the output resolution when
+        # cfg["top_convs"] == 1 (a 3x3 conv at 128^2 is the costliest layer on the WASM EP)
+        self.n_convs = [cfg.get("top_convs", 2) if res == top else 2 for res in self.resolutions]
+        self.convs = nn.ModuleList()      # all StyledConvs in order, n_convs[i] per resolution
         self.to_rgbs = nn.ModuleList()
+        self.conv_latents, self.rgb_latents = [], []   # latent index of each conv / ToRGB
+        self.layer_res = []
         in_ch = cfg["feature_ch"]
         for i, res in enumerate(self.resolutions):
-            out_ch = ch[self.resolutions[min(i + 1, len(self.resolutions) - 1)]]
-            self.convs.append(StyledConv(in_ch, ch[res], 3, D, upsample=i > 0))
-            self.convs.append(StyledConv(ch[res], out_ch, 3, D))
-            self.to_rgbs.append(ToRGB(out_ch, D))
-            in_ch = out_ch
-        self.n_latent = 2 * len(self.resolutions) + 1
-        self.layer_res = []
-        for res in self.resolutions:
-            self.layer_res += [res, res]
-        self.layer_res.append(self.resolutions[-1])
+            next_ch = ch[self.resolutions[min(i + 1, len(self.resolutions) - 1)]]
+            widths = [ch[res], next_ch] if self.n_convs[i] == 2 else [next_ch]
+            for j, out_ch in enumerate(widths):
+                self.convs.append(StyledConv(in_ch, out_ch, 3, D, upsample=i > 0 and j == 0))
+                if i > 0 and j == 0:   # the up-conv shares its latent with the previous ToRGB
+                    self.conv_latents.append(self.rgb_latents[-1])
+                    self.layer_res[-1] = res
+                else:
+                    self.conv_latents.append(len(self.layer_res))
+                    self.layer_res.append(res)
+                in_ch = out_ch
+            self.to_rgbs.append(ToRGB(in_ch, D))
+            self.rgb_latents.append(len(self.layer_res))
+            self.layer_res.append(res)
+        self.n_latent = len(self.layer_res)
         self.coarse = [i for i, r in enumerate(self.layer_res) if r <= S]
         self.fine = [i for i, r in enumerate(self.layer_res) if r >= cfg["size"]]
         self.medium = [i for i in range(self.n_latent) if i not in self.coarse + self.fine]
@@ -307,22 +333,23 @@ class Generator(nn.Module):
         B = w_plus.shape[0]
         disps = [w.displacement(alpha) for w in self.warps]
         x, skip = features, None
+        k = 0   # index into self.convs
         for i, res in enumerate(self.resolutions):
-            first, second, to_rgb = self.convs[2 * i], self.convs[2 * i + 1], self.to_rgbs[i]
-            if i > 0:
-                x = first(x, w_plus[:, 2 * i])
+            if i > 0:   # up-conv first, so the warp below acts on this resolution's features
+                x = self.convs[k](x, w_plus[:, self.conv_latents[k]])
                 skip = upsample2x(skip)
+                k += 1
             if res in self.warp_index:
-                k = self.warp_index[res]
+                slot = self.warp_index[res]
                 if skip is None:
-                    x = self.warps[k].warp(x, disps[k])
+                    x = self.warps[slot].warp(x, disps[slot])
                 else:  # warp the skip image with the features so both stay aligned
-                    xs = self.warps[k].warp(torch.cat([x, skip], dim=1), disps[k])
+                    xs = self.warps[slot].warp(torch.cat([x, skip], dim=1), disps[slot])
                     x, skip = xs[:, :-3], xs[:, -3:]
-            if i == 0:
-                x = first(x, w_plus[:, 0])
-            x = second(x, w_plus[:, 2 * i + 1])
-            skip = to_rgb(x, w_plus[:, 2 * i + 2], skip)
+            for _ in range(self.n_convs[i] - (1 if i > 0 else 0)):
+                x = self.convs[k](x, w_plus[:, self.conv_latents[k]])
+                k += 1
+            skip = self.to_rgbs[i](x, w_plus[:, self.rgb_latents[i]], skip)
         flow = self.compose_flow(disps)
         if B != 1:
             flow = flow.expand(B, 2, self.cfg["size"], self.cfg["size"])

@@ -150,7 +150,10 @@ def train(argv=None):
     torch.set_num_threads(o.threads)
     torch.manual_seed(o.seed)
     device = torch.device(o.device)
-    cfg = N.make_config(**json.loads(o.config))
+    ckpt_path = run_dir / "checkpoint.pt"
+    ck = torch.load(ckpt_path, map_location="cpu") if args.resume else None
+    # a resumed run keeps the architecture it was started with
+    cfg = N.config_from_checkpoint(ck["config"]) if ck else N.make_config(**json.loads(o.config))
     encoder, generator = (m.to(device) for m in N.build(cfg))
     discriminator = N.PatchDiscriminator(cfg).to(device)
     encoder_ema, generator_ema = copy.deepcopy(encoder).eval(), copy.deepcopy(generator).eval()
@@ -172,9 +175,7 @@ def train(argv=None):
     print(f"data: {train_set.name} ({len(train_set)} train), {eval_set.name} ({len(eval_images)} eval)")
 
     step, nimg, stream_state, last_eval = 0, 0, (0, 0), None
-    ckpt_path = run_dir / "checkpoint.pt"
-    if args.resume:
-        ck = torch.load(ckpt_path, map_location="cpu")
+    if ck:
         encoder.load_state_dict(ck["encoder"]), generator.load_state_dict(ck["generator"])
         encoder_ema.load_state_dict(ck["encoder_ema"]), generator_ema.load_state_dict(ck["generator_ema"])
         discriminator.load_state_dict(ck["discriminator"])
@@ -183,6 +184,7 @@ def train(argv=None):
         torch.set_rng_state(ck["rng"]["torch"]), np.random.set_state(ck["rng"]["numpy"])
         random.setstate(ck["rng"]["python"])
         print(f"resumed {run_dir} at step {step}, {nimg / 1000:.1f} kimg")
+        ck = None   # (the optimiser states are copied; free the loaded tensors)
     n_params = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
     print(f"encoder {n_params(encoder) / 1e6:.2f}M, generator {n_params(generator) / 1e6:.2f}M, "
           f"L={generator.n_latent} D={cfg['style_dim']} C={cfg['feature_ch']} S={cfg['feature_res']}")

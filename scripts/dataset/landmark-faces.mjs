@@ -4,8 +4,10 @@
 // face count). training/prepare_data.py then cuts the crops. Resumable: photos already in the
 // output are skipped.
 //
-// Usage: node scripts/dataset/landmark-faces.mjs [--faces DIR] [--out FILE] [--limit N]
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+// Usage: node scripts/dataset/landmark-faces.mjs [--faces DIR] [--out FILE] [--limit N] [--part K/N]
+// --part K/N takes every N-th photo from the K-th: N workers (one per core; Chromium's
+// landmarker uses one) append whole batches to the same file, which is order-free.
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openLandmarker } from '../lib/face-landmarks.mjs';
@@ -16,6 +18,7 @@ const arg = (name, fallback) => (process.argv.includes(name) ? process.argv[proc
 const facesDir = resolve(arg('--faces', join(root, '../shared/data/faces')));
 const outFile = resolve(arg('--out', join(root, '.cache/aligned/landmarks.jsonl')));
 const limit = Number(arg('--limit', 'Infinity'));
+const [part, parts] = arg('--part', '0/1').split('/').map(Number);
 const cropSize = Number(arg('--crop-size', '128'));
 const BATCH = 48;
 
@@ -25,7 +28,8 @@ if (!existsSync(join(facesDir, 'manifest.jsonl'))) {
 }
 const manifest = readFileSync(join(facesDir, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 const done = new Set(existsSync(outFile) ? readFileSync(outFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l).key) : []);
-const todo = manifest.map((m) => ({ ...m, key: `${m.shard}/${m.name}` })).filter((m) => !done.has(m.key)).slice(0, limit);
+const todo = manifest.map((m) => ({ ...m, key: `${m.shard}/${m.name}` })).filter((m, i) => i % parts === part && !done.has(m.key)).slice(0, limit);
+mkdirSync(dirname(outFile), { recursive: true }); // a fresh clone has no .cache/aligned yet
 console.log(`${manifest.length} photos, ${done.size} already landmarked, ${todo.length} to do`);
 
 const tars = new Map();

@@ -105,6 +105,7 @@ export async function buildStylePack(options: BuildStylePackOptions): Promise<{ 
     options.onProgress?.({ stage: 'pack', step: 0, total: 1 });
     const build = JSON.parse(await readFile(join(work, 'build.json'), 'utf8')) as Record<string, unknown> & {
       encoderSha256: string; options: unknown; stats: Record<string, unknown>; mode: string; guide: string; checkpoint: string;
+      metrics: unknown;
     };
     const contract = JSON.parse(await readFile(join(work, 'contract.json'), 'utf8')) as ModelContract;
     const packDir = join(temp, 'pack');
@@ -122,7 +123,10 @@ export async function buildStylePack(options: BuildStylePackOptions): Promise<{ 
       author: options.author ?? 'face-stylizer pack build',
       training: {
         method: 'DoesFS-style one-shot fine-tuning', mode: build.mode, guide: build.guide, checkpoint: basename(build.checkpoint),
+        // file names only (no local paths in a shared manifest): the scorecard finds them again
+        style: basename(options.style), real: options.real ? basename(options.real) : null,
         options: build.options, steps: build.stats['steps'], seconds: Math.round((Date.now() - started) / 1000),
+        metrics: build.metrics,
       },
     });
     // the same checks the runtime will make, against the base the generator was trained behind

@@ -41,12 +41,13 @@ import torch  # noqa: E402
 import export  # noqa: E402
 import guide as guides  # noqa: E402
 from finetune import loop, metrics  # noqa: E402
-from finetune.networks import LatentPool, StyleMixing, load_base  # noqa: E402
+from finetune.networks import LatentPool, MixedGeneratorExport, StyleMixing, load_base  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CHECKPOINTS = [REPO / "models" / "base" / "checkpoint-latest.pt", REPO / "runs" / "base128" / "checkpoint.pt"]
 ALPHAS = (0.0, 0.5, 1.0, 1.5)
 MAX_PIXELS = 40_000_000   # refuse decompression bombs before decoding
+COMPOSITE = 3             # held-out faces whose codes are averaged into one preview face
 
 
 class BuildError(Exception):
@@ -115,7 +116,7 @@ def build_work(args, emit):
     real = load_image(args.real, align.get("real", {}).get("cropFromImage"), size) if args.real else None
 
     pool = LatentPool(encoder, LatentPool.real_faces(args.pool, "train", args.seed, args.data))
-    held_out = LatentPool.real_faces(args.preview_faces, "eval", args.seed, args.data)
+    held_out = LatentPool.real_faces(args.preview_faces * COMPOSITE, "eval", args.seed, args.data)
     with torch.no_grad():
         w_style, f_style = encoder(style)
         if real is not None:
@@ -148,26 +149,32 @@ def build_work(args, emit):
     with torch.no_grad():
         w0, f0 = encoder(e_img)
     export.export_onnx(export.EncoderExport(encoder).eval(), (e_img,), ["image"], ["w_plus", "features"], work / "encoder.onnx")
-    export.export_onnx(export.GeneratorExport(export.frozen_warps(G)).eval(), (w0, f0, torch.ones(1)),
+    layers = opts.mixing_layers(G)
+    export.export_onnx(MixedGeneratorExport(export.frozen_warps(G), w_style, layers).eval(), (w0, f0, torch.ones(1)),
                        ["w_plus", "features", "alpha"], ["image", "flow"], work / "generator.onnx")
     contract = export.contract(cfg, G.n_latent)
     (work / "contract.json").write_text(json.dumps(contract, indent=2) + "\n")
 
     emit({"event": "progress", "stage": "preview", "step": 0, "total": 1})
-    mixing = StyleMixing(G.fine)
+    mixing = StyleMixing(layers)
     with torch.no_grad():
-        w_h, f_h = pool_codes = encoder(held_out)
-        base_h = G_src(w_h, f_h, torch.zeros(1))[0].clamp(-1, 1)
-        rows_h = loop.render(G, mixing(w_h, w_style), f_h, ALPHAS)
+        w_h, f_h = encoder(held_out)
+        # the committed preview shows no photo and no person of ../shared/data (its licence
+        # forbids copying even crops): each row is a composite of COMPOSITE held-out faces'
+        # codes, rendered by the base generator and then by the pack at each alpha
+        w_c = w_h.view(-1, COMPOSITE, *w_h.shape[1:]).mean(1)
+        f_c = f_h.view(-1, COMPOSITE, *f_h.shape[1:]).mean(1)
+        base_c = G_src(w_c, f_c, torch.zeros(1))[0].clamp(-1, 1)
+        rows_c = loop.render(G, mixing(w_c, w_style), f_c, ALPHAS)
         rows_p = loop.render(G, mixing(w_real, w_style), f_real, ALPHAS)
-    del pool_codes
     measured = {"warp_px": metrics.warp_magnitude(G),
-                "held_out_before": metrics.directional_score(G_src, G_src, guide, w_h, f_h, pair),
-                "held_out_after": metrics.directional_score(G, G_src, guide, w_h, f_h, pair)}
-    # columns: input | reference (style for the pair row, base reconstruction otherwise) | alpha 0, 0.5, 1, 1.5
-    pair_row = torch.cat([real, style] + rows_p)
-    face_rows = [torch.cat([held_out[i:i + 1], base_h[i:i + 1]] + [r[i:i + 1] for r in rows_h]) for i in range(len(held_out))]
-    save_grid([pair_row] + face_rows, work / "preview.png")
+                "held_out_before": metrics.directional_score(G_src, G_src, guide, w_h, f_h, pair, layers),
+                "held_out_after": metrics.directional_score(G, G_src, guide, w_h, f_h, pair, layers)}
+    # preview.png (shipped) columns: base render | alpha 0, 0.5, 1, 1.5
+    save_grid([torch.cat([base_c[i:i + 1]] + [r[i:i + 1] for r in rows_c]) for i in range(len(base_c))],
+              work / "preview.png")
+    # pair-preview.png (work folder only, never in the pack): real | style | alpha 0, 0.5, 1, 1.5
+    save_grid([torch.cat([real, style] + rows_p)], work / "pair-preview.png")
 
     shipped = REPO / "models" / "base" / "encoder.onnx"
     if shipped.exists() and sha256(shipped) != sha256(work / "encoder.onnx"):
@@ -179,7 +186,7 @@ def build_work(args, emit):
         "mode": "pair" if args.real else "style-only", "checkpoint": str(checkpoint or "random"),
         "guide": guide_spec, "options": opts.to_dict(), "stats": stats, "metrics": measured,
         "encoderSha256": sha256(work / "encoder.onnx"), "seconds": time.time() - t_start,
-        "previewLayout": "rows: pair, then held-out faces; columns: input, reference, alpha 0, 0.5, 1, 1.5",
+        "previewLayout": f"rows: composites of {COMPOSITE} held-out faces each; columns: base generator, alpha 0, 0.5, 1, 1.5",
         "torchThreads": args.threads,
     }
     (work / "build.json").write_text(json.dumps(build, indent=2) + "\n")
@@ -202,7 +209,7 @@ def main(argv=None):
     ap.add_argument("--minutes", type=float, default=8.0, help="fine-tuning time cap (the pack budget is 10 min)")
     ap.add_argument("--options", default="{}", help="JSON overrides of loop.FinetuneOptions")
     ap.add_argument("--pool", type=int, default=256, help="real faces encoded as latent samples")
-    ap.add_argument("--preview-faces", type=int, default=4)
+    ap.add_argument("--preview-faces", type=int, default=4, help="preview rows (composite faces)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--progress", choices=["text", "json"], default="text")

@@ -39,6 +39,7 @@ class FinetuneOptions:
     rec: float = 1.0            # PairReconstruction
     adv: float = 0.05           # patch-GAN term (style image = the only real example)
     smooth: float = 1.0         # WarpSmoothness
+    mix: bool = True            # StyleMixing of the fine layers (False: ablation only)
     disc_ch: int = 16           # patch D width: half the base D's 32 (4x cheaper; one real image)
     r1_gamma: float = 1.0
     r1_every: int = 4
@@ -48,6 +49,10 @@ class FinetuneOptions:
 
     def to_dict(self):
         return asdict(self)
+
+    def mixing_layers(self, generator):
+        """The latent layers that take the style image's codes."""
+        return list(generator.fine) if self.mix else []
 
 
 def augment_style(style, g, n):
@@ -76,7 +81,7 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
         import networks as N
         discriminator = N.PatchDiscriminator(dict(generator_source.cfg, disc_ch=opts.disc_ch))
     D = discriminator
-    mixing = StyleMixing(G.fine)
+    mixing = StyleMixing(opts.mixing_layers(G))
 
     warp_ids = {id(p) for p in G.warp_parameters()}
     opt = torch.optim.Adam([

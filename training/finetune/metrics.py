@@ -23,10 +23,10 @@ def warp_magnitude(generator, alphas=ALPHAS):
 
 
 @torch.no_grad()
-def directional_score(generator, generator_source, guide, w_plus, features, pair):
+def directional_score(generator, generator_source, guide, w_plus, features, pair, layers=None):
     """DirectionalDeformationLoss and RelativeStructureLoss of held-out latent samples
     (lower = the samples move the way the pair does / keep their relative structure)."""
-    mix = StyleMixing(generator.fine)
+    mix = StyleMixing(generator.fine if layers is None else layers)
     tok_s = guide.tokens(generator_source(w_plus, features, torch.zeros(1))[0])
     tok_t = guide.tokens(generator(mix(w_plus, pair["w_style"]), features, torch.ones(1))[0])
     ref_real, ref_style = guide.tokens(pair["real"]), guide.tokens(pair["style"])

@@ -24,6 +24,22 @@ class StyleMixing(nn.Module):
         return w_plus * (1 - mask) + w_style.expand_as(w_plus) * mask
 
 
+class MixedGeneratorExport(nn.Module):
+    """What a style pack's generator.onnx computes: the tuned generator behind StyleMixing
+    with the inverted style image's codes baked in as a constant, so the runtime feeds the
+    encoder's W+ unchanged and gets the colours the preview shows. Same I/O contract as
+    the base generator (export.GeneratorExport)."""
+
+    def __init__(self, generator, w_style, layers=None):
+        super().__init__()
+        self.generator = export.GeneratorExport(generator)
+        self.mixing = StyleMixing(generator.fine if layers is None else layers)
+        self.register_buffer("w_style", w_style.detach().clone())
+
+    def forward(self, w_plus, features, alpha):
+        return self.generator(self.mixing(w_plus, self.w_style), features, alpha)
+
+
 def load_base(checkpoint):
     """(cfg, encoder, generator) with EMA weights, eval mode, frozen."""
     cfg, encoder, generator = export.load_models(checkpoint)

@@ -15,7 +15,7 @@ import networks as N
 from conftest import randomize_warps
 from finetune import loop, metrics
 from finetune import losses as L
-from finetune.networks import LatentPool, StyleMixing
+from finetune.networks import LatentPool, MixedGeneratorExport, StyleMixing
 
 REPO = Path(__file__).resolve().parents[2]
 PAIRS = REPO.parent / "shared" / "data" / "pairs"
@@ -84,6 +84,31 @@ def test_style_mixing_takes_fine_layers_from_style(tiny_cfg):
     for i in range(G_.n_latent):
         expect = ws[0, i].expand(3, -1) if i in G_.fine else w[:, i]
         assert torch.equal(mixed[:, i], expect)
+
+
+@pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning")
+def test_pack_generator_onnx_bakes_in_the_style_mixing(tiny_cfg, tmp_path):
+    """The runtime feeds the encoder's W+ unchanged, so the pack's ONNX generator must do
+    the style mixing itself and match G(StyleMixing(w, w_style)) of the preview."""
+    import export
+    if not export.ort_available():
+        pytest.skip("node / onnxruntime-web not installed (npm install)")
+    torch.manual_seed(0)
+    G_ = N.Generator(tiny_cfg).eval()
+    randomize_warps(G_)
+    w_style = torch.randn(1, G_.n_latent, tiny_cfg["style_dim"])
+    w = torch.randn(1, G_.n_latent, tiny_cfg["style_dim"])
+    f = torch.randn(1, tiny_cfg["feature_ch"], tiny_cfg["feature_res"], tiny_cfg["feature_res"])
+    path = tmp_path / "generator.onnx"
+    export.export_onnx(MixedGeneratorExport(export.frozen_warps(G_), w_style).eval(), (w, f, torch.ones(1)),
+                       ["w_plus", "features", "alpha"], ["image", "flow"], path)
+    alpha = torch.tensor([0.7])
+    outs, _ = export.run_ort(path, {"w_plus": w.numpy(), "features": f.numpy(), "alpha": alpha.numpy()}, runs=1)
+    with torch.no_grad():
+        mixed = G_(StyleMixing(G_.fine)(w, w_style), f, alpha)[0].clamp(-1, 1)
+        unmixed = G_(w, f, alpha)[0].clamp(-1, 1)
+    assert abs(outs["image"] - mixed.numpy()).max() < 1e-4
+    assert abs(outs["image"] - unmixed.numpy()).max() > 1e-2   # the mixing is not a no-op here
 
 
 def test_directional_loss_reaches_warps_and_weights_not_source(tiny_cfg):

@@ -133,11 +133,23 @@ def test_shapes_match_contract():
     assert c["crop"]["size"] == 128 and c["alpha"] == {"min": 0, "max": 1.5, "default": 1}
 
 
-def test_layer_indices():
-    _, G = N.build(N.make_config())
-    assert G.n_latent == len(G.layer_res) == 7
+@pytest.mark.parametrize("top_convs, layer_res", [(2, [32, 32, 64, 64, 128, 128, 128]),
+                                                  (1, [32, 32, 64, 64, 128, 128])])
+def test_layer_indices(top_convs, layer_res):
+    _, G = N.build(N.make_config(top_convs=top_convs))
+    assert G.n_latent == len(G.layer_res) and G.layer_res == layer_res
     assert sorted(G.coarse + G.medium + G.fine) == list(range(G.n_latent))
+    assert G.fine == [i for i, r in enumerate(layer_res) if r == 128]
+    # every latent feeds some layer; the up-conv of a resolution shares the previous ToRGB's
+    assert sorted(set(G.conv_latents + G.rgb_latents)) == list(range(G.n_latent))
+    assert len(G.convs) == 2 * len(G.resolutions) - (2 - top_convs)
     assert [w.size for w in G.warps] == [32, 64]
+
+
+def test_checkpoints_without_top_convs_load_as_two_convs():
+    saved = {k: v for k, v in N.make_config(top_convs=2).items() if k != "top_convs"}
+    assert N.config_from_checkpoint(saved)["top_convs"] == 2
+    assert N.config_from_checkpoint({**saved, "top_convs": 1})["top_convs"] == 1
 
 
 @pytest.mark.parametrize("batch", [1, 3])

@@ -16,7 +16,8 @@ export interface OrtBackendOptions {
   /**
    * Run the WASM provider in ORT's proxy worker, so inference never blocks the main thread
    * (the displayed stream keeps the camera's rate while the generator works). Incompatible
-   * with WebGPU, and fixed for the page's lifetime once the first session exists.
+   * with WebGPU, and fixed for the page's lifetime once the first session exists: a later
+   * backend asking for the other mode gets the page's mode.
    */
   readonly proxy?: boolean;
 }
@@ -32,23 +33,30 @@ export async function hasWebGpuAdapter(): Promise<boolean> {
   }
 }
 
+// onnxruntime-web reads env.wasm.proxy once, when the page's first session initialises its
+// WASM runtime; every later session runs in that mode whatever the flag says (asking for the
+// proxy afterwards left a worker that never started: "worker not ready"). The first session
+// fixes the mode here too, and later backends follow it.
+let pageProxyMode: boolean | undefined;
+
 /** onnxruntime-web (WebGPU + WASM build) behind the engine's backend interface. */
 export function createOrtBackend(options: OrtBackendOptions): InferenceBackend {
   ort.env.wasm.wasmPaths = options.wasmBaseUrl.endsWith('/') ? options.wasmBaseUrl : `${options.wasmBaseUrl}/`;
   if (options.numThreads !== undefined) ort.env.wasm.numThreads = options.numThreads;
-  const proxy = options.proxy ?? false;
-  ort.env.wasm.proxy = proxy;
   ort.env.logLevel = 'error';
+  const proxy = (): boolean => pageProxyMode ?? options.proxy ?? false;
   // The proxy transfers (detaches) the buffers it is given; callers keep using theirs.
-  const own = <T extends Uint8Array | Float32Array>(data: T): T => (proxy ? (data.slice() as T) : data);
+  const own = <T extends Uint8Array | Float32Array>(data: T): T => (proxy() ? (data.slice() as T) : data);
 
   return {
     async isAvailable(provider: ExecutionProvider): Promise<boolean> {
       if (provider === 'wasm') return true;
-      return !proxy && (await hasWebGpuAdapter());
+      return !proxy() && (await hasWebGpuAdapter());
     },
 
     async createSession(model, provider, { outputsOnGpu }): Promise<SessionLike> {
+      pageProxyMode = proxy();
+      ort.env.wasm.proxy = pageProxyMode;
       const preferredOutputLocation =
         provider === 'webgpu' && outputsOnGpu.length > 0
           ? Object.fromEntries(outputsOnGpu.map((name) => [name, 'gpu-buffer' as const]))

@@ -1,0 +1,302 @@
+"""Scorecard of style packs on held-out faces: prints a table (and writes JSON / Markdown).
+
+Everything is measured on what ships: the pack's generator.onnx behind models/base/encoder.onnx,
+run by onnxruntime-web (wasm) in node, on held-out aligned crops (people never trained on).
+
+  identity     cosine of the independent face-embedding network (identity.py, FaceRes) between
+               each input and its stylisation at alpha = 1 (the base reconstruction's is the
+               ceiling: the pack cannot keep more identity than the autoencoder does)
+  transfer(a)  deformation transfer: the runtime's MediaPipe landmarks on input and output,
+               d_out = L(output at alpha a) - L(input), projected on the pair's own change
+               d_ref = L(style) - L(real) (both ffhq-aligned crops):  <d_out, d_ref> / |d_ref|^2,
+               mean over faces. 1 = the pair's deformation, 0 = none; it should grow with alpha
+               (`monotonic`). For a style-only pack, `real` is the style's projection onto real
+               faces that build_pack.py trained with.
+  colour       distance of per-channel mean / std (RGB, face region) to the style image's, for
+               the outputs vs the inputs (`colour_ratio` < 1: closer to the style)
+  gram         the same for Gram matrices of a fixed random-weight conv net (random filters
+               capture texture statistics: Ustyuzhaninov et al. 2017), independent of every
+               network this project trains (`gram_ratio` < 1: closer to the style's texture)
+  diversity    mean pairwise identity cosine among the outputs vs among the inputs (different
+               people stay different when the outputs' is not much higher than the inputs')
+
+    /usr/bin/python3 training/finetune/scorecard.py                      # every pack in models/packs
+    /usr/bin/python3 training/finetune/scorecard.py DIR... --faces 24 --json out.json --markdown out.md
+Needs the aligned held-out cache (.cache/aligned), node + npm install, and ../shared/data for the
+pairs' real / style images.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from PIL import Image  # noqa: E402
+
+import export  # noqa: E402
+import identity  # noqa: E402
+from finetune.build_pack import find_checkpoint, load_image  # noqa: E402
+from finetune.metrics import ALPHAS  # noqa: E402
+from finetune.networks import LatentPool, load_base  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+BASE = REPO / "models" / "base"
+PACKS = REPO / "models" / "packs"
+LANDMARK_TOOL = REPO / "scripts" / "lib" / "face-landmarks.mjs"
+SOURCES = [REPO.parent / "shared" / "data" / "pairs", REPO.parent / "shared" / "data" / "styles"]
+
+
+def to_uint8(x):
+    """[-1, 1] NCHW tensor/array -> uint8 NHWC."""
+    x = np.asarray(x, np.float32)
+    return np.clip(np.round((x.transpose(0, 2, 3, 1) + 1) * 127.5), 0, 255).astype(np.uint8)
+
+
+def sha256(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def landmarks(images):
+    """MediaPipe landmarks [N, 478, 2] in crop pixels of uint8 NHWC crops (NaN where no face
+    or several faces were found), from the runtime's landmarker in headless Chromium."""
+    with tempfile.TemporaryDirectory(prefix="scorecard-") as tmp:
+        files = []
+        for i, im in enumerate(images):
+            files.append(str(Path(tmp) / f"{i:04d}.png"))
+            Image.fromarray(im).save(files[-1])
+        done = subprocess.run(["node", str(LANDMARK_TOOL), "--crop-size", str(images.shape[1]), *files],
+                              cwd=REPO, capture_output=True, text=True, timeout=1800)
+        if done.returncode != 0:
+            raise RuntimeError(f"face-landmarks.mjs failed: {done.stderr[-2000:]}")
+        results = json.loads(done.stdout)
+    out = np.full((len(images), 478, 2), np.nan, np.float32)
+    for i, r in enumerate(results):
+        if len(r.get("faces", [])) == 1:
+            out[i] = [[p["x"], p["y"]] for p in r["faces"][0]["points"]]
+    return out
+
+
+def face_mask(size):
+    """Ellipse over the face region of an ffhq-v1 crop (weights for colour statistics)."""
+    t = (np.arange(size) + 0.5) / size
+    y, x = np.meshgrid(t, t, indexing="ij")
+    return (((x - 0.5) / 0.32) ** 2 + ((y - 0.55) / 0.38) ** 2 <= 1).astype(np.float32)
+
+
+def colour_stats(images):
+    """[N, 6]: per-channel mean and std of RGB in [0, 1] inside the face ellipse."""
+    m = face_mask(images.shape[1])[None, :, :, None]
+    x = images.astype(np.float32) / 255
+    mean = (x * m).sum((1, 2)) / m.sum()
+    std = np.sqrt((((x - mean[:, None, None]) ** 2) * m).sum((1, 2)) / m.sum())
+    return np.concatenate([mean, std], 1)
+
+
+class RandomTextureNet(torch.nn.Module):
+    """Fixed random conv filters (seeded), three scales; Gram matrices of their ReLU
+    responses describe texture without any trained network."""
+
+    def __init__(self, seed=0, widths=(32, 64, 128)):
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.weights, c = [], 3
+        for w in widths:
+            self.weights.append(torch.randn(w, c, 3, 3, generator=g) / (3 * c) ** 0.5)
+            c = w
+
+    @torch.no_grad()
+    def grams(self, images):
+        x = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1
+        out = []
+        for w in self.weights:
+            x = F.relu(F.conv2d(x, w, padding=1))
+            f = x.flatten(2)
+            out.append(f @ f.transpose(1, 2) / f.shape[2])
+            x = F.avg_pool2d(x, 2)
+        return out
+
+
+def gram_distance(net, images, style):
+    """Mean over scales of the relative Frobenius distance of each image's Gram matrices to
+    the style image's: [N]."""
+    ga, gs = net.grams(images), net.grams(style)
+    d = [((a - s).flatten(1).norm(dim=1) / s.flatten(1).norm(dim=1)) for a, s in zip(ga, gs)]
+    return torch.stack(d).mean(0).numpy()
+
+
+def mean_pairwise_cosine(e):
+    e = e / np.linalg.norm(e, axis=1, keepdims=True)
+    s = e @ e.T
+    n = len(e)
+    return float((s.sum() - np.trace(s)) / (n * (n - 1)))
+
+
+def transfer(points_in, points_out, d_ref):
+    """Projection of each face's landmark change on the pair's: [N] (NaN where undetected)."""
+    d = (points_out - points_in).reshape(len(points_in), -1)
+    ref = d_ref.reshape(-1)
+    return d @ ref / (ref @ ref)
+
+
+def pack_reference(manifest, encoder_onnx, base_generator_onnx, pool_factory, size):
+    """(real, style) uint8 crops [2, S, S, 3] of the pair the pack was built from."""
+    training = manifest.get("training", {})
+    style_path = find_source(training["style"])
+    real_path = find_source(training["real"]) if training.get("real") else None
+    aligned = align_files([style_path] + ([real_path] if real_path else []))
+    style = load_image(style_path, aligned[0], size)
+    if real_path:
+        real = load_image(real_path, aligned[1], size)
+    else:   # style-only: the projection build_pack.py used (same seed, same pool)
+        enc, _ = export.run_ort(encoder_onnx, {"image": style.numpy()}, runs=0)
+        w_proj, f_proj = pool_factory().project(torch.from_numpy(enc["w_plus"]), torch.from_numpy(enc["features"]))
+        gen, _ = export.run_ort(base_generator_onnx, {"w_plus": w_proj.numpy(), "features": f_proj.numpy(),
+                                                      "alpha": np.zeros(1, np.float32)}, runs=0)
+        real = torch.from_numpy(gen["image"])
+    return to_uint8(torch.cat([real, style]).numpy())
+
+
+def find_source(name):
+    """A pack's training image by file name (manifests keep no local paths)."""
+    for folder in SOURCES:
+        if (folder / name).exists():
+            return folder / name
+    raise FileNotFoundError(f"{name}: not in {', '.join(map(str, SOURCES))}")
+
+
+def align_files(paths):
+    """cropFromImage of the single face in each file (the runtime's landmarker + ffhq-v1)."""
+    done = subprocess.run(["node", str(LANDMARK_TOOL), *map(str, paths)], cwd=REPO, capture_output=True,
+                          text=True, timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError(f"face-landmarks.mjs failed: {done.stderr[-2000:]}")
+    out = []
+    for path, r in zip(paths, json.loads(done.stdout)):
+        if len(r.get("faces", [])) != 1:
+            raise RuntimeError(f"{path}: {len(r.get('faces', []))} faces found")
+        out.append(r["faces"][0]["cropFromImage"])
+    return out
+
+
+def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
+    encoder_onnx, base_generator = BASE / "encoder.onnx", BASE / "generator.onnx"
+    encoder_sha = sha256(encoder_onnx)
+    held_out = LatentPool.real_faces(faces, "eval", seed, data)
+    size = held_out.shape[-1]
+    inputs = to_uint8(held_out.numpy())
+    enc, _ = export.run_ort(encoder_onnx, {"image": held_out.numpy()}, runs=0)
+    codes = {"w_plus": enc["w_plus"], "features": enc["features"]}
+
+    def render(generator, alpha):
+        out, _ = export.run_ort(generator, {**codes, "alpha": np.array([alpha], np.float32)}, runs=0)
+        return to_uint8(out["image"])
+
+    pool_cache = {}
+
+    def pool_factory():   # the latent pool build_pack.py projects style-only images onto
+        if "pool" not in pool_cache:
+            _, encoder, _ = load_base(find_checkpoint(None))
+            pool_cache["pool"] = LatentPool(encoder, LatentPool.real_faces(pool_size, "train", seed, data))
+        return pool_cache["pool"]
+
+    texture = RandomTextureNet()
+    e_in = identity.embed(inputs, cache=True)
+    reconstruction = render(base_generator, 0.0)
+    base_identity = identity.cosines(e_in, identity.embed(reconstruction)).mean()
+    rows = {"_inputs": {"faces": faces, "base_identity": float(base_identity),
+                        "diversity_inputs": mean_pairwise_cosine(e_in)}}
+    lm_in = landmarks(inputs)
+    for pack in pack_dirs:
+        pack = Path(pack)
+        manifest = json.loads((pack / "manifest.json").read_text())
+        name = manifest["id"]
+        if manifest["base"]["encoderSha256"] != encoder_sha:
+            rows[name] = {"error": "trained behind another base encoder (rebuild the pack)"}
+            continue
+        generator = pack / manifest["files"]["generator"]["path"]
+        outputs = {a: render(generator, a) for a in ALPHAS}
+        ref = pack_reference(manifest, encoder_onnx, base_generator, pool_factory, size)
+        lm_ref = landmarks(ref)
+        d_ref = lm_ref[1] - lm_ref[0]
+        lm_out = landmarks(np.concatenate([outputs[a] for a in ALPHAS]))
+        transfers = {}
+        for k, a in enumerate(ALPHAS):
+            t = transfer(lm_in, lm_out[k * faces:(k + 1) * faces], d_ref)
+            transfers[f"{a:g}"] = float(np.nanmean(t)) if np.isfinite(t).any() else None
+        found = np.isfinite(lm_out[:, 0, 0]).reshape(len(ALPHAS), faces).mean(1)
+        values = [v for v in transfers.values() if v is not None]
+        e_out = identity.embed(outputs[1.0])
+        style = ref[1:]
+        c_style = colour_stats(style)
+        colour_out = np.linalg.norm(colour_stats(outputs[1.0]) - c_style, axis=1).mean()
+        colour_in = np.linalg.norm(colour_stats(inputs) - c_style, axis=1).mean()
+        gram_out, gram_in = gram_distance(texture, outputs[1.0], style).mean(), gram_distance(texture, inputs, style).mean()
+        rows[name] = {
+            "mode": manifest.get("training", {}).get("mode"),
+            "identity": float(identity.cosines(e_in, e_out).mean()),
+            "transfer": transfers,
+            "monotonic": bool(len(values) == len(ALPHAS) and all(b > a for a, b in zip(values, values[1:]))),
+            "pair_change_px": float(np.linalg.norm(d_ref, axis=1).mean()),
+            "faces_found": {f"{a:g}": float(f) for a, f in zip(ALPHAS, found)},
+            "colour_out": float(colour_out), "colour_in": float(colour_in), "colour_ratio": float(colour_out / colour_in),
+            "gram_out": float(gram_out), "gram_in": float(gram_in), "gram_ratio": float(gram_out / gram_in),
+            "diversity": mean_pairwise_cosine(e_out),
+        }
+    return rows
+
+
+def markdown(rows):
+    info = rows["_inputs"]
+    lines = [f"Held-out faces: {info['faces']}. Base reconstruction identity (ceiling): {info['base_identity']:.3f}. "
+             f"Pairwise identity cosine among the inputs: {info['diversity_inputs']:.3f}.", "",
+             "| pack | mode | identity | transfer α=0 / 0.5 / 1 / 1.5 | monotonic | colour out/in | Gram out/in | diversity |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, r in rows.items():
+        if name.startswith("_"):
+            continue
+        if "error" in r:
+            lines.append(f"| {name} | {r['error']} | | | | | | |")
+            continue
+        t = " / ".join("–" if v is None else f"{v:.2f}" for v in r["transfer"].values())
+        lines.append(f"| {name} | {r['mode']} | {r['identity']:.3f} | {t} | {'yes' if r['monotonic'] else 'no'} | "
+                     f"{r['colour_out']:.3f}/{r['colour_in']:.3f} | {r['gram_out']:.3f}/{r['gram_in']:.3f} | "
+                     f"{r['diversity']:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("packs", nargs="*", help="pack folders (default: every pack in models/packs with training info)")
+    ap.add_argument("--faces", type=int, default=24, help="held-out faces")
+    ap.add_argument("--data", default="aligned")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--markdown", type=Path)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    packs = args.packs or sorted(str(p.parent) for p in PACKS.glob("*/manifest.json")
+                                 if json.loads(p.read_text()).get("training", {}).get("style"))
+    if not packs:
+        sys.exit("no style packs to score (models/packs/*/manifest.json with training.style)")
+    rows = score(packs, args.faces, args.seed, args.data)
+    table = markdown(rows)
+    print(table)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+    if args.markdown:
+        args.markdown.write_text(table)
+
+
+if __name__ == "__main__":
+    main()
