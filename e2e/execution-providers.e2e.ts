@@ -32,7 +32,7 @@ test('WebGPU and WASM give the same output within tolerance', async ({ openPage 
   expect(webgpu.events.filter((event: string) => !event.startsWith('state'))).toEqual([]);
   for (const run of [webgpu, wasm]) {
     expect(run.results[0].faces).toHaveLength(1);
-    expect(run.results[0].faces[0].stylized).toBe(true);
+    expect(run.results[0].faces[0].stylized, `${run.provider}: stylized after ${run.steps} frames; events ${run.events.join(', ')}`).toBe(true);
     expect(run.results[0].outside.differing).toBe(0);
   }
   const diff = await call(page, 'compareOutputs', ['webgpu', 'wasm']);

@@ -4,7 +4,7 @@
  */
 import { PROJECT_CLIPS, SHARED_CLIPS, call, expect, test } from './fixtures';
 
-for (const clip of [PROJECT_CLIPS.face, ...SHARED_CLIPS.talking]) {
+for (const clip of [PROJECT_CLIPS.face, PROJECT_CLIPS.generatedFace, ...SHARED_CLIPS.talking]) {
   test(`face found and stylized in ${clip}`, async ({ openPage }) => {
     const page = await openPage(clip);
     // Counted for 5 s from the first stylized frame (start-up and the first inference excluded).

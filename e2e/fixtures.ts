@@ -18,12 +18,14 @@ export { expect };
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const media = join(root, '.cache/media');
 
-/** Clips the project renders itself (scripts/make-sample-clip.mjs), so a fresh clone runs every core test. */
-export const PROJECT_CLIPS = { face: 'sample-face', twoFaces: 'sample-two-faces', noFace: 'sample-no-face' } as const;
+/** Clips the project makes itself, so a fresh clone runs every core test: synthetic heads
+ * (scripts/make-sample-clip.mjs) and the base generator's faces (generated-face:
+ * training/make_clip.py, committed in models/media, converted at set-up). */
+export const PROJECT_CLIPS = { face: 'sample-face', generatedFace: 'generated-face', twoFaces: 'sample-two-faces', noFace: 'sample-no-face' } as const;
 /** Real clips from ../shared/data/videos, converted by scripts/setup.mjs when present. */
 export const SHARED_CLIPS = { talking: ['talking-1', 'talking-2', 'talking-3'], twoFaces: 'two-faces', noFace: 'no-face' } as const;
 
-const isProjectClip = (clip: string) => clip.startsWith('sample-');
+const isProjectClip = (clip: string) => clip.startsWith('sample-') || clip.startsWith('generated-');
 
 /** Skips the current test, with the reason, when the clip was not made at set-up. */
 export function requireClip(clip: string): string {

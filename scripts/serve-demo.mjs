@@ -26,7 +26,9 @@ export function assetMounts(prefix = '/assets/') {
 export function demoMounts() {
   return {
     '/': join(root, 'packages/demo/dist'),
-    '/media/sample-face.webm': join(root, '.cache/media/sample-face.webm'),
+    // the base generator's clip of generated faces when committed, else the synthetic heads
+    '/media/sample-face.webm': existsSync(join(root, 'models/media/generated-face.webm'))
+      ? join(root, 'models/media/generated-face.webm') : join(root, '.cache/media/sample-face.webm'),
     ...assetMounts('/assets/'),
   };
 }

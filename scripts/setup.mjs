@@ -5,7 +5,9 @@
 //     Chromium's fake camera reads, as a 640×480 webcam would deliver them (portrait clips are
 //     letterboxed, not cropped, so no face is cut off);
 //  3. render the project's own clips (scripts/make-sample-clip.mjs: synthetic faces, no data
-//     from ../shared), used by the end-to-end tests on a fresh clone and by the demo without camera;
+//     from ../shared) and convert the base generator's committed clip
+//     (models/media/generated-face.webm, training/make_clip.py), used by the end-to-end tests on
+//     a fresh clone and by the demo without camera;
 //  4. wrap the base generator into the default style pack and list the packs
 //     (scripts/make-base-pack.mjs → models/packs/base-reconstruction/, models/packs/index.json).
 import { spawnSync } from 'node:child_process';
@@ -40,6 +42,17 @@ if (!existsSync(videos)) {
 }
 
 run(process.execPath, ['scripts/make-sample-clip.mjs']);
+
+// The base generator's own clip (training/make_clip.py; committed): the fake camera reads MJPEG.
+const generated = 'models/media/generated-face.webm';
+const generatedMjpeg = join(media, 'generated-face.mjpeg');
+if (existsSync(generated) && spawnSync('ffmpeg', ['-version']).status === 0
+  && !(existsSync(generatedMjpeg) && statSync(generatedMjpeg).mtimeMs >= statSync(generated).mtimeMs)) {
+  mkdirSync(media, { recursive: true });
+  run('ffmpeg', ['-loglevel', 'error', '-y', '-i', generated, '-an', '-q:v', '3', '-f', 'mjpeg', `${generatedMjpeg}.tmp`]);
+  renameSync(`${generatedMjpeg}.tmp`, generatedMjpeg);
+  console.log(`setup: ${generatedMjpeg}`);
+}
 if (existsSync('models/base/contract.json')) {
   run(process.execPath, ['scripts/make-base-pack.mjs']);
 } else {

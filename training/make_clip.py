@@ -51,6 +51,7 @@ def keyframe_codes(encoder, faces, people):
     """[(w, f)] keyframes: for each of `people` composites, its code and its mirror's. A
     composite blends a strongly turned head with its nearest held-out neighbours in feature
     space (all turned the same way), so the blend stays coherent instead of ghosting."""
+    from finetune.networks import composite_groups
     from finetune.scorecard import landmarks, to_uint8
 
     yaw = yaw_proxy(landmarks(to_uint8(faces.numpy())))
@@ -59,14 +60,8 @@ def keyframe_codes(encoder, faces, people):
     turned = torch.stack([faces[i] if yaw[i] > 0 else faces[i].flip(-1) for i in found])
     with torch.no_grad():
         w_all, f_all = encoder(turned)
-    order = list(np.argsort(-np.abs(yaw[found])))
-    used, keys = set(), []
-    for _ in range(people):
-        seed = next(i for i in order if i not in used)
-        free = [i for i in range(len(found)) if i not in used and i != seed]
-        dist = (f_all[free] - f_all[seed]).flatten(1).pow(2).mean(1)
-        group = [seed] + [free[j] for j in dist.argsort()[:COMPOSITE - 1].tolist()]
-        used.update(group)
+    keys = []
+    for group in composite_groups(f_all, COMPOSITE, people, order=np.argsort(-np.abs(yaw[found]))):
         with torch.no_grad():
             for view in (turned[group], turned[group].flip(-1)):
                 w, f = encoder(view)

@@ -41,7 +41,7 @@ import torch  # noqa: E402
 import export  # noqa: E402
 import guide as guides  # noqa: E402
 from finetune import loop, metrics  # noqa: E402
-from finetune.networks import LatentPool, MixedGeneratorExport, StyleMixing, load_base  # noqa: E402
+from finetune.networks import LatentPool, MixedGeneratorExport, StyleMixing, composite_groups, load_base  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CHECKPOINTS = [REPO / "models" / "base" / "checkpoint-latest.pt", REPO / "runs" / "base128" / "checkpoint.pt"]
@@ -116,7 +116,7 @@ def build_work(args, emit):
     real = load_image(args.real, align.get("real", {}).get("cropFromImage"), size) if args.real else None
 
     pool = LatentPool(encoder, LatentPool.real_faces(args.pool, "train", args.seed, args.data))
-    held_out = LatentPool.real_faces(args.preview_faces * COMPOSITE, "eval", args.seed, args.data)
+    held_out = LatentPool.real_faces(args.preview_faces * COMPOSITE * 4, "eval", args.seed, args.data)
     with torch.no_grad():
         w_style, f_style = encoder(style)
         if real is not None:
@@ -162,8 +162,9 @@ def build_work(args, emit):
         # the committed preview shows no photo and no person of ../shared/data (its licence
         # forbids copying even crops): each row is a composite of COMPOSITE held-out faces'
         # codes, rendered by the base generator and then by the pack at each alpha
-        w_c = w_h.view(-1, COMPOSITE, *w_h.shape[1:]).mean(1)
-        f_c = f_h.view(-1, COMPOSITE, *f_h.shape[1:]).mean(1)
+        groups = composite_groups(f_h, COMPOSITE, args.preview_faces)
+        w_c = torch.stack([w_h[g].mean(0) for g in groups])
+        f_c = torch.stack([f_h[g].mean(0) for g in groups])
         base_c = G_src(w_c, f_c, torch.zeros(1))[0].clamp(-1, 1)
         rows_c = loop.render(G, mixing(w_c, w_style), f_c, ALPHAS)
         rows_p = loop.render(G, mixing(w_real, w_style), f_real, ALPHAS)

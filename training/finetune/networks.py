@@ -40,6 +40,23 @@ class MixedGeneratorExport(nn.Module):
         return self.generator(self.mixing(w_plus, self.w_style), features, alpha)
 
 
+def composite_groups(features, size, count, order=None):
+    """`count` disjoint groups of `size` indices for composite faces (mean codes of several
+    people, so a shown face is no one in the data): each group is a seed face (taken in
+    `order`, default 0, 1, ...) and its nearest unused neighbours by feature-map distance,
+    so the blend stays coherent instead of ghosting."""
+    order = list(range(len(features))) if order is None else list(order)
+    used, groups = set(), []
+    for _ in range(count):
+        seed = next(i for i in order if i not in used)
+        free = [i for i in range(len(features)) if i not in used and i != seed]
+        dist = (features[free] - features[seed]).flatten(1).pow(2).mean(1)
+        group = [seed] + [free[j] for j in dist.argsort()[:size - 1].tolist()]
+        used.update(group)
+        groups.append(group)
+    return groups
+
+
 def load_base(checkpoint):
     """(cfg, encoder, generator) with EMA weights, eval mode, frozen."""
     cfg, encoder, generator = export.load_models(checkpoint)

@@ -10,7 +10,7 @@ run by onnxruntime-web (wasm) in node, on held-out aligned crops (people never t
                d_out = L(output at alpha a) - L(input), projected on the pair's own change
                d_ref = L(style) - L(real) (both ffhq-aligned crops):  <d_out, d_ref> / |d_ref|^2,
                mean over faces. 1 = the pair's deformation, 0 = none; it should grow with alpha
-               (`monotonic`). For a style-only pack, `real` is the style's projection onto real
+               (`monotonic`: by at least MONOTONIC_STEP per step). For a style-only pack, `real` is the style's projection onto real
                faces that build_pack.py trained with.
   colour       distance of per-channel mean / std (RGB, face region) to the style image's, for
                the outputs vs the inputs (`colour_ratio` < 1: closer to the style)
@@ -53,6 +53,7 @@ REPO = Path(__file__).resolve().parents[2]
 BASE = REPO / "models" / "base"
 PACKS = REPO / "models" / "packs"
 LANDMARK_TOOL = REPO / "scripts" / "lib" / "face-landmarks.mjs"
+MONOTONIC_STEP = 0.01   # transfer must grow at least this much per alpha step to count as a response
 SOURCES = [REPO.parent / "shared" / "data" / "pairs", REPO.parent / "shared" / "data" / "styles"]
 
 
@@ -245,7 +246,8 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
             "mode": manifest.get("training", {}).get("mode"),
             "identity": float(identity.cosines(e_in, e_out).mean()),
             "transfer": transfers,
-            "monotonic": bool(len(values) == len(ALPHAS) and all(b > a for a, b in zip(values, values[1:]))),
+            "monotonic": bool(len(values) == len(ALPHAS)
+                              and all(b - a >= MONOTONIC_STEP for a, b in zip(values, values[1:]))),
             "pair_change_px": float(np.linalg.norm(d_ref, axis=1).mean()),
             "faces_found": {f"{a:g}": float(f) for a, f in zip(ALPHAS, found)},
             "colour_out": float(colour_out), "colour_in": float(colour_in), "colour_ratio": float(colour_out / colour_in),
@@ -259,18 +261,18 @@ def markdown(rows):
     info = rows["_inputs"]
     lines = [f"Held-out faces: {info['faces']}. Base reconstruction identity (ceiling): {info['base_identity']:.3f}. "
              f"Pairwise identity cosine among the inputs: {info['diversity_inputs']:.3f}.", "",
-             "| pack | mode | identity | transfer α=0 / 0.5 / 1 / 1.5 | monotonic | colour out/in | Gram out/in | diversity |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| pack | mode | identity | transfer α=0 / 0.5 / 1 / 1.5 | monotonic | colour out/in | Gram out/in | diversity | faces found |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for name, r in rows.items():
         if name.startswith("_"):
             continue
         if "error" in r:
-            lines.append(f"| {name} | {r['error']} | | | | | | |")
+            lines.append(f"| {name} | {r['error']} | | | | | | | |")
             continue
         t = " / ".join("–" if v is None else f"{v:.2f}" for v in r["transfer"].values())
         lines.append(f"| {name} | {r['mode']} | {r['identity']:.3f} | {t} | {'yes' if r['monotonic'] else 'no'} | "
                      f"{r['colour_out']:.3f}/{r['colour_in']:.3f} | {r['gram_out']:.3f}/{r['gram_in']:.3f} | "
-                     f"{r['diversity']:.3f} |")
+                     f"{r['diversity']:.3f} | {min(r['faces_found'].values()):.0%} |")
     return "\n".join(lines) + "\n"
 
 
