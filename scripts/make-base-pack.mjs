@@ -137,7 +137,7 @@ export async function makeBasePack() {
   return true;
 }
 
-/** models/packs/index.json: every pack directory with a manifest, for the demo's picker. */
+/** models/packs/index.json: every pack directory with a manifest (the demo's picker) and the default. */
 export function writePackIndex() {
   const packs = [];
   for (const name of existsSync(packsDir) ? readdirSync(packsDir).sort() : []) {
@@ -157,9 +157,14 @@ export function writePackIndex() {
       console.warn(`make-base-pack: ${manifestPath} skipped in index.json (${error.message})`);
     }
   }
-  // The stand-in comes last, so a real style is the demo's default once one exists.
-  packs.sort((a, b) => (a.id === PACK_ID) - (b.id === PACK_ID));
-  writeFileSync(join(packsDir, 'index.json'), `${JSON.stringify({ packs }, null, 2)}\n`);
+  // The default (models/packs/DEFAULT, one pack id, committed) comes first and the stand-in
+  // last, so a real style is what the demo and <face-stylizer> load when none is chosen.
+  const defaultFile = join(packsDir, 'DEFAULT');
+  const wanted = existsSync(defaultFile) ? readFileSync(defaultFile, 'utf8').trim() : undefined;
+  const rank = (p) => (p.id === wanted ? -1 : p.id === PACK_ID ? 1 : 0);
+  packs.sort((a, b) => rank(a) - rank(b));
+  const index = { default: packs[0]?.id, packs };
+  writeFileSync(join(packsDir, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
   return packs;
 }
 

@@ -157,6 +157,36 @@ class VitGuide(SemanticGuide):
         return self.vit(self._resize(images))[:, 0]
 
 
+class EncoderGuide(SemanticGuide):
+    """The base encoder's own multi-level features as the semantic space: its 32, 16 and 8 px
+    stages (pooled / resized to a 16 x 16 grid, each level L2-normalised, concatenated).
+    The encoder was trained to map every face's parts to where the generator needs them, so
+    its deeper stages describe facial parts, and it exists without any extra training."""
+
+    grid = (16, 16)
+
+    def __init__(self, checkpoint):
+        super().__init__()
+        import export   # (training/export.py loads any base checkpoint)
+        if checkpoint and not Path(checkpoint).exists() and (REPO / checkpoint).exists():
+            checkpoint = REPO / checkpoint    # specs in pack manifests are repository-relative
+        _, self.encoder, _ = export.load_models(checkpoint)
+
+    def tokens(self, images):
+        enc = self.encoder
+        x = enc.stem(images)
+        taps = []
+        for i, stage in enumerate(enc.stages):
+            x = stage(x)
+            if i in enc.TAPS[1:]:          # 32, 16, 8 px (the 64 px tap is too local)
+                taps.append(x)
+        h, w = self.grid
+        levels = [F.normalize(F.adaptive_avg_pool2d(t, (h, w)) if t.shape[-1] > w else
+                              F.interpolate(t, size=(h, w), mode="bilinear", align_corners=False), dim=1)
+                  for t in taps]
+        return torch.cat(levels, 1).flatten(2).transpose(1, 2)            # [B, h*w, C]
+
+
 class TorchScriptGuide(SemanticGuide):
     """External guide: a TorchScript module mapping [B, 3, H, W] in [-1, 1] to either
     tokens [B, N, C] or a feature map [B, C, h, w]. `size` is the input side it expects."""
@@ -223,8 +253,9 @@ class _TokensModule(nn.Module):
 
 
 def load_guide(spec):
-    """'vit:PATH' (train_guide.py checkpoint or compact guide file), 'torchscript:PATH',
-    'onnx:PATH', or 'random' (untrained VitGuide: the baseline of guide_metrics.py).
+    """'vit:PATH' (train_guide.py checkpoint or compact guide file), 'encoder:PATH' (a base
+    model checkpoint's encoder features), 'torchscript:PATH', 'onnx:PATH', or 'random'
+    (untrained VitGuide: the baseline of guide_metrics.py).
     Returns the guide in eval mode with gradients off for its parameters."""
     kind, _, path = spec.partition(":")
     if kind == "random":
@@ -235,6 +266,8 @@ def load_guide(spec):
         guide = VitGuide(ck.get("config"))
         state = ck.get("teacher_backbone") or ck["guide"]   # DINO: the teacher is the better model
         guide.vit.load_state_dict(state)
+    elif kind == "encoder":
+        guide = EncoderGuide(path or None)
     elif kind == "torchscript":
         guide = TorchScriptGuide(path)
     elif kind == "onnx":

@@ -235,6 +235,27 @@ def test_guide_interface_and_torchscript(tmp_path):
         G.load_guide("nonsense:x")
 
 
+def test_encoder_guide_tokens_follow_the_image_and_pass_gradients(tmp_path):
+    """encoder:CHECKPOINT guide: 16 x 16 tokens of unit-norm levels, differentiable w.r.t.
+    the image (the fine-tuning losses need that), and a shifted image moves its tokens."""
+    torch.manual_seed(0)
+    import export
+    cfg, encoder, generator = export.load_models(None)
+    path = tmp_path / "base.pt"
+    torch.save({"config": cfg, "encoder": encoder.state_dict(), "generator": generator.state_dict()}, path)
+    g = G.load_guide(f"encoder:{path}")
+    x = (torch.rand(1, 3, 128, 128) * 2 - 1).requires_grad_(True)
+    tok = g.tokens(x)
+    levels = len(g.encoder.TAPS) - 1
+    assert tok.shape[:2] == (1, 256) and g.grid == (16, 16)
+    assert torch.allclose(tok.norm(dim=-1), torch.full((1, 256), levels ** 0.5), atol=1e-4)
+    tok.sum().backward()
+    assert x.grad.abs().sum() > 0
+    shifted = g.tokens(torch.roll(x.detach(), 16, dims=3))
+    grid_tok, grid_shifted = tok.detach()[0].view(16, 16, -1), shifted[0].view(16, 16, -1)
+    assert (grid_shifted[4:12, 6:10] - grid_tok[4:12, 4:8]).abs().mean() < 0.5 * (grid_tok[4:12, 6:10] - grid_tok[4:12, 4:8]).abs().mean()
+
+
 def test_dino_losses_train_a_tiny_guide_one_step():
     import guide_augment as A
     import train_guide as T

@@ -183,12 +183,13 @@ async function createStylizer(packId: string, providers: ExecutionProvider[] | u
 async function main(): Promise<void> {
   const params = new URLSearchParams(location.search);
   const providers = params.get('ep')?.split(',').filter(Boolean) as ExecutionProvider[] | undefined;
-  packs = await listPacks(PACKS_INDEX);
+  const index = await listPacks(PACKS_INDEX);
+  packs = index.packs;
   ui.pack.replaceChildren(
     ...packs.map((pack) => new Option(pack.name, pack.id)),
     new Option('Base generator (no pack)', NO_PACK),
   );
-  const requested = params.get('pack') ?? packs[0]?.id ?? NO_PACK;
+  const requested = params.get('pack') ?? index.default ?? NO_PACK;
 
   setStatus('Loading models…');
   const stylizer = await createStylizer(requested, providers);

@@ -9,14 +9,21 @@ export interface PackEntry {
   readonly preview: string;
 }
 
-/** The packs the server lists; an empty list when there is no index (the base generator still runs). */
-export async function listPacks(indexUrl: string): Promise<PackEntry[]> {
+export interface PackIndex {
+  readonly packs: PackEntry[];
+  /** The pack to load when none is chosen (models/packs/DEFAULT). */
+  readonly default?: string;
+}
+
+/** The packs the server lists; none when there is no index (the base generator still runs). */
+export async function listPacks(indexUrl: string): Promise<PackIndex> {
   try {
     const response = await fetch(indexUrl, { cache: 'no-cache' });
-    if (!response.ok) return [];
-    const index = (await response.json()) as { packs?: PackEntry[] };
-    return Array.isArray(index.packs) ? index.packs : [];
+    if (!response.ok) return { packs: [] };
+    const index = (await response.json()) as { packs?: PackEntry[]; default?: string };
+    const packs = Array.isArray(index.packs) ? index.packs : [];
+    return { packs, default: packs.some((p) => p.id === index.default) ? index.default : packs[0]?.id };
   } catch {
-    return [];
+    return { packs: [] };
   }
 }

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// Builds the default style packs committed in models/packs: one per real/style pair of
+// ../shared/data/pairs and two from single style images of ../shared/data/styles, each with
+// `face-stylizer pack build` (align, fine-tune, export, preview, verify), then rewrites
+// models/packs/index.json. Packs that exist and were trained behind the current base encoder
+// are kept; delete a pack folder (or pass --force) to rebuild it.
+//
+// Usage: node scripts/build-default-packs.mjs [--only ID,ID] [--force] [-- BUILD_PACK_ARGS]
+// Runs for about 5–10 minutes per pack on the 2-core machine.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const data = join(root, '../shared/data');
+const args = process.argv.slice(2);
+const passThrough = args.includes('--') ? args.slice(args.indexOf('--') + 1) : [];
+const own = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+const only = own.includes('--only') ? own[own.indexOf('--only') + 1].split(',') : undefined;
+const force = own.includes('--force');
+
+export const DEFAULT_PACKS = [
+  { id: 'caricature-bigeyes', name: 'Caricature: big eyes', real: 'pairs/caricature-bigeyes.real.jpg', style: 'pairs/caricature-bigeyes.style.jpg' },
+  { id: 'caricature-grin', name: 'Caricature: grin', real: 'pairs/caricature-grin.real.jpg', style: 'pairs/caricature-grin.style.jpg' },
+  { id: 'cartoon-narrow', name: 'Cartoon: narrow face', real: 'pairs/cartoon-narrow.real.jpg', style: 'pairs/cartoon-narrow.style.jpg' },
+  { id: 'pixar-3d', name: '3D animation', real: 'pairs/pixar-3d.real.jpg', style: 'pairs/pixar-3d.style.jpg' },
+  { id: 'anime', name: 'Anime', real: 'pairs/anime.real.jpg', style: 'pairs/anime.style.jpg' },
+  { id: 'arcane', name: 'Painted (style image only)', style: 'styles/arcane-jinx.jpg' },
+  { id: 'sketch', name: 'Pencil sketch (style image only)', style: 'styles/sketch.jpg' },
+];
+
+const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+if (!existsSync(data)) {
+  console.error(`build-default-packs: ${data} not found (the pairs and style images live there)`);
+  process.exit(2);
+}
+const encoderSha = sha256(join(root, 'models/base/encoder.onnx'));
+for (const pack of DEFAULT_PACKS.filter((p) => !only || only.includes(p.id))) {
+  const out = join(root, 'models/packs', pack.id);
+  const manifest = join(out, 'manifest.json');
+  if (existsSync(manifest) && !force) {
+    if (JSON.parse(readFileSync(manifest, 'utf8')).base.encoderSha256 === encoderSha) {
+      console.log(`build-default-packs: ${pack.id} is current`);
+      continue;
+    }
+    console.log(`build-default-packs: ${pack.id} was trained behind another base encoder: rebuilding`);
+  }
+  rmSync(out, { recursive: true, force: true });
+  const started = Date.now();
+  const result = spawnSync('npx', ['tsx', 'src/cli.ts', 'pack', 'build', '--id', pack.id, '--name', pack.name,
+    '--style', join(data, pack.style), ...(pack.real ? ['--real', join(data, pack.real)] : []), '--out', out,
+    '--licence', 'LicenseRef-non-commercial-research', '--author', 'face-stylizer project',
+    ...(passThrough.length ? ['--', ...passThrough] : [])], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+  console.log(`build-default-packs: ${pack.id} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+spawnSync(process.execPath, ['scripts/make-base-pack.mjs'], { cwd: root, stdio: 'inherit' });
