@@ -9,7 +9,8 @@ and scores every variant with the scorecard (same held-out faces, same seed, sam
   no-smooth  without the warp smoothness prior
 
     /usr/bin/python3 training/finetune/ablate.py --pairs caricature-bigeyes anime --markdown docs/ablation.md
-Packs go to .cache/ablation/<pair>-<variant>/ and are reused when present (delete to rebuild).
+Packs go to .cache/ablation/<pair>-<variant>/ and are reused when present (delete to rebuild);
+the full recipe is the shipped default pack models/packs/<pair>/ when it was built with it.
 """
 
 import argparse
@@ -21,11 +22,24 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from finetune import scorecard  # noqa: E402
+from finetune.loop import FinetuneOptions  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 PAIRS = REPO.parent / "shared" / "data" / "pairs"
 VARIANTS = {"full": {}, "no-dir": {"dir": 0}, "no-rsc": {"rsc": 0}, "no-mix": {"mix": False},
             "no-adv": {"adv": 0}, "no-smooth": {"smooth": 0}}
+
+
+def shipped_is_full(pack, steps):
+    """Whether models/packs/<pair> was built with the default recipe and these steps."""
+    manifest = pack / "manifest.json"
+    if not manifest.exists():
+        return False
+    training = json.loads(manifest.read_text()).get("training", {})
+    defaults = FinetuneOptions().to_dict()
+    options = training.get("options", {})
+    return training.get("real") is not None and options.get("steps") == steps and all(
+        options.get(k) == v for k, v in defaults.items() if k not in ("steps", "minutes"))
 
 
 def build(pair, variant, out, steps, minutes):
@@ -53,6 +67,10 @@ def main():
     dirs = []
     for pair in args.pairs:
         for variant in args.variants:
+            shipped = REPO / "models" / "packs" / pair
+            if variant == "full" and shipped_is_full(shipped, args.steps):
+                dirs.append(shipped)    # the default pack is the full recipe: no second build
+                continue
             out = args.out / f"{pair}-{variant}"
             build(pair, variant, out, args.steps, args.minutes)
             dirs.append(out)
