@@ -75,7 +75,8 @@ def main():
             build(pair, variant, out, args.steps, args.minutes)
             dirs.append(out)
     rows = scorecard.score(dirs, args.faces)
-    table = scorecard.markdown(rows)
+    table = scorecard.markdown(rows, "Fine-tuning ablation: each loss off",
+                               "/usr/bin/python3 training/finetune/ablate.py " + " ".join(sys.argv[1:]))
     print(table)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")

@@ -257,9 +257,20 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
     return rows
 
 
-def markdown(rows):
+EXPLANATION = """Columns (training/finetune/scorecard.py): *identity* — cosine of the independent
+FaceRes embedding between each held-out input and its stylisation at α = 1; *transfer* — the
+change of MediaPipe landmarks input → output projected on the pair's own change real → style
+(1 = the pair's deformation, 0 = none), per α; *monotonic* — transfer grows by ≥ 0.01 per α
+step; *colour* / *Gram* — distance to the style image of the outputs vs of the inputs (per-channel
+mean/std; Gram matrices of fixed random conv filters), lower is closer; *diversity* — mean
+pairwise identity cosine among the outputs (compare with the inputs'); *faces found* — the
+landmarker's detection rate on the outputs (lowest α)."""
+
+
+def markdown(rows, title=None, command=None):
     info = rows["_inputs"]
-    lines = [f"Held-out faces: {info['faces']}. Base reconstruction identity (ceiling): {info['base_identity']:.3f}. "
+    head = ([f"# {title}", ""] if title else []) + ([f"`{command}`", ""] if command else [])
+    lines = head + [EXPLANATION, "", f"Held-out faces: {info['faces']}. Base reconstruction identity (ceiling): {info['base_identity']:.3f}. "
              f"Pairwise identity cosine among the inputs: {info['diversity_inputs']:.3f}.", "",
              "| pack | mode | identity | transfer α=0 / 0.5 / 1 / 1.5 | monotonic | colour out/in | Gram out/in | diversity | faces found |",
              "|---|---|---|---|---|---|---|---|---|"]
@@ -292,7 +303,7 @@ def main():
     if not packs:
         sys.exit("no style packs to score (models/packs/*/manifest.json with training.style)")
     rows = score(packs, args.faces, args.seed, args.data)
-    table = markdown(rows)
+    table = markdown(rows, "Style-pack scorecard", "/usr/bin/python3 training/finetune/scorecard.py " + " ".join(sys.argv[1:]))
     print(table)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
