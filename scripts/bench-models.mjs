@@ -18,16 +18,17 @@ const runs = Number(option('--runs', 50));
 const threads = Number(option('--threads', 1));
 const contract = JSON.parse(readFileSync(join(root, 'models/base/contract.json'), 'utf8'));
 
+// [name, file, input tensors of its contract]
 const models = [
-  ['encoder', join(root, 'models/base', contract.encoder.file)],
-  ['generator', join(root, 'models/base', contract.generator.file)],
+  ['encoder', join(root, 'models/base', contract.encoder.file), contract.encoder.inputs],
+  ['generator', join(root, 'models/base', contract.generator.file), contract.generator.inputs],
 ];
 const packs = join(root, 'models/packs');
 for (const id of existsSync(packs) ? readdirSync(packs).sort() : []) {
   const manifest = join(packs, id, 'manifest.json');
   if (!existsSync(manifest)) continue;
-  const { files } = JSON.parse(readFileSync(manifest, 'utf8'));
-  models.push([`pack ${id}`, join(packs, id, files.generator.path)]);
+  const pack = JSON.parse(readFileSync(manifest, 'utf8'));
+  models.push([`pack ${id}`, join(packs, id, pack.files.generator.path), pack.contract.generator.inputs]);
 }
 
 /** Deterministic inputs of the contract's shapes (values in the range the models see). */
@@ -42,9 +43,9 @@ function feeds(tensors) {
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 const results = [];
 ort.env.wasm.numThreads = threads;
-for (const [name, file] of models) {
+for (const [name, file, tensors] of models) {
   const session = await ort.InferenceSession.create(readFileSync(file), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
-  const inputs = feeds(name === 'encoder' ? contract.encoder.inputs : contract.generator.inputs);
+  const inputs = feeds(tensors);
   for (let i = 0; i < 3; i++) await session.run(inputs); // warm-up
   const times = [];
   for (let i = 0; i < runs; i++) {

@@ -7,6 +7,9 @@ independent face-recognition network (identity.py), next to that network's basel
     /usr/bin/python3 training/evaluate.py runs/base128 models/base/checkpoint-latest.pt --json out.json
     # a curve over training: run it whenever the run has written a new checkpoint
     /usr/bin/python3 training/evaluate.py runs/base128 --append runs/base128/identity.jsonl
+    # image grids: composites (committable) and held-out photos (local only)
+    /usr/bin/python3 training/evaluate.py models/base/checkpoint-latest.pt --limit 48 --no-identity \
+        --grid docs/base-reconstructions.png --held-out-grid .cache/held-out-reconstructions.png
 
 A checkpoint is a training checkpoint (runs/NAME/checkpoint.pt: its EMA weights are used, as
 in export.py) or a compact one (train.py --compact); a folder stands for every *.pt in it.
@@ -104,6 +107,28 @@ def table(rows, baselines):
     return "\n".join(lines)
 
 
+def write_grids(checkpoint, images, composite_path=None, held_out_path=None, columns=8):
+    """Rows of inputs over rows of their reconstructions (alpha = 0). Composite inputs are the
+    generator's own renderings of mean codes of 3 held-out people (finetune.networks), so the
+    committed grid shows no one from the data; they are easier than photos (already in the
+    generator's range), which the held-out grid and the metrics cover."""
+    from finetune.networks import composite_groups
+    from train import save_grid
+
+    _, encoder, generator = load_models(checkpoint)
+    x = dataset.to_tensor(images[:columns * 6])
+    zero = torch.zeros(1)
+    with torch.no_grad():
+        if held_out_path:
+            save_grid([x[:columns], generator(*encoder(x[:columns]), zero)[0].clamp(-1, 1)], held_out_path)
+        if composite_path:
+            w, f = encoder(x)
+            groups = composite_groups(f, 3, columns)
+            composite = generator(torch.stack([w[g].mean(0) for g in groups]),
+                                  torch.stack([f[g].mean(0) for g in groups]), zero)[0].clamp(-1, 1)
+            save_grid([composite, generator(*encoder(composite), zero)[0].clamp(-1, 1)], composite_path)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("checkpoints", nargs="+", help="checkpoint files or run folders")
@@ -115,6 +140,10 @@ def main():
     ap.add_argument("--threads", type=int, default=1, help="torch threads (the cores are shared with training)")
     ap.add_argument("--json", type=Path, help="write the result here")
     ap.add_argument("--append", type=Path, help="append one JSON line per checkpoint here (a curve over time)")
+    ap.add_argument("--grid", type=Path, help="write a grid of composite faces and their reconstructions here "
+                    "(no photo of the data: committable, e.g. docs/base-reconstructions.png)")
+    ap.add_argument("--held-out-grid", type=Path, help="write held-out inputs vs reconstructions here (local only: "
+                    "the data's licence forbids committing crops)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -129,6 +158,8 @@ def main():
         baselines = identity.baselines(images, args.network, eval_embeddings=input_embeddings)
         print(f"  inputs + baselines: {time.time() - started:.0f} s", file=sys.stderr)
     rows = [evaluate_checkpoint(f, images, input_embeddings, args.network, args.batch) for f in files]
+    if args.grid or args.held_out_grid:
+        write_grids(files[-1], images, args.grid, args.held_out_grid)
     result = {"data": data.name, "images": count, "network": None if args.no_identity else args.network,
               "checkpoints": rows, "baselines": baselines}
     print(table(rows, baselines))

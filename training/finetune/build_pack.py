@@ -109,10 +109,9 @@ def build_work(args, emit):
     checkpoint = find_checkpoint(args.checkpoint)
     torch.manual_seed(args.seed)
     cfg, encoder, G_src = load_base(checkpoint)
-    # default guide: the base encoder's own features (guide_metrics.py: facial-part
-    # correspondence real <-> stylised 0.185 at 8 px under shifts, vs 0.059 for the shipped
-    # DINO ViT after its short training and 0.053 for a random ViT)
-    guide_spec = args.guide or (f"encoder:{os.path.relpath(checkpoint, REPO)}" if checkpoint else "random")
+    # default guide: encoder features (guide.DEFAULT_ENCODER_GUIDE says why that one)
+    default_guide = guides.DEFAULT_ENCODER_GUIDE if guides.DEFAULT_ENCODER_GUIDE.exists() else checkpoint
+    guide_spec = args.guide or (f"encoder:{os.path.relpath(default_guide, REPO)}" if checkpoint else "random")
     guide = guides.load_guide(guide_spec)
     size = cfg["size"]
     style = load_image(args.style, align.get("style", {}).get("cropFromImage"), size)
@@ -207,7 +206,8 @@ def main(argv=None):
     ap.add_argument("--work", help="write generator.onnx, preview.png, build.json here (the CLI's step)")
     ap.add_argument("--align", help="JSON with cropFromImage of 'real' and 'style' (from the CLI)")
     ap.add_argument("--checkpoint", help="base checkpoint (default models/base/checkpoint-latest.pt), or 'random'")
-    ap.add_argument("--guide", help="encoder:CHECKPOINT | vit:PATH | torchscript:PATH | random (default: the base encoder)")
+    ap.add_argument("--guide", help="encoder:CHECKPOINT | vit:PATH | torchscript:PATH | random "
+                    "(default: encoder:models/guide/encoder-guide.pt)")
     ap.add_argument("--data", default="aligned", help="latent-sample faces: 'aligned' cache or a folder")
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--minutes", type=float, default=8.0, help="fine-tuning time cap (the pack budget is 10 min)")
