@@ -252,6 +252,11 @@ def test_encoder_guide_tokens_follow_the_image_and_pass_gradients(tmp_path):
     tok.sum().backward()
     assert x.grad.abs().sum() > 0
     shifted = g.tokens(torch.roll(x.detach(), 16, dims=3))
+    # the encoder-only file (models/guide/encoder-guide.pt format, fp16 weights) gives the same tokens
+    only = tmp_path / "encoder-guide.pt"
+    torch.save({"format": "face-stylizer-encoder-guide-v1", "config": cfg,
+                "encoder": {k: v.half() if v.is_floating_point() else v for k, v in encoder.state_dict().items()}}, only)
+    assert torch.allclose(G.load_guide(f"encoder:{only}").tokens(x.detach()), tok.detach(), atol=2e-2)
     grid_tok, grid_shifted = tok.detach()[0].view(16, 16, -1), shifted[0].view(16, 16, -1)
     assert (grid_shifted[4:12, 6:10] - grid_tok[4:12, 4:8]).abs().mean() < 0.5 * (grid_tok[4:12, 6:10] - grid_tok[4:12, 4:8]).abs().mean()
 
