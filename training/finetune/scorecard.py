@@ -69,7 +69,8 @@ def sha256(path):
 
 def landmarks(images):
     """MediaPipe landmarks [N, 478, 2] in crop pixels of uint8 NHWC crops (NaN where no face
-    or several faces were found), from the runtime's landmarker in headless Chromium."""
+    was found), from the runtime's landmarker in headless Chromium. The crops' mirrored
+    borders can hold a second, partial 'face': the one nearest the crop centre counts."""
     with tempfile.TemporaryDirectory(prefix="scorecard-") as tmp:
         files = []
         for i, im in enumerate(images):
@@ -81,9 +82,11 @@ def landmarks(images):
             raise RuntimeError(f"face-landmarks.mjs failed: {done.stderr[-2000:]}")
         results = json.loads(done.stdout)
     out = np.full((len(images), 478, 2), np.nan, np.float32)
+    centre = images.shape[1] / 2
     for i, r in enumerate(results):
-        if len(r.get("faces", [])) == 1:
-            out[i] = [[p["x"], p["y"]] for p in r["faces"][0]["points"]]
+        faces = [np.array([[p["x"], p["y"]] for p in f["points"]], np.float32) for f in r.get("faces", [])]
+        if faces:
+            out[i] = min(faces, key=lambda pts: np.linalg.norm(pts.mean(0) - centre))
     return out
 
 
@@ -230,11 +233,15 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
         lm_ref = landmarks(ref)
         d_ref = lm_ref[1] - lm_ref[0]
         lm_out = landmarks(np.concatenate([outputs[a] for a in ALPHAS]))
+        found_each = np.isfinite(lm_out[:, 0, 0]).reshape(len(ALPHAS), faces)
+        found = found_each.mean(1)
+        # the same faces at every alpha (found in the input and in all outputs), so the
+        # alpha response is not mixed up with which faces the landmarker happened to find
+        both = found_each.all(0) & np.isfinite(lm_in[:, 0, 0])
         transfers = {}
         for k, a in enumerate(ALPHAS):
-            t = transfer(lm_in, lm_out[k * faces:(k + 1) * faces], d_ref)
-            transfers[f"{a:g}"] = float(np.nanmean(t)) if np.isfinite(t).any() else None
-        found = np.isfinite(lm_out[:, 0, 0]).reshape(len(ALPHAS), faces).mean(1)
+            t = transfer(lm_in[both], lm_out[k * faces:(k + 1) * faces][both], d_ref)
+            transfers[f"{a:g}"] = float(t.mean()) if both.any() else None
         values = [v for v in transfers.values() if v is not None]
         e_out = identity.embed(outputs[1.0])
         style = ref[1:]
@@ -250,6 +257,7 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
                               and all(b - a >= MONOTONIC_STEP for a, b in zip(values, values[1:]))),
             "pair_change_px": float(np.linalg.norm(d_ref, axis=1).mean()),
             "faces_found": {f"{a:g}": float(f) for a, f in zip(ALPHAS, found)},
+            "transfer_faces": int(both.sum()),
             "colour_out": float(colour_out), "colour_in": float(colour_in), "colour_ratio": float(colour_out / colour_in),
             "gram_out": float(gram_out), "gram_in": float(gram_in), "gram_ratio": float(gram_out / gram_in),
             "diversity": mean_pairwise_cosine(e_out),
@@ -283,7 +291,7 @@ def markdown(rows, title=None, command=None):
         t = " / ".join("–" if v is None else f"{v:.2f}" for v in r["transfer"].values())
         lines.append(f"| {name} | {r['mode']} | {r['identity']:.3f} | {t} | {'yes' if r['monotonic'] else 'no'} | "
                      f"{r['colour_out']:.3f}/{r['colour_in']:.3f} | {r['gram_out']:.3f}/{r['gram_in']:.3f} | "
-                     f"{r['diversity']:.3f} | {min(r['faces_found'].values()):.0%} |")
+                     f"{r['diversity']:.3f} | {min(r['faces_found'].values()):.0%} ({r['transfer_faces']} in all) |")
     return "\n".join(lines) + "\n"
 
 
