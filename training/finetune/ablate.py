@@ -74,14 +74,8 @@ def main():
             out = args.out / f"{pair}-{variant}"
             build(pair, variant, out, args.steps, args.minutes)
             dirs.append(out)
-    rows = scorecard.score(dirs, args.faces)
-    table = scorecard.markdown(rows, "Fine-tuning ablation: each loss off",
-                               "/usr/bin/python3 training/finetune/ablate.py " + " ".join(sys.argv[1:]))
-    print(table)
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=2) + "\n")
-    if args.markdown:
-        args.markdown.write_text(table)
+    scorecard.report(dirs, "Fine-tuning ablation: each loss off", "training/finetune/ablate.py", args.faces,
+                     args.json, args.markdown)
 
 
 if __name__ == "__main__":

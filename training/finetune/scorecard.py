@@ -310,13 +310,20 @@ def main():
                                  if json.loads(p.read_text()).get("training", {}).get("style"))
     if not packs:
         sys.exit("no style packs to score (models/packs/*/manifest.json with training.style)")
-    rows = score(packs, args.faces, args.seed, args.data)
-    table = markdown(rows, "Style-pack scorecard", "/usr/bin/python3 training/finetune/scorecard.py " + " ".join(sys.argv[1:]))
+    report(packs, "Style-pack scorecard", "training/finetune/scorecard.py", args.faces, args.json, args.markdown,
+           seed=args.seed, data=args.data)
+
+
+def report(pack_dirs, title, script, faces, json_path=None, markdown_path=None, **kwargs):
+    """Scores the packs, prints the Markdown table and writes the JSON / Markdown files."""
+    rows = score(pack_dirs, faces, **kwargs)
+    table = markdown(rows, title, f"/usr/bin/python3 {script} " + " ".join(sys.argv[1:]))
     print(table)
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=2) + "\n")
-    if args.markdown:
-        args.markdown.write_text(table)
+    if json_path:
+        json_path.write_text(json.dumps(rows, indent=2) + "\n")
+    if markdown_path:
+        markdown_path.write_text(table)
+    return rows
 
 
 if __name__ == "__main__":
