@@ -178,7 +178,8 @@ def train(argv=None):
     if ck:
         encoder.load_state_dict(ck["encoder"]), generator.load_state_dict(ck["generator"])
         encoder_ema.load_state_dict(ck["encoder_ema"]), generator_ema.load_state_dict(ck["generator_ema"])
-        discriminator.load_state_dict(ck["discriminator"])
+        if "discriminator" in ck:   # (runs.share_resume drops one that never trained: the seed rebuilt it)
+            discriminator.load_state_dict(ck["discriminator"])
         opt.load_state_dict(ck["opt"]), d_opt.load_state_dict(ck["d_opt"])
         step, nimg, stream_state, last_eval = ck["step"], ck["nimg"], tuple(ck["stream_state"]), ck.get("last_eval")
         torch.set_rng_state(ck["rng"]["torch"]), np.random.set_state(ck["rng"]["numpy"])

@@ -59,6 +59,31 @@ def test_resume_continues_exactly(tmp_path):
     assert not list(part.glob("*.tmp"))
 
 
+def test_shared_resume_state_continues_the_run(tmp_path):
+    """runs.share_resume (the committed models/base/resume): without an untrained
+    discriminator and with bfloat16 Adam moments, resuming still gives the straight run's
+    discriminator exactly and its weights to within the moments' rounding."""
+    import runs
+    cache = make_cache(tmp_path / "aligned", n_train=24, n_eval=4)
+    straight = run(tmp_path, cache, "straight", "--steps", "8")
+    part = run(tmp_path, cache, "part", "--steps", "5")
+    shared = tmp_path / "shared"
+    runs.share_resume(part, shared)
+    saved = torch.load(shared / "checkpoint.pt")
+    assert "discriminator" not in saved
+    assert all(s["exp_avg_sq"].dtype == torch.bfloat16 for s in saved["opt"]["state"].values())
+    assert (shared / "checkpoint.pt").stat().st_size < 0.75 * (part / "checkpoint.pt").stat().st_size
+    train.train(["--resume", str(shared), "--steps", "8"])
+    a, b = torch.load(straight / "checkpoint.pt"), torch.load(shared / "checkpoint.pt")
+    assert a["step"] == b["step"] == 8 and a["stream_state"] == b["stream_state"]
+    for name, value in a["discriminator"].items():
+        assert torch.equal(value, b["discriminator"][name]), name
+    for key in ("generator", "encoder", "generator_ema", "encoder_ema"):
+        for name, value in a[key].items():
+            if value.is_floating_point():
+                assert torch.allclose(value, b[key][name], rtol=1e-2, atol=1e-3), f"{key}.{name}"
+
+
 def test_compact_checkpoint(tmp_path):
     cache = make_cache(tmp_path / "aligned", n_train=8, n_eval=4)
     compact = tmp_path / "models" / "checkpoint-latest.pt"
