@@ -24,20 +24,25 @@ run(process.execPath, ['scripts/mediapipe-assets/build.mjs']);
 
 const videos = '../shared/data/videos';
 const media = '.cache/media';
+const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
+
+/** Converts `source` into the MJPEG the fake camera reads (extra ffmpeg `filters`), unless up to date. */
+function toMjpeg(source, target, filters = []) {
+  if (existsSync(target) && statSync(target).mtimeMs >= statSync(source).mtimeMs) return;
+  mkdirSync(media, { recursive: true });
+  run('ffmpeg', ['-loglevel', 'error', '-y', '-i', source, '-an', ...filters, '-q:v', '3', '-f', 'mjpeg', `${target}.tmp`]);
+  renameSync(`${target}.tmp`, target);
+  console.log(`setup: ${target}`);
+}
+
 if (!existsSync(videos)) {
   console.log(`setup: ${videos} not found — end-to-end tests on real clips will be skipped`);
-} else if (spawnSync('ffmpeg', ['-version']).status !== 0) {
+} else if (!hasFfmpeg) {
   console.log('setup: ffmpeg not installed — end-to-end tests on real clips will be skipped');
 } else {
-  mkdirSync(media, { recursive: true });
   for (const file of readdirSync(videos).filter((f) => f.endsWith('.mp4'))) {
-    const target = join(media, `${basename(file, '.mp4')}.mjpeg`);
-    if (existsSync(target) && statSync(target).mtimeMs >= statSync(join(videos, file)).mtimeMs) continue;
-    run('ffmpeg', ['-loglevel', 'error', '-y', '-i', join(videos, file), '-an', '-vf',
-      'fps=30,scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,setsar=1',
-      '-q:v', '3', '-f', 'mjpeg', `${target}.tmp`]);
-    renameSync(`${target}.tmp`, target);
-    console.log(`setup: ${target}`);
+    toMjpeg(join(videos, file), join(media, `${basename(file, '.mp4')}.mjpeg`), ['-vf',
+      'fps=30,scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,setsar=1']);
   }
 }
 
@@ -45,14 +50,7 @@ run(process.execPath, ['scripts/make-sample-clip.mjs']);
 
 // The base generator's own clip (training/make_clip.py; committed): the fake camera reads MJPEG.
 const generated = 'models/media/generated-face.webm';
-const generatedMjpeg = join(media, 'generated-face.mjpeg');
-if (existsSync(generated) && spawnSync('ffmpeg', ['-version']).status === 0
-  && !(existsSync(generatedMjpeg) && statSync(generatedMjpeg).mtimeMs >= statSync(generated).mtimeMs)) {
-  mkdirSync(media, { recursive: true });
-  run('ffmpeg', ['-loglevel', 'error', '-y', '-i', generated, '-an', '-q:v', '3', '-f', 'mjpeg', `${generatedMjpeg}.tmp`]);
-  renameSync(`${generatedMjpeg}.tmp`, generatedMjpeg);
-  console.log(`setup: ${generatedMjpeg}`);
-}
+if (existsSync(generated) && hasFfmpeg) toMjpeg(generated, join(media, 'generated-face.mjpeg'));
 if (existsSync('models/base/contract.json')) {
   run(process.execPath, ['scripts/make-base-pack.mjs']);
 } else {

@@ -167,19 +167,17 @@ class EncoderGuide(SemanticGuide):
 
     def __init__(self, checkpoint):
         super().__init__()
-        import export   # (training/export.py loads any base checkpoint)
         import networks as N
         if checkpoint and not Path(checkpoint).exists() and (REPO / checkpoint).exists():
             checkpoint = REPO / checkpoint    # specs in pack manifests are repository-relative
-        ck = torch.load(checkpoint, map_location="cpu") if checkpoint else None
-        if ck is not None and ck.get("format") == "face-stylizer-encoder-guide-v1":
-            # an encoder-only file (models/guide/encoder-guide.pt; weights stored as fp16)
-            cfg = N.config_from_checkpoint(ck["config"])
-            self.encoder = N.Encoder(cfg, N.Generator(cfg).n_latent)
-            self.encoder.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck["encoder"].items()})
-            self.encoder.eval()
-        else:
-            _, self.encoder, _ = export.load_models(checkpoint)
+        # any base checkpoint (training: its EMA encoder; compact) or an encoder-only file
+        # (models/guide/encoder-guide.pt, weights stored as fp16); none: random init
+        ck = torch.load(checkpoint, map_location="cpu") if checkpoint else {"config": N.make_config()}
+        cfg = N.config_from_checkpoint(ck["config"])
+        self.encoder = N.Encoder(cfg, N.Generator(cfg).n_latent).eval()
+        state = ck.get("encoder_ema", ck.get("encoder"))
+        if state is not None:
+            self.encoder.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
 
     def tokens(self, images):
         enc = self.encoder

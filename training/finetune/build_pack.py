@@ -118,6 +118,7 @@ def build_work(args, emit):
     real = load_image(args.real, align.get("real", {}).get("cropFromImage"), size) if args.real else None
 
     pool = LatentPool(encoder, LatentPool.real_faces(args.pool, "train", args.seed, args.data))
+    # 4x the faces a preview needs, so each composite finds close neighbours (composite_groups)
     held_out = LatentPool.real_faces(args.preview_faces * COMPOSITE * 4, "eval", args.seed, args.data)
     with torch.no_grad():
         w_style, f_style = encoder(style)

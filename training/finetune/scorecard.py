@@ -27,7 +27,6 @@ pairs' real / style images.
 """
 
 import argparse
-import hashlib
 import json
 import os
 import subprocess
@@ -45,7 +44,7 @@ from PIL import Image  # noqa: E402
 
 import export  # noqa: E402
 import identity  # noqa: E402
-from finetune.build_pack import find_checkpoint, load_image  # noqa: E402
+from finetune.build_pack import find_checkpoint, load_image, sha256  # noqa: E402
 from finetune.metrics import ALPHAS  # noqa: E402
 from finetune.networks import LatentPool, load_base  # noqa: E402
 
@@ -63,8 +62,13 @@ def to_uint8(x):
     return np.clip(np.round((x.transpose(0, 2, 3, 1) + 1) * 127.5), 0, 255).astype(np.uint8)
 
 
-def sha256(path):
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+def run_landmark_tool(args):
+    """scripts/lib/face-landmarks.mjs on image files: its JSON result per file."""
+    done = subprocess.run(["node", str(LANDMARK_TOOL), *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=1800)
+    if done.returncode != 0:
+        raise RuntimeError(f"face-landmarks.mjs failed: {done.stderr[-2000:]}")
+    return json.loads(done.stdout)
 
 
 def landmarks(images):
@@ -76,11 +80,7 @@ def landmarks(images):
         for i, im in enumerate(images):
             files.append(str(Path(tmp) / f"{i:04d}.png"))
             Image.fromarray(im).save(files[-1])
-        done = subprocess.run(["node", str(LANDMARK_TOOL), "--crop-size", str(images.shape[1]), *files],
-                              cwd=REPO, capture_output=True, text=True, timeout=1800)
-        if done.returncode != 0:
-            raise RuntimeError(f"face-landmarks.mjs failed: {done.stderr[-2000:]}")
-        results = json.loads(done.stdout)
+        results = run_landmark_tool(["--crop-size", str(images.shape[1]), *files])
     out = np.full((len(images), 478, 2), np.nan, np.float32)
     centre = images.shape[1] / 2
     for i, r in enumerate(results):
@@ -146,7 +146,7 @@ def mean_pairwise_cosine(e):
 
 
 def transfer(points_in, points_out, d_ref):
-    """Projection of each face's landmark change on the pair's: [N] (NaN where undetected)."""
+    """Projection of each face's landmark change on the pair's: [N]."""
     d = (points_out - points_in).reshape(len(points_in), -1)
     ref = d_ref.reshape(-1)
     return d @ ref / (ref @ ref)
@@ -180,12 +180,8 @@ def find_source(name):
 
 def align_files(paths):
     """cropFromImage of the single face in each file (the runtime's landmarker + ffhq-v1)."""
-    done = subprocess.run(["node", str(LANDMARK_TOOL), *map(str, paths)], cwd=REPO, capture_output=True,
-                          text=True, timeout=600)
-    if done.returncode != 0:
-        raise RuntimeError(f"face-landmarks.mjs failed: {done.stderr[-2000:]}")
     out = []
-    for path, r in zip(paths, json.loads(done.stdout)):
+    for path, r in zip(paths, run_landmark_tool([str(p) for p in paths])):
         if len(r.get("faces", [])) != 1:
             raise RuntimeError(f"{path}: {len(r.get('faces', []))} faces found")
         out.append(r["faces"][0]["cropFromImage"])
@@ -230,9 +226,10 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
         generator = pack / manifest["files"]["generator"]["path"]
         outputs = {a: render(generator, a) for a in ALPHAS}
         ref = pack_reference(manifest, encoder_onnx, base_generator, pool_factory, size)
-        lm_ref = landmarks(ref)
-        d_ref = lm_ref[1] - lm_ref[0]
-        lm_out = landmarks(np.concatenate([outputs[a] for a in ALPHAS]))
+        # one landmarker session for the pair's crops and every output
+        lm_all = landmarks(np.concatenate([ref] + [outputs[a] for a in ALPHAS]))
+        d_ref = lm_all[1] - lm_all[0]
+        lm_out = lm_all[2:]
         found_each = np.isfinite(lm_out[:, 0, 0]).reshape(len(ALPHAS), faces)
         found = found_each.mean(1)
         # the same faces at every alpha (found in the input and in all outputs), so the
