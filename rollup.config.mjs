@@ -96,9 +96,13 @@ function demoBuild() {
         dir: join(demo, 'dist'),
         format: 'es',
         sourcemap: true,
-        // onnxruntime-web starts its WASM proxy worker from its own module URL: in its own chunk
-        // the worker loads only ORT, not the demo's DOM code.
-        manualChunks: (id) => (id.includes('/node_modules/onnxruntime-web/') ? 'onnxruntime-web' : undefined),
+        // onnxruntime-web starts its WASM proxy worker from its own module URL: in their own
+        // chunks the worker loads only ORT's WASM build, not the demo's DOM code (nor the
+        // WebGPU build, which the SDK imports separately).
+        manualChunks: (id) => {
+          const build = /\/node_modules\/onnxruntime-web\/dist\/ort\.(webgpu|wasm)\./.exec(id);
+          return build ? `onnxruntime-web-${build[1]}` : undefined;
+        },
       },
     },
   ];

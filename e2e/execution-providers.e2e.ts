@@ -26,9 +26,9 @@ test('WebGPU and WASM give the same output within tolerance', async ({ openPage 
   for (const [output, maxAbs] of Object.entries(parity)) expect(maxAbs, `${output}: max |Δ| WebGPU vs WASM`).toBeLessThanOrEqual(1e-3);
   await call(page, 'captureFrames', { count: 1 });
   const webgpu = await call(page, 'lockstep', { executionProviders: ['webgpu'], keep: 'webgpu', totalSteps: STEPS });
-  // Default options, so the stylizer asks for the WASM proxy worker: onnxruntime-web's mode is
-  // fixed per page by its first session (WebGPU here, no proxy), and the backend must follow it
-  // rather than wait for a worker that never starts (a bug seen before: "worker not ready").
+  // Default options: WASM runs onnxruntime-web's plain WASM build in its proxy worker, next to
+  // the WebGPU build that already runs in this page (two builds, one page; a bug seen before
+  // with one shared build: a proxy worker that never started, "worker not ready").
   const wasm = await call(page, 'lockstep', { executionProviders: ['wasm'], keep: 'wasm', totalSteps: STEPS });
   const wasmAgain = await call(page, 'lockstep', { executionProviders: ['wasm'], keep: 'wasm-again', totalSteps: STEPS });
   await attachPng(testInfo, 'webgpu', webgpu.png);

@@ -22,6 +22,11 @@ test('the SDK requests nothing outside the asset base', async ({ openPage, reque
   const sdkScript = `${server.url}/sdk/face-stylizer.bundle.js`;
   expect(sdkRequests.filter((url) => !url.startsWith(assetBase) && url !== sdkScript), 'browser requests outside the asset base').toEqual([]);
   expect(received.filter((path) => !path.startsWith('/assets/') && path !== new URL(sdkScript).pathname), 'server requests outside the asset base').toEqual([]);
+  // The CPU path runs onnxruntime-web's plain WASM build; the WebGPU build (asyncify, ~2.3×
+  // slower on CPU) is not even fetched when WebGPU is not used.
+  const ortFiles = requestedUrls.filter((url) => url.startsWith(`${assetBase}ort/`)).map((url) => url.slice(`${assetBase}ort/`.length));
+  expect(ortFiles, 'onnxruntime-web files requested').toContain('ort-wasm-simd-threaded.wasm');
+  expect(ortFiles.filter((name) => /asyncify|jsep|jspi/.test(name)), 'WebGPU-build files requested').toEqual([]);
   // The recording works: the SDK's own assets are all in it.
   for (const asset of ['mediapipe/face_landmarker.task', 'mediapipe/wasm/', 'ort/', 'models/base/contract.json', 'models/base/encoder.onnx', 'packs/base-reconstruction/manifest.json']) {
     expect(received.some((path) => path.startsWith(`/assets/${asset}`)), `request for ${asset}`).toBe(true);

@@ -369,6 +369,53 @@ async function packSwitch({ good, bad, createWith }) {
  * deterministic crop (a smooth synthetic pattern in [-1, 1]), α = 1. Returns the largest
  * absolute difference of each output between the two providers.
  */
+/**
+ * WebGPU device loss mid-stream: every GPUDevice the page creates is recorded (the adapter's
+ * requestDevice is wrapped before the stylizer exists), the stream runs on WebGPU until it has
+ * stylized frames, then the devices are destroyed — what a driver reset or an unplugged eGPU
+ * does. Reports what happened before and after: provider, stylized frames, events, errors.
+ */
+async function deviceLoss({ secondsAfter = 8 } = {}) {
+  const devices = [];
+  const requestDevice = GPUAdapter.prototype.requestDevice;
+  GPUAdapter.prototype.requestDevice = async function (...args) {
+    const device = await requestDevice.apply(this, args);
+    devices.push(device);
+    return device;
+  };
+  const { stylizer, events } = await createStylizer({ executionProviders: ['webgpu', 'wasm'] });
+  const camera = await sdk.FaceStylizer.openCamera();
+  let frames = 0;
+  let stylizedFrames = 0;
+  let streamError;
+  const subscription = stylizer.stylize(camera).subscribe({
+    next: (info) => {
+      frames++;
+      if (info.faces.some((face) => face.stylized)) stylizedFrames++;
+    },
+    error: (error) => (streamError = describeError(error)),
+  });
+  const started = performance.now();
+  while (stylizedFrames === 0 && performance.now() - started < 120000) await sleep(50);
+  const before = { provider: stylizer.executionProvider, stylizedFrames, devices: devices.length };
+  for (const device of devices) device.destroy();
+  const framesAtLoss = frames;
+  await sleep(secondsAfter * 1000);
+  // The stylized rate over the last 2 s (StatsRecorder's window): generator results made after the switch.
+  const stats = await new Promise((resolve) => {
+    const statsSubscription = stylizer.stats$.subscribe((value) => {
+      resolve(value);
+      queueMicrotask(() => statsSubscription.unsubscribe());
+    });
+  });
+  const after = { provider: stylizer.executionProvider, frames: frames - framesAtLoss, stylizedFps: stats.fps.stylized, statsProvider: stats.executionProvider };
+  subscription.unsubscribe();
+  camera.getTracks().forEach((track) => track.stop());
+  await stylizer.close();
+  GPUAdapter.prototype.requestDevice = requestDevice;
+  return { before, after, events: [...new Set(events)], streamError };
+}
+
 async function modelParity() {
   const backend = sdk.createOrtBackend({ wasmBaseUrl: `${ASSET_BASE}ort/`, proxy: false });
   const contract = await (await fetch(`${ASSET_BASE}models/base/contract.json`)).json();
@@ -385,8 +432,8 @@ async function modelParity() {
   for (const provider of ['webgpu', 'wasm']) {
     const encoder = await backend.createSession(encoderBytes, provider, { outputsOnGpu: [] });
     const generator = await backend.createSession(generatorBytes, provider, { outputsOnGpu: [] });
-    const encoded = await encoder.run({ image: backend.tensor(crop, [1, 3, size, size]) });
-    const generated = await generator.run({ w_plus: encoded.w_plus, features: encoded.features, alpha: backend.tensor(new Float32Array([1]), [1]) });
+    const encoded = await encoder.run({ image: backend.tensor(provider, crop, [1, 3, size, size]) });
+    const generated = await generator.run({ w_plus: encoded.w_plus, features: encoded.features, alpha: backend.tensor(provider, new Float32Array([1]), [1]) });
     outputs[provider] = {};
     for (const [name, tensor] of Object.entries({ ...encoded, ...generated })) outputs[provider][name] = await tensor.getData();
     for (const tensor of [...Object.values(encoded), ...Object.values(generated)]) tensor.dispose();
@@ -403,5 +450,5 @@ async function modelParity() {
   return maxAbs;
 }
 
-window.e2e = { captureFrames, lockstep, compareOutputs, modelParity, live, packSwitch, sdk, hasWebGpu: async () => !!(await navigator.gpu?.requestAdapter()) };
+window.e2e = { captureFrames, lockstep, compareOutputs, modelParity, deviceLoss, live, packSwitch, sdk, hasWebGpu: async () => !!(await navigator.gpu?.requestAdapter()) };
 window.e2eReady = true;

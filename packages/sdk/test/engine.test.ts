@@ -33,6 +33,8 @@ class FakeTensor implements TensorLike {
     readonly data: Float32Array,
     readonly dims: readonly number[],
     readonly location: 'cpu' | 'gpu-buffer' = 'cpu',
+    /** The runtime that made it: like onnxruntime-web's builds, a session rejects another's tensors. */
+    readonly provider?: ExecutionProvider,
   ) {}
   async getData() {
     return this.data;
@@ -69,6 +71,10 @@ class FakeBackend implements InferenceBackend {
           if (budget <= 0) throw new Error(`${provider} run failed`);
           this.failRunAfter.set(provider, budget - 1);
         }
+        for (const [name, tensor] of Object.entries(feeds)) {
+          const from = (tensor as FakeTensor).provider;
+          if (from !== undefined && from !== provider) throw new TypeError(`feed ${name} is a ${from} tensor, session is ${provider}`);
+        }
         this.runs.push({ provider, model: id });
         if (id === 1) {
           expect(Object.keys(feeds)).toEqual(['image']);
@@ -87,8 +93,8 @@ class FakeBackend implements InferenceBackend {
     };
   }
 
-  tensor(data: Float32Array, dims: readonly number[]): TensorLike {
-    const tensor = new FakeTensor(data, dims);
+  tensor(provider: ExecutionProvider, data: Float32Array, dims: readonly number[]): TensorLike {
+    const tensor = new FakeTensor(data, dims, 'cpu', provider);
     this.tensors.push(tensor);
     return tensor;
   }

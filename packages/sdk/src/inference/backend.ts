@@ -24,7 +24,12 @@ export interface SessionOptions {
 export interface InferenceBackend {
   isAvailable(provider: ExecutionProvider): Promise<boolean>;
   createSession(model: Uint8Array, provider: ExecutionProvider, options: SessionOptions): Promise<SessionLike>;
-  tensor(data: Float32Array, dims: readonly number[]): TensorLike;
+  /**
+   * An input tensor for sessions of `provider` (onnxruntime-web's builds each have their own
+   * Tensor class, and a session rejects another build's tensors). Valid once a session of that
+   * provider was created.
+   */
+  tensor(provider: ExecutionProvider, data: Float32Array, dims: readonly number[]): TensorLike;
   /** Resolves (with a reason) if the provider's GPU device is lost; never resolves for CPU providers. */
   deviceLost(provider: ExecutionProvider): Promise<string>;
 }

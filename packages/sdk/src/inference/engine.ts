@@ -195,8 +195,8 @@ async function runModels(
   alpha: number,
   onTiming?: StyleEngineOptions['onTiming'],
 ): Promise<StyleResult> {
-  const image = backend.tensor(crop, contract.encoder.inputs.image.shape);
-  const alphaTensor = backend.tensor(new Float32Array([alpha]), contract.generator.inputs.alpha.shape);
+  const image = backend.tensor(sessions.provider, crop, contract.encoder.inputs.image.shape);
+  const alphaTensor = backend.tensor(sessions.provider, new Float32Array([alpha]), contract.generator.inputs.alpha.shape);
   let encoded: Record<string, TensorLike> | undefined;
   let generated: Record<string, TensorLike> | undefined;
   try {

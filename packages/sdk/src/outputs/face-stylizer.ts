@@ -6,7 +6,7 @@ import { FaceStylizerError, cameraError, type FaceStylizerWarning } from '../err
 import { frames, hasInsertableStreams, trackFrames, type Frame, type FrameSource } from '../frames';
 import { StatsRecorder, type PipelineStats } from '../frames/stats';
 import { GlContext } from '../gpu/gl';
-import { StyleEngine, createOrtBackend, hasWebGpuAdapter, stylizeFaces, type ExecutionProvider, type StylizedFrame } from '../inference';
+import { StyleEngine, createOrtBackend, stylizeFaces, type ExecutionProvider, type StylizedFrame } from '../inference';
 import { loadStylePack, type StylePackCache, type StylePackManifest } from '../packs';
 import { parseModelContract, type ModelContract } from '../packs/contract';
 import { FaceTracker, trackFaces, type OneEuroParams } from '../tracking';
@@ -32,9 +32,9 @@ export interface FaceStylizerOptions {
   readonly executionProviders?: readonly ExecutionProvider[];
   readonly wasmThreads?: number;
   /**
-   * Run WASM inference in a worker so it never blocks the displayed stream. Default: on when
-   * WebGPU will not be used (the proxy cannot host WebGPU). Turn off if your bundler cannot
-   * start onnxruntime-web's worker.
+   * Run WASM inference in a worker so it never blocks the displayed stream (WebGPU inference
+   * stays on the page's thread either way). Default: on. Turn off if your bundler cannot start
+   * onnxruntime-web's worker.
    */
   readonly wasmProxy?: boolean;
   readonly smoothing?: OneEuroParams;
@@ -183,7 +183,7 @@ export class FaceStylizer {
     const crops = gl.floatTargets ? new GlCropRenderer(gl, contract.crop.size, range) : new Canvas2dCropRenderer(contract.crop.size, range);
     const blend = new BlendRenderer(gl, range);
     const providers = config.executionProviders ?? (['webgpu', 'wasm'] as const);
-    const proxy = config.wasmProxy ?? !(providers[0] === 'webgpu' && (await hasWebGpuAdapter()));
+    const proxy = config.wasmProxy ?? true;
     let stylizer: FaceStylizer | undefined;
     const [tracker, engine] = await Promise.allSettled([
       FaceTracker.create({
