@@ -19,6 +19,8 @@ class StyleMixing(nn.Module):
         self.layers = list(layers)
 
     def forward(self, w_plus, w_style):
+        if not self.layers:   # no mixing (ablation); also keeps an empty index out of ONNX
+            return w_plus     # export, where torch 1.13 crashes on it (SIGFPE)
         mask = torch.zeros(1, w_plus.shape[1], 1, dtype=w_plus.dtype)
         mask[:, self.layers] = 1
         return w_plus * (1 - mask) + w_style.expand_as(w_plus) * mask

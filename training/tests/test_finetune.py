@@ -87,6 +87,24 @@ def test_style_mixing_takes_fine_layers_from_style(tiny_cfg):
 
 
 @pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning")
+def test_pack_generator_without_mixing_exports_as_the_plain_generator(tiny_cfg, tmp_path):
+    """The no-mix ablation exports a generator with no mixed layers: StyleMixing([]) is the
+    identity, and the export no longer traces an empty index (torch 1.13 died on it, SIGFPE)."""
+    import onnx
+    torch.manual_seed(0)
+    G_ = N.Generator(tiny_cfg).eval()
+    w_style = torch.randn(1, G_.n_latent, tiny_cfg["style_dim"])
+    w = torch.randn(1, G_.n_latent, tiny_cfg["style_dim"])
+    f = torch.randn(1, tiny_cfg["feature_ch"], tiny_cfg["feature_res"], tiny_cfg["feature_res"])
+    assert torch.equal(StyleMixing([])(w, w_style), w)
+    path = tmp_path / "generator.onnx"
+    import export
+    export.export_onnx(MixedGeneratorExport(export.frozen_warps(G_), w_style, []).eval(), (w, f, torch.ones(1)),
+                       ["w_plus", "features", "alpha"], ["image", "flow"], path)
+    onnx.checker.check_model(onnx.load(str(path)))
+
+
+@pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning")
 def test_pack_generator_onnx_bakes_in_the_style_mixing(tiny_cfg, tmp_path):
     """The runtime feeds the encoder's W+ unchanged, so the pack's ONNX generator must do
     the style mixing itself and match G(StyleMixing(w, w_style)) of the preview."""

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IDENTITY_COLOR, matchRingColor } from '../src/blend/color-match';
-import { MASK_TEXTURE_SIZE, featherMask, maskInset, signedDistanceToPolygon, smoothstep } from '../src/blend/mask';
+import { MASK_TEXTURE_SIZE, featherMask, fillMaskTexels, maskInset, signedDistanceToPolygon, smoothstep } from '../src/blend/mask';
 import { planarToInterleaved } from '../src/blend/renderer';
 
 // A 40×40 square centred in a 128 crop, and a 36-gon "oval" like the face-oval loop.
@@ -136,5 +136,27 @@ describe('planarToInterleaved', () => {
   it('turns NCHW planes into texels with opaque padding', () => {
     const planar = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]); // 3 channels of 2×2
     expect(Array.from(planarToInterleaved(planar, 3, 4, 2))).toEqual([1, 5, 9, 1, 2, 6, 10, 1, 3, 7, 11, 1, 4, 8, 12, 1]);
+  });
+});
+
+describe('mask texture texels', () => {
+  it('equal featherMask at every texel centre, bounding-box culling included', () => {
+    const size = 128;
+    const feather = 7.68;
+    const texelToCrop = size / MASK_TEXTURE_SIZE;
+    // An oval off-centre and partly outside the crop, so the box clamps at the border.
+    const shifted = oval.map((v, i) => (i % 2 === 0 ? v + 40 : v - 10));
+    for (const polygon of [oval, shifted, square]) {
+      const texels = fillMaskTexels(new Uint8Array(MASK_TEXTURE_SIZE ** 2).fill(7), polygon, size, feather);
+      let inside = 0;
+      for (let row = 0; row < MASK_TEXTURE_SIZE; row++) {
+        for (let column = 0; column < MASK_TEXTURE_SIZE; column++) {
+          const expected = Math.round(featherMask((column + 0.5) * texelToCrop, (row + 0.5) * texelToCrop, polygon, feather, maskInset(size)) * 255);
+          expect(texels[row * MASK_TEXTURE_SIZE + column], `texel ${column},${row}`).toBe(expected);
+          if (expected === 255) inside++;
+        }
+      }
+      expect(inside, 'texels fully inside the mask').toBeGreaterThan(50);
+    }
   });
 });

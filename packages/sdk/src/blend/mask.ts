@@ -1,6 +1,6 @@
 /**
- * The feathered face mask, as math shared by the blend shader (GLSL twin in blend-shader.ts)
- * and the CPU colour matching. The mask is 1 well inside the face-oval polygon, falls to 0
+ * The feathered face mask, as math shared by the blend (renderer.ts fills the mask texture
+ * with it) and the CPU colour matching. The mask is 1 well inside the face-oval polygon, falls to 0
  * over `feather` pixels towards the outline, and is exactly 0 on and outside it — so every
  * pixel outside the oval keeps the input frame's value bit for bit.
  */
@@ -46,7 +46,7 @@ export function featherMask(x: number, y: number, polygon: ArrayLike<number>, fe
   return 1 - smoothstep(-inset - feather, -inset, signedDistanceToPolygon(x, y, polygon));
 }
 
-/** Side of the mask texture the GPU renders per face (the mask is smooth, so coarse is enough). */
+/** Side of the mask texture filled per face and frame (the mask is smooth, so coarse is enough). */
 export const MASK_TEXTURE_SIZE = 64;
 
 /**
@@ -56,4 +56,36 @@ export const MASK_TEXTURE_SIZE = 64;
  */
 export function maskInset(cropSize: number, maskSize: number = MASK_TEXTURE_SIZE): number {
   return 1.5 * (cropSize / maskSize);
+}
+
+/**
+ * The mask texture's texels (row 0 = crop y 0, values 0–255) for a face oval in crop pixels:
+ * featherMask at each texel centre. Outside the oval's bounding box the mask is exactly 0, so
+ * only texels inside it are computed.
+ */
+export function fillMaskTexels(
+  texels: Uint8Array,
+  ovalInCrop: ArrayLike<number>,
+  cropSize: number,
+  feather: number,
+  maskSize: number = MASK_TEXTURE_SIZE,
+): Uint8Array {
+  const texelToCrop = cropSize / maskSize;
+  const inset = maskInset(cropSize, maskSize);
+  let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (let i = 0; i < ovalInCrop.length; i += 2) {
+    minX = Math.min(minX, ovalInCrop[i] as number);
+    maxX = Math.max(maxX, ovalInCrop[i] as number);
+    minY = Math.min(minY, ovalInCrop[i + 1] as number);
+    maxY = Math.max(maxY, ovalInCrop[i + 1] as number);
+  }
+  const texel = (crop: number) => Math.min(maskSize - 1, Math.max(0, Math.floor(crop / texelToCrop)));
+  texels.fill(0);
+  for (let row = texel(minY); row <= texel(maxY); row++) {
+    for (let column = texel(minX); column <= texel(maxX); column++) {
+      const weight = featherMask((column + 0.5) * texelToCrop, (row + 0.5) * texelToCrop, ovalInCrop, feather, inset);
+      texels[row * maskSize + column] = Math.round(weight * 255);
+    }
+  }
+  return texels;
 }

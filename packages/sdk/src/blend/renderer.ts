@@ -1,8 +1,7 @@
 import { FULLSCREEN_VERTEX, createProgram, createTexture, uniforms, type GlContext } from '../gpu/gl';
 import type { AlignedFace } from '../alignment';
 import type { StylizedCrop, StylizedFrame } from '../inference';
-import { MASK_TEXTURE_SIZE, maskInset } from './mask';
-import { FACE_OVAL_INDICES } from '../tracking/face-oval';
+import { MASK_TEXTURE_SIZE, fillMaskTexels } from './mask';
 
 export interface BlendOptions {
   /** 0 = original frame, 1 = fully stylized face. */
@@ -31,38 +30,6 @@ void main() {
   vec2 crop = vec2(float(gl_VertexID & 1), float((gl_VertexID >> 1) & 1)) * u_size;
   vec2 image = vec2(dot(u_imageFromCropX, vec3(crop, 1.0)), dot(u_imageFromCropY, vec3(crop, 1.0)));
   gl_Position = vec4(image.x / u_canvasSize.x * 2.0 - 1.0, 1.0 - image.y / u_canvasSize.y * 2.0, 0.0, 1.0);
-}`;
-
-const OVAL_POINTS = FACE_OVAL_INDICES.length;
-
-// The GLSL twin of mask.ts, rendered per face into a small crop-space texture (so the 36-edge
-// distance loop runs MASK_TEXTURE_SIZE² times, not once per covered frame pixel).
-const MASK_FRAGMENT = `#version 300 es
-precision highp float;
-#define N ${OVAL_POINTS}
-uniform vec2 u_oval[N];
-uniform float u_texelToCrop;
-uniform float u_feather;
-uniform float u_inset;
-out vec4 outMask;
-
-float signedDistanceToOval(vec2 p) {
-  float squared = 1e20;
-  float sign = 1.0;
-  for (int i = 0, j = N - 1; i < N; j = i, i++) {
-    vec2 e = u_oval[j] - u_oval[i];
-    vec2 w = p - u_oval[i];
-    vec2 b = w - e * clamp(dot(w, e) / max(dot(e, e), 1e-12), 0.0, 1.0);
-    squared = min(squared, dot(b, b));
-    bvec3 c = bvec3(p.y >= u_oval[i].y, p.y < u_oval[j].y, e.x * w.y > e.y * w.x);
-    if (all(c) || all(not(c))) sign = -sign;
-  }
-  return sign * sqrt(squared);
-}
-
-void main() {
-  float d = signedDistanceToOval(gl_FragCoord.xy * u_texelToCrop);
-  outMask = vec4(1.0 - smoothstep(-u_inset - u_feather, -u_inset, d));
 }`;
 
 // The mask is sampled where the generator's flow says this output pixel came from, so it
@@ -109,13 +76,11 @@ interface FaceTextures {
  */
 export class BlendRenderer {
   private readonly copyProgram: WebGLProgram;
-  private readonly maskProgram: WebGLProgram;
   private readonly faceProgram: WebGLProgram;
   private readonly copyUniforms;
-  private readonly maskUniforms;
   private readonly faceUniforms;
   private readonly maskTexture: WebGLTexture;
-  private readonly maskFramebuffer: WebGLFramebuffer;
+  private readonly maskTexels = new Uint8Array(MASK_TEXTURE_SIZE * MASK_TEXTURE_SIZE);
   private readonly vertexArray: WebGLVertexArrayObject;
   private readonly faceTextures = new Map<number, FaceTextures>();
 
@@ -125,22 +90,14 @@ export class BlendRenderer {
   ) {
     const gl = context.gl;
     this.copyProgram = createProgram(gl, FULLSCREEN_VERTEX, COPY_FRAGMENT);
-    this.maskProgram = createProgram(gl, FULLSCREEN_VERTEX, MASK_FRAGMENT);
     this.faceProgram = createProgram(gl, FACE_VERTEX, FACE_FRAGMENT);
     this.copyUniforms = uniforms(gl, this.copyProgram, ['u_frame', 'u_height']);
-    this.maskUniforms = uniforms(gl, this.maskProgram, ['u_oval', 'u_texelToCrop', 'u_feather', 'u_inset']);
     this.faceUniforms = uniforms(gl, this.faceProgram, [
       'u_stylized', 'u_flow', 'u_mask', 'u_imageFromCropX', 'u_imageFromCropY', 'u_cropFromImageX', 'u_cropFromImageY',
       'u_size', 'u_canvasSize', 'u_feather', 'u_strength', 'u_gain', 'u_offset', 'u_range',
     ]);
     this.maskTexture = createTexture(gl, gl.LINEAR);
     gl.texStorage2D(gl.TEXTURE_2D, 1, gl.R8, MASK_TEXTURE_SIZE, MASK_TEXTURE_SIZE);
-    const maskFramebuffer = gl.createFramebuffer();
-    if (!maskFramebuffer) throw new Error('WebGL: createFramebuffer failed');
-    gl.bindFramebuffer(gl.FRAMEBUFFER, maskFramebuffer);
-    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, this.maskTexture, 0);
-    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
-    this.maskFramebuffer = maskFramebuffer;
     const vertexArray = gl.createVertexArray();
     if (!vertexArray) throw new Error('WebGL: createVertexArray failed');
     this.vertexArray = vertexArray;
@@ -172,24 +129,23 @@ export class BlendRenderer {
     for (const face of frame.faces) {
       const stylized = frame.stylized.get(face.id);
       if (!stylized) continue;
-      this.renderMask(face.ovalInCrop, face.alignment.size, options.feather);
+      this.uploadMask(face.ovalInCrop, face.alignment.size, options.feather);
       this.renderFace(face, stylized, options, width, height);
     }
   }
 
-  /** The feathered face-oval mask in (undeformed) crop space, into maskTexture. */
-  private renderMask(ovalInCrop: Float32Array, cropSize: number, feather: number): void {
+  /**
+   * The feathered face-oval mask in (undeformed) crop space, into maskTexture. Computed on
+   * the CPU (mask.ts, ~1 ms) rather than in a fragment shader: the 36-edge distance loop with
+   * dynamic uniform indexing cost ~11 ms of GPU-process CPU per frame on SwiftShader, and the
+   * CPU colour match uses the same function.
+   */
+  private uploadMask(ovalInCrop: Float32Array, cropSize: number, feather: number): void {
     const gl = this.context.gl;
-    gl.disable(gl.BLEND);
-    gl.bindFramebuffer(gl.FRAMEBUFFER, this.maskFramebuffer);
-    gl.viewport(0, 0, MASK_TEXTURE_SIZE, MASK_TEXTURE_SIZE);
-    gl.useProgram(this.maskProgram);
-    const u = this.maskUniforms;
-    gl.uniform2fv(u['u_oval'] ?? null, ovalInCrop);
-    gl.uniform1f(u['u_texelToCrop'] ?? null, cropSize / MASK_TEXTURE_SIZE);
-    gl.uniform1f(u['u_feather'] ?? null, feather);
-    gl.uniform1f(u['u_inset'] ?? null, maskInset(cropSize));
-    gl.drawArrays(gl.TRIANGLES, 0, 3);
+    fillMaskTexels(this.maskTexels, ovalInCrop, cropSize, feather);
+    gl.bindTexture(gl.TEXTURE_2D, this.maskTexture);
+    gl.pixelStorei(gl.UNPACK_ALIGNMENT, 1);
+    gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, MASK_TEXTURE_SIZE, MASK_TEXTURE_SIZE, gl.RED, gl.UNSIGNED_BYTE, this.maskTexels);
   }
 
   /** Warps one face's stylized crop into the canvas with the current alignment. */
@@ -232,9 +188,7 @@ export class BlendRenderer {
   dispose(): void {
     const gl = this.context.gl;
     this.forgetFacesNotIn(new Map());
-    gl.deleteFramebuffer(this.maskFramebuffer);
     gl.deleteTexture(this.maskTexture);
-    gl.deleteProgram(this.maskProgram);
     gl.deleteProgram(this.copyProgram);
     gl.deleteProgram(this.faceProgram);
     gl.deleteVertexArray(this.vertexArray);
