@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { chromiumArgs } from './lib/chromium.mjs';
+import { chromiumThreadTimes, cpuByRole } from './lib/process-cpu.mjs';
 import { startDemoServer } from './serve-demo.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -79,7 +80,11 @@ try {
   result.tracking = await page.evaluate((seconds) => window.bench.trackingAlone(seconds), trackingSeconds);
   log(`tracking alone: ${result.tracking.fps.toFixed(1)} fps (detect p50 ${result.tracking.detectMs.p50.toFixed(1)} ms)`);
   log('pipeline: running…');
+  const cpuBefore = chromiumThreadTimes();
+  const pipelineStart = performance.now();
   result.pipeline = await page.evaluate((n) => window.bench.pipeline({ frames: n }), frames);
+  const cpu = cpuByRole(cpuBefore, chromiumThreadTimes());
+  if (cpu) result.cpu = { seconds: (performance.now() - pipelineStart) / 1000, byRole: cpu };
   result.pageErrors = errors;
   result.bundle = bundleSizes(server.requests);
 } finally {
@@ -119,6 +124,16 @@ if (asJson) {
   console.log(`\nfps: camera ${f(result.camera.fps)}, displayed ${f(p.displayedFps)}, stylized ${f(p.stylizedFps)}; tracking alone ${f(result.tracking.fps)}`);
   console.log(`ratio to tracking alone: displayed ${f(result.summary.displayedOverTracking, 2)}, stylized ${f(result.summary.stylizedOverTracking, 2)}`);
   console.log(`dropped: ${JSON.stringify(p.dropped)}`);
+  if (result.cpu) {
+    // Includes creating the stylizer and the warm-up frames: a profile, not a per-frame cost.
+    const { seconds, byRole } = result.cpu;
+    const cores = (s) => f(s / seconds, 2);
+    const total = Object.values(byRole).reduce((a, b) => a + b, 0);
+    console.log(
+      `Chromium CPU during the pipeline phase: ${cores(total)} cores — page main thread ${cores(byRole.rendererMain)}, ` +
+        `inference worker ${cores(byRole.workers)}, other page threads ${cores(byRole.rendererOther)}, GPU process ${cores(byRole.gpuProcess)}, other ${cores(byRole.other)}`,
+    );
+  }
   console.log(
     `heap (after GC): main ${f(firstHeap?.mainHeapMB, 2)} → ${f(lastHeap?.mainHeapMB, 2)} MB (${f(result.summary.mainHeapGrowthPercent)} %)` +
       (firstHeap?.agentMB !== undefined ? `; page + workers ${f(firstHeap.agentMB, 2)} → ${f(lastHeap.agentMB, 2)} MB (${f(result.summary.agentMemoryGrowthPercent)} %)` : ''),

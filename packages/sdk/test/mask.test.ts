@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IDENTITY_COLOR, matchRingColor } from '../src/blend/color-match';
 import { MASK_TEXTURE_SIZE, featherMask, fillMaskTexels, maskInset, signedDistanceToPolygon, smoothstep } from '../src/blend/mask';
-import { planarToInterleaved } from '../src/blend/renderer';
+import { correctedTexels, planarToInterleaved } from '../src/blend/renderer';
 
 // A 40×40 square centred in a 128 crop, and a 36-gon "oval" like the face-oval loop.
 const square = [44, 44, 84, 44, 84, 84, 44, 84];
@@ -136,6 +136,21 @@ describe('planarToInterleaved', () => {
   it('turns NCHW planes into texels with opaque padding', () => {
     const planar = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]); // 3 channels of 2×2
     expect(Array.from(planarToInterleaved(planar, 3, 4, 2))).toEqual([1, 5, 9, 1, 2, 6, 10, 1, 3, 7, 11, 1, 4, 8, 12, 1]);
+  });
+});
+
+describe('correctedTexels', () => {
+  it('applies the seam colour transform, maps the pixel range to 0–255, clamps, opaque alpha', () => {
+    // 3 channels of 2×2 in [-1, 1]
+    const image = Float32Array.from([-1, 0, 1, 0.5, -1, -1, -1, -1, 0.2, 0.2, 0.2, 2]);
+    const color = { gain: [1, 2, 0.5] as const, offset: [0, 0.5, -0.1] as const };
+    const texels = correctedTexels({ image, size: 2, color }, [-1, 1]);
+    const level = (v: number) => Math.min(255, Math.max(0, Math.round(((v + 1) / 2) * 255)));
+    expect(Array.from(texels.subarray(0, 4))).toEqual([level(-1), level(-1 * 2 + 0.5), level(0.2 * 0.5 - 0.1), 255]);
+    expect(Array.from(texels.subarray(4, 8))).toEqual([level(0), 0, level(0), 255]);
+    expect(texels[8]).toBe(255); // 1 → white
+    expect(texels[14]).toBe(level(2 * 0.5 - 0.1)); // 0.9
+    expect(texels[13]).toBe(0); // -1·2 + 0.5 = -1.5 clamps to 0
   });
 });
 

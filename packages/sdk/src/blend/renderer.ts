@@ -45,9 +45,6 @@ uniform float u_size;
 uniform vec2 u_canvasSize;
 uniform float u_feather;
 uniform float u_strength;
-uniform vec3 u_gain;
-uniform vec3 u_offset;
-uniform vec2 u_range;
 out vec4 outColor;
 
 void main() {
@@ -59,8 +56,7 @@ void main() {
   vec2 source = texture(u_flow, uv).xy * 0.5 + 0.5;
   float weight = texture(u_mask, source).r * smoothstep(0.0, u_feather, border) * u_strength;
   if (weight <= 0.0) discard;
-  vec3 stylized = texture(u_stylized, uv).rgb * u_gain + u_offset;
-  outColor = vec4(clamp((stylized - u_range.x) / (u_range.y - u_range.x), 0.0, 1.0), weight);
+  outColor = vec4(texture(u_stylized, uv).rgb, weight);
 }`;
 
 interface FaceTextures {
@@ -94,7 +90,7 @@ export class BlendRenderer {
     this.copyUniforms = uniforms(gl, this.copyProgram, ['u_frame', 'u_height']);
     this.faceUniforms = uniforms(gl, this.faceProgram, [
       'u_stylized', 'u_flow', 'u_mask', 'u_imageFromCropX', 'u_imageFromCropY', 'u_cropFromImageX', 'u_cropFromImageY',
-      'u_size', 'u_canvasSize', 'u_feather', 'u_strength', 'u_gain', 'u_offset', 'u_range',
+      'u_size', 'u_canvasSize', 'u_feather', 'u_strength',
     ]);
     this.maskTexture = createTexture(gl, gl.LINEAR);
     gl.texStorage2D(gl.TEXTURE_2D, 1, gl.R8, MASK_TEXTURE_SIZE, MASK_TEXTURE_SIZE);
@@ -177,9 +173,6 @@ export class BlendRenderer {
     gl.uniform2f(u['u_canvasSize'] ?? null, width, height);
     gl.uniform1f(u['u_feather'] ?? null, options.feather);
     gl.uniform1f(u['u_strength'] ?? null, Math.min(1, options.strength));
-    gl.uniform3fv(u['u_gain'] ?? null, stylized.color.gain);
-    gl.uniform3fv(u['u_offset'] ?? null, stylized.color.offset);
-    gl.uniform2f(u['u_range'] ?? null, this.range[0], this.range[1]);
     gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
     gl.disable(gl.BLEND);
     gl.activeTexture(gl.TEXTURE0);
@@ -205,7 +198,8 @@ export class BlendRenderer {
     if (textures.version !== stylized.version) {
       const { size } = stylized;
       gl.bindTexture(gl.TEXTURE_2D, textures.image);
-      gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA16F, size, size, 0, gl.RGBA, gl.FLOAT, planarToInterleaved(stylized.image, 3, 4, size));
+      gl.pixelStorei(gl.UNPACK_ALIGNMENT, 4);
+      gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, size, size, 0, gl.RGBA, gl.UNSIGNED_BYTE, correctedTexels(stylized, this.range));
       gl.bindTexture(gl.TEXTURE_2D, textures.flow);
       gl.texImage2D(gl.TEXTURE_2D, 0, gl.RG16F, size, size, 0, gl.RG, gl.FLOAT, planarToInterleaved(stylized.flow, 2, 2, size));
       textures.version = stylized.version;
@@ -221,6 +215,25 @@ export class BlendRenderer {
       this.faceTextures.delete(id);
     }
   }
+}
+
+/**
+ * The stylized crop as RGBA8 texels, colour-corrected (the seam's gain/offset) and mapped from
+ * the model's pixel range to [0, 255], once per result: the output is 8-bit anyway, and
+ * sampling an 8-bit texture instead of a half-float one with per-pixel colour math made the
+ * face pass several times cheaper on SwiftShader.
+ */
+export function correctedTexels(stylized: Pick<StylizedCrop, 'image' | 'size' | 'color'>, range: readonly [number, number]): Uint8ClampedArray {
+  const { image, size, color } = stylized;
+  const plane = size * size;
+  const texels = new Uint8ClampedArray(plane * 4).fill(255); // clamps and rounds on assignment
+  const scale = 255 / (range[1] - range[0]);
+  for (let c = 0; c < 3; c++) {
+    const gain = color.gain[c] as number;
+    const offset = (color.offset[c] as number) - range[0];
+    for (let i = 0; i < plane; i++) texels[i * 4 + c] = ((image[c * plane + i] as number) * gain + offset) * scale;
+  }
+  return texels;
 }
 
 /** NCHW planes -> interleaved texels (extra components set to 1, i.e. opaque alpha). */
