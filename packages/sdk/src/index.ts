@@ -16,7 +16,7 @@ export type { StylePackErrorCode, StylePackManifest, ModelContract } from './pac
 // Stages, one operator each.
 export { frames, trackFrames, dropWhileBusy, StatsRecorder } from './frames';
 export type { Frame, FrameSource, PipelineStats, StageName, StageTiming } from './frames';
-export { FaceTracker, trackFaces, OneEuroFilter, type FaceTrackerOptions, type TrackedFace, type TrackedFrame } from './tracking';
+export { FaceTracker, trackFaces, OneEuroFilter, TrackingSchedule, type FaceTrackerOptions, type TrackedFace, type TrackedFrame, type TrackingMode } from './tracking';
 export { alignFaces, GlCropRenderer, Canvas2dCropRenderer } from './alignment';
 export type { AlignedFace, AlignedFrame, CropRenderer, FaceAlignment } from './alignment';
 export { GlContext } from './gpu/gl';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TrackingSchedule } from '../src/tracking';
 import { OneEuroFilter, smoothingFactor } from '../src/tracking/one-euro';
 
 // Deterministic pseudo-random jitter (no Math.random in tests).
@@ -63,5 +64,45 @@ describe('OneEuroFilter', () => {
     filter.filter([0], 1);
     expect(Array.from(filter.filter([5], 1))).toEqual([5]);
     expect(Array.from(filter.filter([1, 2], 2))).toEqual([1, 2]);
+  });
+
+  it('predicts ahead with its smoothed velocity, without changing its state', () => {
+    const filter = new OneEuroFilter({ minCutoff: 1, beta: 0.02, derivativeCutoff: 1 });
+    expect(filter.predict(0)).toBeUndefined();
+    // A point moving at 300 px/s, sampled at 30 fps for a second.
+    let last = new Float64Array(1);
+    for (let i = 0; i <= 30; i++) last = filter.filter([300 * (i / 30)], i / 30);
+    const ahead = filter.predict(31 / 30)?.[0] as number;
+    expect(filter.predict(31 / 30)?.[0]).toBe(ahead); // predicting twice gives the same: no state change
+    const held = last[0] as number;
+    const next = filter.filter([310], 31 / 30)[0] as number; // what tracking that frame gives
+    // Closer to it than holding the last landmarks still, and within one frame of motion.
+    expect(Math.abs(ahead - next)).toBeLessThan(Math.abs(held - next) / 2);
+    expect(Math.abs(ahead - next)).toBeLessThan(10);
+  });
+});
+
+describe('TrackingSchedule', () => {
+  const at = (timestampMs: number, skipped = 0) => ({ timestampMs, skipped });
+
+  it('tracks every frame while no frame is dropped', () => {
+    const schedule = new TrackingSchedule('adaptive');
+    for (let i = 0; i < 30; i++) expect(schedule.shouldTrack(at(i * 33), 1)).toBe(true);
+  });
+
+  it('alternates while frames are dropped, never predicting twice in a row, and recovers after 2 s', () => {
+    const schedule = new TrackingSchedule('adaptive');
+    const decisions = [0, 1, 2, 3, 4, 5].map((i) => schedule.shouldTrack(at(i * 66, 1), 1));
+    expect(decisions).toEqual([false, true, false, true, false, true]);
+    expect(schedule.shouldTrack(at(400), 1)).toBe(false); // within 2 s of the last drop
+    expect(schedule.shouldTrack(at(2400), 1)).toBe(true);
+    expect(schedule.shouldTrack(at(2433), 1)).toBe(true);
+  });
+
+  it('always tracks without faces (new faces need the landmarker) and in every-frame mode', () => {
+    const adaptive = new TrackingSchedule('adaptive');
+    for (let i = 0; i < 5; i++) expect(adaptive.shouldTrack(at(i * 66, 1), 0)).toBe(true);
+    const everyFrame = new TrackingSchedule('every-frame');
+    for (let i = 0; i < 5; i++) expect(everyFrame.shouldTrack(at(i * 66, 1), 1)).toBe(true);
   });
 });

@@ -8,7 +8,7 @@ import { stylizeFaces, type StylizedFrame } from '../src/inference/index';
 
 const SIZE = 8;
 
-function frame(index: number, faceIds: number[]): AlignedFrame {
+function frame(index: number, faceIds: number[], predicted = false): AlignedFrame {
   const image = {} as Frame['image'];
   const faces = faceIds.map(
     (id): AlignedFace => ({
@@ -19,7 +19,7 @@ function frame(index: number, faceIds: number[]): AlignedFrame {
       ovalInCrop: Float32Array.of(1, 1, 7, 1, 7, 7, 1, 7),
     }),
   );
-  return { frame: { image, width: SIZE, height: SIZE, timestampMs: index, index, skipped: 0 }, faces };
+  return { frame: { image, width: SIZE, height: SIZE, timestampMs: index, index, skipped: 0 }, faces, predicted };
 }
 
 /** An engine whose inferences finish only when the test says so. */
@@ -96,6 +96,29 @@ describe('stylizeFaces', () => {
     expect([...(out[1]?.stylized.keys() ?? [])].sort()).toEqual([1, 2]);
     frames.next(frame(2, [2]));
     expect([...(out[2]?.stylized.keys() ?? [])]).toEqual([2]);
+  });
+
+  it('cuts crops from tracked frames only, never from frames with extrapolated landmarks', async () => {
+    const { engine, pending } = controllableEngine();
+    let extracted = 0;
+    const crops: CropRenderer = { extract: async () => (extracted++, new Float32Array(3 * SIZE * SIZE)), dispose: () => undefined };
+    const frames = new Subject<AlignedFrame>();
+    const out: StylizedFrame[] = [];
+    frames.pipe(stylizeFaces({ engine, crops, cropSize: SIZE, alpha: () => 1, feather: 2, onError: () => undefined })).subscribe((f) => out.push(f));
+
+    frames.next(frame(0, [1], true));
+    await settle();
+    expect(extracted).toBe(0);
+    frames.next(frame(1, [1]));
+    await settle();
+    expect(extracted).toBe(1);
+    pending[0]?.finish();
+    await settle();
+    frames.next(frame(2, [1], true)); // engine idle, but a predicted frame: no new crop
+    await settle();
+    expect(extracted).toBe(1);
+    expect(out).toHaveLength(3); // every frame passed on
+    expect(out[2]?.stylized.has(1)).toBe(true);
   });
 
   it('reports inference errors without stopping the frames', async () => {

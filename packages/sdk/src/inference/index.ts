@@ -89,7 +89,9 @@ export function stylizeFaces(options: StylizeFacesOptions): OperatorFunction<Ali
         next(aligned) {
           // Results of faces that left the frame are dropped, so a returning face starts fresh.
           for (const id of latest.keys()) if (!aligned.faces.some((face) => face.id === id)) latest.delete(id);
-          if (aligned.faces.length > 0) requests.next(aligned);
+          // Crops come from tracked frames only: extrapolated landmarks are good enough to
+          // place the face, but the encoder gets the landmarker's alignment.
+          if (aligned.faces.length > 0 && !aligned.predicted) requests.next(aligned);
           subscriber.next({ ...aligned, stylized: latest });
         },
         error: (error: unknown) => subscriber.error(error),

@@ -9,7 +9,7 @@ import { GlContext } from '../gpu/gl';
 import { StyleEngine, createOrtBackend, stylizeFaces, type ExecutionProvider, type StylizedFrame } from '../inference';
 import { loadStylePack, type StylePackCache, type StylePackManifest } from '../packs';
 import { parseModelContract, type ModelContract } from '../packs/contract';
-import { FaceTracker, trackFaces, type OneEuroParams } from '../tracking';
+import { FaceTracker, trackFaces, type OneEuroParams, type TrackingMode } from '../tracking';
 import { fetchAsset, resolveAssetUrls, sha256Hex, type AssetUrls, type LoadProgress } from './assets';
 
 export interface FaceStylizerOptions {
@@ -38,6 +38,11 @@ export interface FaceStylizerOptions {
    */
   readonly wasmProxy?: boolean;
   readonly smoothing?: OneEuroParams;
+  /**
+   * 'adaptive' (default): when the pipeline drops camera frames, the landmarker runs on every
+   * other frame and the frames between use extrapolated landmarks. 'every-frame': always.
+   */
+  readonly tracking?: TrackingMode;
   readonly trackerDelegate?: 'CPU' | 'GPU';
   /** Where verified style packs are cached; Cache Storage by default, false for none. */
   readonly packCache?: StylePackCache | false;
@@ -70,6 +75,8 @@ export interface FrameInfo {
     /** True once a stylized result exists for this face. */
     readonly stylized: boolean;
   }[];
+  /** The landmarker skipped this frame (adaptive tracking): landmarks are extrapolated. */
+  readonly landmarksPredicted: boolean;
 }
 
 /** Everything `create` loads, handed to the constructor. */
@@ -366,7 +373,7 @@ export class FaceStylizer {
           // Upload once, up front: crop and blend both sample this texture.
           this.stats.measure('upload', () => this.gl.frameTexture(frame));
         }),
-        trackFaces(this.tracker, this.stats),
+        trackFaces(this.tracker, this.stats, this.config.tracking ?? 'adaptive'),
         alignFaces(this.contract.crop.size, this.stats),
         stylizeFaces({
           engine: this.engine,
@@ -421,6 +428,7 @@ function frameInfo(frame: StylizedFrame): FrameInfo {
     width,
     height,
     faces: frame.faces.map((face) => ({ id: face.id, landmarks: face.landmarks, stylized: frame.stylized.has(face.id) })),
+    landmarksPredicted: frame.predicted,
   };
 }
 

@@ -22,6 +22,39 @@ export interface TrackedFace {
 export interface TrackedFrame {
   readonly frame: Frame;
   readonly faces: readonly TrackedFace[];
+  /** The landmarker skipped this frame: landmarks are extrapolated from the last tracked ones. */
+  readonly predicted: boolean;
+}
+
+/**
+ * 'every-frame': the landmarker runs on every frame. 'adaptive' (default): while the source
+ * reports dropped frames (the pipeline cannot keep the camera's rate), the landmarker runs
+ * on every other frame and the frames between get landmarks extrapolated one frame ahead
+ * (One Euro filter's smoothed velocity), so more camera frames are shown instead of dropped.
+ */
+export type TrackingMode = 'every-frame' | 'adaptive';
+
+/** How long after the last dropped frame the adaptive mode keeps alternating. */
+const BEHIND_HOLD_MS = 2000;
+
+/** The per-frame decision of the adaptive mode: run the landmarker, or predict. */
+export class TrackingSchedule {
+  private behindUntilMs = -Infinity;
+  private predictedLast = false;
+
+  constructor(private readonly mode: TrackingMode = 'adaptive') {}
+
+  /** Whether to run the landmarker on `frame`, given how many faces are being tracked. */
+  shouldTrack(frame: Pick<Frame, 'timestampMs' | 'skipped'>, trackedFaces: number): boolean {
+    if (frame.skipped > 0) this.behindUntilMs = frame.timestampMs + BEHIND_HOLD_MS;
+    const track =
+      this.mode === 'every-frame' ||
+      trackedFaces === 0 || // nothing to extrapolate; new faces need the landmarker
+      this.predictedLast || // never two predictions in a row
+      frame.timestampMs > this.behindUntilMs;
+    this.predictedLast = !track;
+    return track;
+  }
 }
 
 export interface FaceTrackerOptions {
@@ -99,17 +132,40 @@ export class FaceTracker {
     return faces;
   }
 
+  /** The tracked faces extrapolated to `frame`'s time, without running the landmarker. */
+  predict(frame: Frame): TrackedFace[] {
+    const seconds = frame.timestampMs / 1000;
+    return this.tracks.flatMap((track) => {
+      const predicted = track.filter.predict(seconds);
+      if (!predicted) return [];
+      const points = unflatten(predicted);
+      return [{ id: track.id, landmarks: points, centre: boundingCentre(points) }];
+    });
+  }
+
+  get trackedFaces(): number {
+    return this.tracks.length;
+  }
+
   close(): void {
     this.landmarker.close();
   }
 }
 
-/** Stage operator: frame -> frame with smoothed, identified faces. */
-export function trackFaces(tracker: FaceTracker, stats?: StatsRecorder): OperatorFunction<Frame, TrackedFrame> {
+/**
+ * Stage operator: frame -> frame with smoothed, identified faces. In 'adaptive' mode (see
+ * TrackingMode) frames the landmarker skips are counted as dropped 'tracking' in the stats.
+ */
+export function trackFaces(tracker: FaceTracker, stats?: StatsRecorder, mode: TrackingMode = 'adaptive'): OperatorFunction<Frame, TrackedFrame> {
+  const schedule = new TrackingSchedule(mode);
   return map((frame) => {
+    if (!schedule.shouldTrack(frame, tracker.trackedFaces)) {
+      stats?.drop('tracking');
+      return { frame, faces: tracker.predict(frame), predicted: true };
+    }
     const faces = stats ? stats.measure('tracking', () => tracker.detect(frame)) : tracker.detect(frame);
     if (stats) stats.faces = faces.length;
-    return { frame, faces };
+    return { frame, faces, predicted: false };
   });
 }
 

@@ -56,4 +56,16 @@ export class OneEuroFilter {
     this.previousTime = timeSeconds;
     return out;
   }
+
+  /**
+   * The filtered values extrapolated to `timeSeconds` with the filtered derivative, without
+   * changing the filter's state (for frames the landmarker skips); undefined before any sample.
+   */
+  predict(timeSeconds: number): Float64Array | undefined {
+    const previous = this.previous;
+    const derivative = this.previousDerivative;
+    if (!previous || !derivative) return undefined;
+    const dt = Math.max(0, timeSeconds - this.previousTime);
+    return previous.map((value, i) => value + (derivative[i] as number) * dt);
+  }
 }
