@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IDENTITY_COLOR, matchRingColor } from '../src/blend/color-match';
 import { MASK_TEXTURE_SIZE, featherMask, fillMaskTexels, maskInset, signedDistanceToPolygon, smoothstep } from '../src/blend/mask';
-import { correctedTexels, planarToInterleaved } from '../src/blend/renderer';
+import { correctedTexels, flowReach, planarToInterleaved } from '../src/blend/renderer';
 
 // A 40×40 square centred in a 128 crop, and a 36-gon "oval" like the face-oval loop.
 const square = [44, 44, 84, 44, 84, 84, 44, 84];
@@ -173,5 +173,27 @@ describe('mask texture texels', () => {
       }
       expect(inside, 'texels fully inside the mask').toBeGreaterThan(50);
     }
+  });
+});
+
+describe('flowReach', () => {
+  const size = 16;
+  const identity = () => {
+    const flow = new Float32Array(2 * size * size);
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        flow[y * size + x] = ((x + 0.5) / size) * 2 - 1;
+        flow[size * size + y * size + x] = ((y + 0.5) / size) * 2 - 1;
+      }
+    }
+    return flow;
+  };
+
+  it('is 0 for the identity flow and the largest per-axis shift otherwise', () => {
+    expect(flowReach(identity(), size)).toBeCloseTo(0, 5);
+    const warped = identity();
+    warped[5 * size + 7] = (warped[5 * size + 7] as number) + (3 / size) * 2; // texel (7, 5) samples 3 px to the right
+    warped[size * size + 9 * size + 2] = (warped[size * size + 9 * size + 2] as number) - (4.5 / size) * 2; // (2, 9) 4.5 px up
+    expect(flowReach(warped, size)).toBeCloseTo(4.5, 5);
   });
 });

@@ -70,7 +70,7 @@ describe('OneEuroFilter', () => {
     const filter = new OneEuroFilter({ minCutoff: 1, beta: 0.02, derivativeCutoff: 1 });
     expect(filter.predict(0)).toBeUndefined();
     // A point moving at 300 px/s, sampled at 30 fps for a second.
-    let last = new Float64Array(1);
+    let last: Float64Array<ArrayBufferLike> = new Float64Array(1);
     for (let i = 0; i <= 30; i++) last = filter.filter([300 * (i / 30)], i / 30);
     const ahead = filter.predict(31 / 30)?.[0] as number;
     expect(filter.predict(31 / 30)?.[0]).toBe(ahead); // predicting twice gives the same: no state change

@@ -72,13 +72,7 @@ export function fillMaskTexels(
 ): Uint8Array {
   const texelToCrop = cropSize / maskSize;
   const inset = maskInset(cropSize, maskSize);
-  let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
-  for (let i = 0; i < ovalInCrop.length; i += 2) {
-    minX = Math.min(minX, ovalInCrop[i] as number);
-    maxX = Math.max(maxX, ovalInCrop[i] as number);
-    minY = Math.min(minY, ovalInCrop[i + 1] as number);
-    maxY = Math.max(maxY, ovalInCrop[i + 1] as number);
-  }
+  const { minX, minY, maxX, maxY } = polygonBounds(ovalInCrop);
   const texel = (crop: number) => Math.min(maskSize - 1, Math.max(0, Math.floor(crop / texelToCrop)));
   texels.fill(0);
   for (let row = texel(minY); row <= texel(maxY); row++) {
@@ -88,4 +82,16 @@ export function fillMaskTexels(
     }
   }
   return texels;
+}
+
+/** Axis-aligned bounding box of a polygon [x0, y0, x1, y1, ...]; the mask is 0 outside it. */
+export function polygonBounds(polygon: ArrayLike<number>): { minX: number; minY: number; maxX: number; maxY: number } {
+  let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (let i = 0; i < polygon.length; i += 2) {
+    minX = Math.min(minX, polygon[i] as number);
+    maxX = Math.max(maxX, polygon[i] as number);
+    minY = Math.min(minY, polygon[i + 1] as number);
+    maxY = Math.max(maxY, polygon[i + 1] as number);
+  }
+  return { minX, minY, maxX, maxY };
 }

@@ -1,7 +1,7 @@
 import { FULLSCREEN_VERTEX, createProgram, createTexture, uniforms, type GlContext } from '../gpu/gl';
 import type { AlignedFace } from '../alignment';
 import type { StylizedCrop, StylizedFrame } from '../inference';
-import { MASK_TEXTURE_SIZE, fillMaskTexels } from './mask';
+import { MASK_TEXTURE_SIZE, fillMaskTexels, polygonBounds } from './mask';
 
 export interface BlendOptions {
   /** 0 = original frame, 1 = fully stylized face. */
@@ -20,14 +20,16 @@ void main() {
   outColor = texelFetch(u_frame, ivec2(int(gl_FragCoord.x), u_height - 1 - int(gl_FragCoord.y)), 0);
 }`;
 
-// Covers the crop square's footprint in the image (the current frame's alignment).
+// Covers a rectangle of the crop (where the mask can be non-zero) in the image, with the
+// current frame's alignment.
 const FACE_VERTEX = `#version 300 es
 uniform vec3 u_imageFromCropX;
 uniform vec3 u_imageFromCropY;
-uniform float u_size;
+uniform vec4 u_cropRect;
 uniform vec2 u_canvasSize;
 void main() {
-  vec2 crop = vec2(float(gl_VertexID & 1), float((gl_VertexID >> 1) & 1)) * u_size;
+  vec2 corner = vec2(float(gl_VertexID & 1), float((gl_VertexID >> 1) & 1));
+  vec2 crop = mix(u_cropRect.xy, u_cropRect.zw, corner);
   vec2 image = vec2(dot(u_imageFromCropX, vec3(crop, 1.0)), dot(u_imageFromCropY, vec3(crop, 1.0)));
   gl_Position = vec4(image.x / u_canvasSize.x * 2.0 - 1.0, 1.0 - image.y / u_canvasSize.y * 2.0, 0.0, 1.0);
 }`;
@@ -63,6 +65,8 @@ interface FaceTextures {
   readonly image: WebGLTexture;
   readonly flow: WebGLTexture;
   version: number;
+  /** flowReach of the uploaded flow, crop px. */
+  flowReach: number;
 }
 
 /**
@@ -90,7 +94,7 @@ export class BlendRenderer {
     this.copyUniforms = uniforms(gl, this.copyProgram, ['u_frame', 'u_height']);
     this.faceUniforms = uniforms(gl, this.faceProgram, [
       'u_stylized', 'u_flow', 'u_mask', 'u_imageFromCropX', 'u_imageFromCropY', 'u_cropFromImageX', 'u_cropFromImageY',
-      'u_size', 'u_canvasSize', 'u_feather', 'u_strength',
+      'u_size', 'u_cropRect', 'u_canvasSize', 'u_feather', 'u_strength',
     ]);
     this.maskTexture = createTexture(gl, gl.LINEAR);
     gl.texStorage2D(gl.TEXTURE_2D, 1, gl.R8, MASK_TEXTURE_SIZE, MASK_TEXTURE_SIZE);
@@ -170,6 +174,12 @@ export class BlendRenderer {
     gl.uniform3f(u['u_cropFromImageX'] ?? null, cropFromImage[0], cropFromImage[1], cropFromImage[2]);
     gl.uniform3f(u['u_cropFromImageY'] ?? null, cropFromImage[3], cropFromImage[4], cropFromImage[5]);
     gl.uniform1f(u['u_size'] ?? null, size);
+    // Only where the mask can be non-zero: the oval's box, widened by how far the flow moves
+    // any pixel (a pixel further out samples the mask outside the oval, where it is 0).
+    const oval = polygonBounds(face.ovalInCrop);
+    const margin = textures.flowReach + 1;
+    const clampToCrop = (v: number) => Math.min(size, Math.max(0, v));
+    gl.uniform4f(u['u_cropRect'] ?? null, clampToCrop(oval.minX - margin), clampToCrop(oval.minY - margin), clampToCrop(oval.maxX + margin), clampToCrop(oval.maxY + margin));
     gl.uniform2f(u['u_canvasSize'] ?? null, width, height);
     gl.uniform1f(u['u_feather'] ?? null, options.feather);
     gl.uniform1f(u['u_strength'] ?? null, Math.min(1, options.strength));
@@ -192,7 +202,7 @@ export class BlendRenderer {
     const gl = this.context.gl;
     let textures = this.faceTextures.get(stylized.faceId);
     if (!textures) {
-      textures = { image: createTexture(gl, gl.LINEAR), flow: createTexture(gl, gl.LINEAR), version: -1 };
+      textures = { image: createTexture(gl, gl.LINEAR), flow: createTexture(gl, gl.LINEAR), version: -1, flowReach: 0 };
       this.faceTextures.set(stylized.faceId, textures);
     }
     if (textures.version !== stylized.version) {
@@ -203,6 +213,7 @@ export class BlendRenderer {
       gl.bindTexture(gl.TEXTURE_2D, textures.flow);
       gl.texImage2D(gl.TEXTURE_2D, 0, gl.RG16F, size, size, 0, gl.RG, gl.FLOAT, planarToInterleaved(stylized.flow, 2, 2, size));
       textures.version = stylized.version;
+      textures.flowReach = flowReach(stylized.flow, size);
     }
     return textures;
   }
@@ -234,6 +245,27 @@ export function correctedTexels(stylized: Pick<StylizedCrop, 'image' | 'size' | 
     for (let i = 0; i < plane; i++) texels[i * 4 + c] = ((image[c * plane + i] as number) * gain + offset) * scale;
   }
   return texels;
+}
+
+/**
+ * How far (crop px, per axis) the generator's flow moves any pixel from where it samples:
+ * max |source − position| over the texels of a [2, size, size] flow in [-1, 1]. Bilinear
+ * interpolation between texels cannot exceed it (the identity is linear too).
+ */
+export function flowReach(flow: Float32Array, size: number): number {
+  const plane = size * size;
+  let reach = 0;
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const i = y * size + x;
+      reach = Math.max(
+        reach,
+        Math.abs(((flow[i] as number) + 1) * 0.5 * size - (x + 0.5)),
+        Math.abs(((flow[plane + i] as number) + 1) * 0.5 * size - (y + 0.5)),
+      );
+    }
+  }
+  return reach;
 }
 
 /** NCHW planes -> interleaved texels (extra components set to 1, i.e. opaque alpha). */
