@@ -270,10 +270,17 @@ function compareOutputs([a, b]) {
  * The normal path: stylize(camera MediaStream) through a <video>, for `seconds`. Counts
  * displayed frames, frames with faces and frames whose faces were all stylized.
  */
-async function live({ seconds = 6, ...options } = {}) {
+async function live({ seconds = 6, busyMainThreadMs = 0, ...options } = {}) {
   const { stylizer, events } = await createStylizer(options);
   const camera = await sdk.FaceStylizer.openCamera();
-  const counts = { frames: 0, withFace: 0, stylized: 0, maxFaces: 0 };
+  const counts = { frames: 0, withFace: 0, stylized: 0, maxFaces: 0, predicted: 0 };
+  // Optional load on the page's main thread (busy-waits every 50 ms), so the pipeline drops camera frames.
+  const busy = busyMainThreadMs
+    ? setInterval(() => {
+        const until = performance.now() + busyMainThreadMs;
+        while (performance.now() < until);
+      }, 50)
+    : undefined;
   let streamError;
   const subscription = stylizer.stylize(camera).subscribe({
     next: (info) => {
@@ -281,6 +288,7 @@ async function live({ seconds = 6, ...options } = {}) {
       if (info.faces.length > 0) counts.withFace++;
       if (info.faces.length > 0 && info.faces.every((face) => face.stylized)) counts.stylized++;
       counts.maxFaces = Math.max(counts.maxFaces, info.faces.length);
+      if (info.landmarksPredicted) counts.predicted++;
     },
     error: (error) => (streamError = describeError(error)),
   });
@@ -290,6 +298,7 @@ async function live({ seconds = 6, ...options } = {}) {
   const before = { ...counts };
   await sleep(seconds * 1000);
   const stats = await new Promise((resolve) => stylizer.stats$.subscribe(resolve));
+  clearInterval(busy);
   subscription.unsubscribe();
   camera.getTracks().forEach((track) => track.stop());
   const provider = stylizer.executionProvider;
@@ -300,6 +309,7 @@ async function live({ seconds = 6, ...options } = {}) {
     withFace: counts.withFace - before.withFace,
     stylized: counts.stylized - before.stylized,
     maxFaces: counts.maxFaces,
+    predicted: counts.predicted - before.predicted,
     events: [...new Set(events)],
     streamError,
     fps: stats.fps,
