@@ -175,9 +175,12 @@ function runFinetuner(
       }
     });
     child.on('error', (e) => reject(new PackBuildError('finetune-failed', `could not start ${python}: ${e.message}`)));
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       if (code === 0) resolvePromise();
-      else reject(error ?? new PackBuildError('finetune-failed', `build_pack.py exited with ${code}:\n${stderr.trim()}`));
+      else {
+        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+        reject(error ?? new PackBuildError('finetune-failed', `build_pack.py ${how}:\n${stderr.trim()}`));
+      }
     });
   });
 }
