@@ -370,10 +370,11 @@ export class FaceStylizer {
         tap((frame) => {
           frameStart = performance.now();
           this.stats.drop('frames', frame.skipped);
-          // Upload once, up front: crop and blend both sample this texture.
-          this.stats.measure('upload', () => this.gl.frameTexture(frame));
         }),
         trackFaces(this.tracker, this.stats, this.config.tracking ?? 'adaptive'),
+        // Upload once, after tracking (whose synchronous readback would otherwise also wait
+        // for this upload in the GPU process): crop and blend both sample this texture.
+        tap(({ frame }) => this.stats.measure('upload', () => this.gl.frameTexture(frame))),
         alignFaces(this.contract.crop.size, this.stats),
         stylizeFaces({
           engine: this.engine,
