@@ -74,8 +74,15 @@ def main():
             out = args.out / f"{pair}-{variant}"
             build(pair, variant, out, args.steps, args.minutes)
             dirs.append(out)
+    # a hand-written "## Reading" section of an earlier run stays (re-read it against the new table)
+    reading = ""
+    if args.markdown and args.markdown.exists():
+        text = args.markdown.read_text()
+        reading = text[text.index("\n## Reading"):] if "\n## Reading" in text else ""
     scorecard.report(dirs, "Fine-tuning ablation: each loss off", "training/finetune/ablate.py", args.faces,
                      args.json, args.markdown)
+    if reading:
+        args.markdown.write_text(args.markdown.read_text().rstrip("\n") + "\n" + reading)
 
 
 if __name__ == "__main__":
