@@ -83,7 +83,7 @@ async function trackingAlone(seconds = 10) {
  */
 async function pipeline({ frames = 600, warmupFrames = 60, heapSamples = 10 }) {
   // Preallocated, so collecting 10,000 frames of timings does not itself grow the heap.
-  const STAGES = ['frame', 'upload', 'tracking', 'alignment', 'crop', 'encoder', 'generator', 'colour', 'blend'];
+  const STAGES = ['frame', 'upload', 'tracking', 'alignment', 'crop', 'readback', 'encoder', 'generator', 'colour', 'blend'];
   const samples = Object.fromEntries(STAGES.map((stage) => [stage, { values: new Float64Array(frames + 16), n: 0 }]));
   let stylizedTicks = 0;
   let measuring = false;

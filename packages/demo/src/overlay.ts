@@ -6,6 +6,7 @@ const STAGES: readonly [StageName, string][] = [
   ['tracking', 'tracking'],
   ['alignment', 'alignment'],
   ['crop', 'crop'],
+  ['readback', 'crop readback'],
   ['encoder', 'encoder'],
   ['generator', 'generator'],
   ['colour', 'colour'],

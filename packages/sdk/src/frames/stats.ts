@@ -4,7 +4,8 @@ import { Observable, interval, map, type SchedulerLike, asyncScheduler } from 'r
  * Pipeline stages that report timings (main-thread milliseconds, except encoder/generator which
  * are wall-clock per inference). `frame` is the whole synchronous per-frame path.
  */
-export type StageName = 'frame' | 'upload' | 'tracking' | 'alignment' | 'crop' | 'encoder' | 'generator' | 'colour' | 'blend';
+export type StageName =
+  | 'frame' | 'upload' | 'tracking' | 'alignment' | 'crop' | 'readback' | 'encoder' | 'generator' | 'colour' | 'blend';
 
 export interface StageTiming {
   readonly p50: number;

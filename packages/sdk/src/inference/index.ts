@@ -70,7 +70,9 @@ export function stylizeFaces(options: StylizeFacesOptions): OperatorFunction<Ali
         try {
           for (const job of jobs) {
             const { face } = job;
-            const crop = await job.crop;
+            const readbackStart = performance.now();
+            const crop = await job.crop; // GPU readback of the crop, in flight since it was cut
+            options.stats?.time('readback', performance.now() - readbackStart);
             const result = await options.engine.run(crop, options.alpha());
             const colourStart = performance.now();
             const color = matchRingColor(crop, result.image, result.flow, face.ovalInCrop, options.cropSize, options.feather);
