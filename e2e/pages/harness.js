@@ -375,11 +375,6 @@ async function packSwitch({ good, bad, createWith }) {
 }
 
 /**
- * Model-level parity: the base encoder and generator on WebGPU and on WASM, fed the same
- * deterministic crop (a smooth synthetic pattern in [-1, 1]), α = 1. Returns the largest
- * absolute difference of each output between the two providers.
- */
-/**
  * WebGPU device loss mid-stream: every GPUDevice the page creates is recorded (the adapter's
  * requestDevice is wrapped before the stylizer exists), the stream runs on WebGPU until it has
  * stylized frames, then the devices are destroyed — what a driver reset or an unplugged eGPU
@@ -426,6 +421,11 @@ async function deviceLoss({ secondsAfter = 8 } = {}) {
   return { before, after, events: [...new Set(events)], streamError };
 }
 
+/**
+ * Model-level parity: the base encoder and generator on WebGPU and on WASM, fed the same
+ * deterministic crop (a smooth synthetic pattern in [-1, 1]), α = 1. Returns the largest
+ * absolute difference of each output between the two providers.
+ */
 async function modelParity() {
   const backend = sdk.createOrtBackend({ wasmBaseUrl: `${ASSET_BASE}ort/`, proxy: false });
   const contract = await (await fetch(`${ASSET_BASE}models/base/contract.json`)).json();
