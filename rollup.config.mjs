@@ -58,12 +58,38 @@ export default [
     plugins: [emitSdk, browser, terser({ module: true }), copyDeclarations(tscOut, join(sdk, 'dist'))],
     output: { file: join(sdk, 'dist/index.js'), format: 'es', sourcemap: true },
   },
-  // Self-contained build for <script type="module"> without a bundler, and the size budget:
-  // rxjs, tasks-vision and onnxruntime-web (WebGPU+WASM) JS included; wasm files come from the asset base.
+  // Build for <script type="module"> without a bundler, and the size budget: everything included
+  // (wasm files come from the asset base). What only some pages need, tasks-vision (tracking on
+  // the page's thread) and each onnxruntime-web build, is a chunk in dist/chunks loaded on use.
   {
     input: join(tscOut, 'index.js'),
     plugins: [emitSdk, browser, terser({ module: true })],
-    output: { file: join(sdk, 'dist/face-stylizer.bundle.js'), format: 'es', sourcemap: true, inlineDynamicImports: true },
+    output: {
+      dir: join(sdk, 'dist'),
+      entryFileNames: 'face-stylizer.bundle.js',
+      chunkFileNames: 'chunks/[name]-[hash].js',
+      format: 'es',
+      sourcemap: true,
+      manualChunks: (id) => {
+        const ort = /\/node_modules\/onnxruntime-web\/dist\/ort\.(webgpu|wasm)\./.exec(id);
+        if (ort) return `onnxruntime-web-${ort[1]}`;
+        return /\/node_modules\/@mediapipe\/tasks-vision\//.test(id) ? 'tasks-vision' : undefined;
+      },
+    },
+  },
+  // The workers, served from the asset base (sdk/*.js), each self-contained. The inference worker:
+  // onnxruntime-web's plain WASM build running the models.
+  {
+    input: join(tscOut, 'inference/inference-worker.js'),
+    plugins: [emitSdk, browser, terser({ module: true })],
+    output: { file: join(sdk, 'dist/worker/inference-worker.js'), format: 'es', sourcemap: true, inlineDynamicImports: true },
+  },
+  // The tracking worker (sdk/tracking-worker.js): MediaPipe's landmarker off the page's thread. A
+  // classic script (IIFE): tasks-vision loads its WASM glue with importScripts.
+  {
+    input: join(tscOut, 'tracking/tracking-worker.js'),
+    plugins: [emitSdk, browser, terser()],
+    output: { file: join(sdk, 'dist/worker/tracking-worker.js'), format: 'iife', sourcemap: true, inlineDynamicImports: true },
   },
   ...demoBuild(),
 ];
@@ -96,9 +122,8 @@ function demoBuild() {
         dir: join(demo, 'dist'),
         format: 'es',
         sourcemap: true,
-        // onnxruntime-web starts its WASM proxy worker from its own module URL: in their own
-        // chunks the worker loads only ORT's WASM build, not the demo's DOM code (nor the
-        // WebGPU build, which the SDK imports separately).
+        // One chunk per onnxruntime-web build: a page loads only the build it runs (the WebGPU
+        // one on a GPU; the WASM one only when the inference worker is off).
         manualChunks: (id) => {
           const build = /\/node_modules\/onnxruntime-web\/dist\/ort\.(webgpu|wasm)\./.exec(id);
           return build ? `onnxruntime-web-${build[1]}` : undefined;

@@ -26,9 +26,8 @@ test('WebGPU and WASM give the same output within tolerance', async ({ openPage 
   for (const [output, maxAbs] of Object.entries(parity)) expect(maxAbs, `${output}: max |Δ| WebGPU vs WASM`).toBeLessThanOrEqual(1e-3);
   await call(page, 'captureFrames', { count: 1 });
   const webgpu = await call(page, 'lockstep', { executionProviders: ['webgpu'], keep: 'webgpu', totalSteps: STEPS });
-  // Default options: WASM runs onnxruntime-web's plain WASM build in its proxy worker, next to
-  // the WebGPU build that already runs in this page (two builds, one page; a bug seen before
-  // with one shared build: a proxy worker that never started, "worker not ready").
+  // Default options: WASM runs onnxruntime-web's plain WASM build in the SDK's inference worker,
+  // next to the WebGPU build that already runs in this page.
   const wasm = await call(page, 'lockstep', { executionProviders: ['wasm'], keep: 'wasm', totalSteps: STEPS });
   const wasmAgain = await call(page, 'lockstep', { executionProviders: ['wasm'], keep: 'wasm-again', totalSteps: STEPS });
   await attachPng(testInfo, 'webgpu', webgpu.png);

@@ -14,8 +14,9 @@
 //   --clip NAME   a clip in .cache/media (NAME.mjpeg); the default is the project-made
 //                 sample-face (set-up renders it); talking-1 etc. exist when ../shared is there
 //   --frames N    displayed frames measured after warm-up (the 10,000-frame soak: --frames 10000)
+//   --renderer R, --tracking T, --no-worker   FaceStylizer options, for A/B runs (defaults: the SDK's)
 // Writes the full result to .cache/bench/CLIP-FRAMES.json.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +33,13 @@ const clip = option('--clip', 'sample-face');
 const frames = Number(option('--frames', 600));
 const trackingSeconds = Number(option('--tracking-seconds', 10));
 const asJson = args.includes('--json');
+// FaceStylizer options to compare (A/B runs): --renderer auto|webgl|canvas2d, --tracking adaptive|every-frame,
+// --no-worker (WASM on the page's thread).
+const stylizerOptions = {
+  ...(option('--renderer') ? { renderer: option('--renderer') } : {}),
+  ...(option('--tracking') ? { tracking: option('--tracking') } : {}),
+  ...(args.includes('--no-worker') ? { wasmWorker: false } : {}),
+};
 
 const clipFile = join(root, '.cache/media', `${clip}.mjpeg`);
 if (!existsSync(clipFile)) {
@@ -82,7 +90,7 @@ try {
   log('pipeline: running…');
   const cpuBefore = chromiumThreadTimes();
   const pipelineStart = performance.now();
-  result.pipeline = await page.evaluate((n) => window.bench.pipeline({ frames: n }), frames);
+  result.pipeline = await page.evaluate(([n, options]) => window.bench.pipeline({ frames: n, options }), [frames, stylizerOptions]);
   const cpu = cpuByRole(cpuBefore, chromiumThreadTimes());
   if (cpu) result.cpu = { seconds: (performance.now() - pipelineStart) / 1000, byRole: cpu };
   result.pageErrors = errors;
@@ -128,10 +136,14 @@ if (asJson) {
     // Includes creating the stylizer and the warm-up frames: a profile, not a per-frame cost.
     const { seconds, byRole } = result.cpu;
     const cores = (s) => f(s / seconds, 2);
-    const total = Object.values(byRole).reduce((a, b) => a + b, 0);
+    const total = byRole.rendererMain + byRole.workers + byRole.rendererOther + byRole.gpuProcess + byRole.other;
+    // The SDK starts the tracking worker before the inference worker (thread ids increase).
+    const workers = byRole.workerThreads.length === 2
+      ? `tracking worker ${cores(byRole.workerThreads[0].seconds)}, inference worker ${cores(byRole.workerThreads[1].seconds)}`
+      : `workers ${cores(byRole.workers)}`;
     console.log(
       `Chromium CPU during the pipeline phase: ${cores(total)} cores — page main thread ${cores(byRole.rendererMain)}, ` +
-        `inference worker ${cores(byRole.workers)}, other page threads ${cores(byRole.rendererOther)}, GPU process ${cores(byRole.gpuProcess)}, other ${cores(byRole.other)}`,
+        `${workers}, other page threads ${cores(byRole.rendererOther)}, GPU process ${cores(byRole.gpuProcess)}, other ${cores(byRole.other)}`,
     );
   }
   console.log(
@@ -141,28 +153,45 @@ if (asJson) {
   console.log(`heap samples (frame: main MB): ${heap.map((h) => `${h.frame}: ${f(h.mainHeapMB, 2)}`).join(', ')}`);
   console.log(`errors: ${result.summary.errors}; warnings: ${JSON.stringify(p.events.warnings)}`);
   const b = result.bundle;
-  console.log(`\nSDK JavaScript, gzip: bundle ${f(b.bundleGzip / 1024)} KB (face-stylizer.bundle.js, self-contained), library ${f(b.libraryGzip / 1024)} KB (dist/index.js, dependencies external)`);
-  console.log(`  + JS glue loaded from the asset base at runtime: ${f(b.runtimeGlueGzip / 1024)} KB (${b.runtimeGlue.join(', ')})`);
+  console.log(`\nSDK JavaScript, gzip: ${f(b.sdkLoadedGzip / 1024)} KB loaded by this run (${b.sdkLoaded.join(', ')}); ${f(b.sdkShippedGzip / 1024)} KB shipped in all (bundle, chunks, workers); library ${f(b.libraryGzip / 1024)} KB (dist/index.js, dependencies external)`);
+  console.log(`  + third-party WASM glue from the asset base: ${f(b.runtimeGlueGzip / 1024)} KB (${b.runtimeGlue.join(', ')})`);
   console.log(`\nfull result: ${out}`);
 }
 
-/** Sizes of the SDK's JavaScript: the bundles, and the JS files the run fetched from the asset base. */
+/**
+ * Sizes of the SDK's JavaScript, gzip -9: what this run loaded of it (the entry bundle, its
+ * chunks, the workers), everything it ships, and the third-party WASM glue (Emscripten .js/.mjs
+ * from the asset base) the run fetched.
+ */
 function bundleSizes(requests) {
   const gz = (path) => gzipSync(readFileSync(path), { level: 9 }).length;
-  const glue = [...new Set(requests.filter((path) => /^\/assets\/.*\.(m?js)$/.test(path)))];
   const mounts = {
+    '/sdk/': join(root, 'packages/sdk/dist/'),
+    '/assets/sdk/': join(root, 'packages/sdk/dist/worker/'),
     '/assets/mediapipe/wasm/': join(root, 'node_modules/@mediapipe/tasks-vision/wasm/'),
     '/assets/ort/': join(root, 'node_modules/onnxruntime-web/dist/'),
   };
-  const files = glue.map((path) => {
-    const prefix = Object.keys(mounts).find((m) => path.startsWith(m));
+  const fileOf = (path) => {
+    const prefix = Object.keys(mounts).sort((a, b) => b.length - a.length).find((m) => path.startsWith(m));
     return prefix ? join(mounts[prefix], path.slice(prefix.length)) : undefined;
-  }).filter(Boolean);
+  };
+  const scripts = [...new Set(requests.filter((path) => /\.m?js$/.test(path)))];
+  const sdkLoaded = scripts.filter((path) => path.startsWith('/sdk/') || path.startsWith('/assets/sdk/'));
+  const glue = scripts.filter((path) => path.startsWith('/assets/') && !path.startsWith('/assets/sdk/'));
+  const dist = join(root, 'packages/sdk/dist');
+  const shipped = [
+    join(dist, 'face-stylizer.bundle.js'),
+    ...readdirSync(join(dist, 'chunks')).filter((name) => name.endsWith('.js')).map((name) => join(dist, 'chunks', name)),
+    ...readdirSync(join(dist, 'worker')).filter((name) => name.endsWith('.js')).map((name) => join(dist, 'worker', name)),
+  ];
+  const total = (files) => files.reduce((sum, file) => sum + gz(file), 0);
   return {
-    bundleGzip: gz(join(root, 'packages/sdk/dist/face-stylizer.bundle.js')),
-    libraryGzip: gz(join(root, 'packages/sdk/dist/index.js')),
+    sdkLoaded,
+    sdkLoadedGzip: total(sdkLoaded.map(fileOf).filter(Boolean)),
+    sdkShippedGzip: total(shipped),
+    libraryGzip: gz(join(dist, 'index.js')),
     runtimeGlue: glue,
-    runtimeGlueGzip: files.reduce((sum, file) => sum + gz(file), 0),
+    runtimeGlueGzip: total(glue.map(fileOf).filter(Boolean)),
   };
 }
 

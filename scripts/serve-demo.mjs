@@ -18,6 +18,7 @@ export function assetMounts(prefix = '/assets/') {
     [`${prefix}mediapipe/wasm/`]: join(packageDir('@mediapipe/tasks-vision'), 'wasm'),
     [`${prefix}mediapipe/face_landmarker.task`]: join(root, 'models/mediapipe/face_landmarker.task'),
     [`${prefix}ort/`]: join(packageDir('onnxruntime-web'), 'dist'),
+    [`${prefix}sdk/`]: join(root, 'packages/sdk/dist/worker'),
     [`${prefix}models/base/`]: join(root, 'models/base'),
     [`${prefix}packs/`]: join(root, 'models/packs'),
   };

@@ -55,15 +55,20 @@ def invert(m):
     return np.array([ia, ib, -(ia * c + ib * f), id_, ie, -(id_ * c + ie * f)])
 
 
-def cut_crop(rgb: np.ndarray, crop_from_image, size: int) -> tuple[np.ndarray, float]:
-    """Returns the aligned crop (uint8 [S, S, 3]) and the fraction of it that lies outside the photo."""
+def sample_crop(rgb: np.ndarray, crop_from_image, size: int) -> tuple[torch.Tensor, float]:
+    """The aligned crop before rounding (float [S, S, 3], 0..255) and the fraction of it outside the photo."""
     height, width = rgb.shape[:2]
     grid = crop_grid(invert(np.asarray(crop_from_image, dtype=np.float64)), size, width, height)
     image = torch.from_numpy(np.array(rgb, copy=True)).permute(2, 0, 1)[None].float()  # (PIL arrays are read-only)
     sampled = F.grid_sample(image, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
-    crop = F.avg_pool2d(sampled, 2)[0].permute(1, 2, 0).round().clamp(0, 255).byte().numpy()
     outside = ((grid.abs() > 1).any(dim=-1)).float().mean().item()
-    return crop, outside
+    return F.avg_pool2d(sampled, 2)[0].permute(1, 2, 0), outside
+
+
+def cut_crop(rgb: np.ndarray, crop_from_image, size: int) -> tuple[np.ndarray, float]:
+    """Returns the aligned crop (uint8 [S, S, 3]) and the fraction of it that lies outside the photo."""
+    crop, outside = sample_crop(rgb, crop_from_image, size)
+    return crop.round().clamp(0, 255).byte().numpy(), outside
 
 
 def source_side(crop_from_image, size: int) -> float:

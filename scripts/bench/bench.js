@@ -81,7 +81,7 @@ async function trackingAlone(seconds = 10) {
  * after `warmupFrames`. Every stage timing the SDK records is collected (StatsRecorder is
  * instrumented, not sampled), heap is sampled through window.benchHeap (CDP, after a GC).
  */
-async function pipeline({ frames = 600, warmupFrames = 60, heapSamples = 10 }) {
+async function pipeline({ frames = 600, warmupFrames = 60, heapSamples = 10, options = {} }) {
   // Preallocated, so collecting 10,000 frames of timings does not itself grow the heap.
   const STAGES = ['frame', 'upload', 'tracking', 'alignment', 'crop', 'readback', 'encoder', 'generator', 'colour', 'blend'];
   const samples = Object.fromEntries(STAGES.map((stage) => [stage, { values: new Float64Array(frames + 16), n: 0 }]));
@@ -99,7 +99,7 @@ async function pipeline({ frames = 600, warmupFrames = 60, heapSamples = 10 }) {
   };
 
   const createStart = performance.now();
-  const stylizer = await sdk.FaceStylizer.create({ assetBase: ASSET_BASE, executionProviders: ['wasm'] });
+  const stylizer = await sdk.FaceStylizer.create({ assetBase: ASSET_BASE, executionProviders: ['wasm'], ...options });
   const createMs = performance.now() - createStart;
   document.body.append(stylizer.canvas);
   const events = { errors: [], warnings: [] };

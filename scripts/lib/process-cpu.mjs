@@ -44,21 +44,24 @@ export function chromiumThreadTimes() {
 
 /**
  * CPU seconds between two snapshots, by role: the page's main thread (tracking, GL commands,
- * JS), its dedicated workers (onnxruntime-web's inference), the GPU process (SwiftShader's GL
- * rasterisation and the compositor here), and everything else.
+ * JS), its dedicated workers (in total, and per thread in start order), the GPU process
+ * (SwiftShader's GL rasterisation and the compositor here), and everything else.
  */
 export function cpuByRole(before, after) {
   if (!before || !after) return undefined;
-  const roles = { rendererMain: 0, workers: 0, rendererOther: 0, gpuProcess: 0, other: 0 };
+  const roles = { rendererMain: 0, workers: 0, rendererOther: 0, gpuProcess: 0, other: 0, workerThreads: [] };
   for (const [id, thread] of after) {
     const seconds = thread.seconds - (before.get(id)?.seconds ?? 0);
     if (seconds <= 0) continue;
     if (thread.type === 'renderer') {
       if (thread.main) roles.rendererMain += seconds;
-      else if (thread.name.startsWith('DedicatedWorker')) roles.workers += seconds;
-      else roles.rendererOther += seconds;
+      else if (thread.name.startsWith('DedicatedWorker')) {
+        roles.workers += seconds;
+        roles.workerThreads.push({ tid: Number(id.split('/')[1]), seconds });
+      } else roles.rendererOther += seconds;
     } else if (thread.type === 'gpu-process') roles.gpuProcess += seconds;
     else roles.other += seconds;
   }
+  roles.workerThreads.sort((a, b) => a.tid - b.tid); // start order (thread ids increase)
   return roles;
 }

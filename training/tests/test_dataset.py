@@ -62,3 +62,14 @@ def test_shared_raw_fallback():
     ds = data.open_dataset("shared-raw", "eval")
     img = ds[0]
     assert img.shape == (128, 128, 3) and img.dtype == np.uint8 and len(ds) > 100
+
+
+def test_crop_sampling_fixture_matches_prepare_data():
+    """The SDK's CPU crop is tested against this committed file; it must still say what training does."""
+    from crop_fixture import FIXTURE, build_fixture
+    committed = json.loads(FIXTURE.read_text())
+    fresh = build_fixture()
+    assert committed["rgb"] == fresh["rgb"]
+    for old, new in zip(committed["cases"], fresh["cases"], strict=True):
+        assert old["cropFromImage"] == new["cropFromImage"]
+        np.testing.assert_allclose(old["crop"], new["crop"], atol=2e-3)

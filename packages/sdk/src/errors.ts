@@ -22,7 +22,8 @@ export class FaceStylizerError extends Error {
 /** Non-fatal conditions: the stream keeps running. */
 export type FaceStylizerWarningCode =
   | 'webgpu-device-lost' // switched to WASM
-  | 'execution-provider-fallback'; // an EP failed at load or mid-stream; switched to the next one
+  | 'execution-provider-fallback' // an EP failed at load or mid-stream; switched to the next one
+  | 'worker-fallback'; // a worker (inference, tracking) failed to start or died: its work runs on the page's thread
 
 export interface FaceStylizerWarning {
   readonly code: FaceStylizerWarningCode;

@@ -17,11 +17,11 @@ export type { StylePackErrorCode, StylePackManifest, ModelContract } from './pac
 export { frames, trackFrames, dropWhileBusy, StatsRecorder } from './frames';
 export type { Frame, FrameSource, PipelineStats, StageName, StageTiming } from './frames';
 export { FaceTracker, trackFaces, OneEuroFilter, TrackingSchedule, type FaceTrackerOptions, type TrackedFace, type TrackedFrame, type TrackingMode } from './tracking';
-export { alignFaces, GlCropRenderer, Canvas2dCropRenderer } from './alignment';
-export type { AlignedFace, AlignedFrame, CropRenderer, FaceAlignment } from './alignment';
+export { alignFace, alignFaces, GlCropRenderer, cropVideoFrame } from './alignment';
+export type { AlignedFace, AlignedFrame, CropRenderer, FaceAlignment, FrameCrop } from './alignment';
 export { GlContext } from './gpu/gl';
-export { StyleEngine, createOrtBackend, stylizeFaces } from './inference';
-export type { ExecutionProvider, InferenceBackend, StylizedCrop, StylizedFrame } from './inference';
-export { BlendRenderer, blendFaces, type BlendOptions } from './blend';
+export { ALL_ORT_BUILDS, StyleEngine, WorkerRunner, createOrtBackend, stylizeFaces } from './inference';
+export type { ExecutionProvider, InferenceBackend, ModelRunner, StylizedCrop, StylizedFrame } from './inference';
+export { BlendRenderer, Canvas2dBlendRenderer, blendFaces, type BlendOptions, type FrameRenderer } from './blend';
 
 defineFaceStylizerElement();

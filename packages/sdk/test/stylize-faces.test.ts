@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { AlignedFace, AlignedFrame, CropRenderer } from '../src/alignment';
 import type { Frame } from '../src/frames';
 import { StatsRecorder } from '../src/frames/stats';
-import type { StyleEngine, StyleResult } from '../src/inference/engine';
+import type { StyleEngine } from '../src/inference/engine';
+import type { StyleResult } from '../src/inference/runner';
 import { stylizeFaces, type StylizedFrame } from '../src/inference/index';
 
 const SIZE = 8;
@@ -27,11 +28,12 @@ function controllableEngine() {
   const pending: { alpha: number; finish: () => void }[] = [];
   const engine = {
     executionProvider: 'wasm',
-    run: (_crop: Float32Array, alpha: number) =>
+    takesFrames: false,
+    run: (crop: Float32Array, alpha: number) =>
       new Promise<StyleResult>((resolve) =>
         pending.push({
           alpha,
-          finish: () => resolve({ image: new Float32Array(3 * SIZE * SIZE).fill(alpha), flow: new Float32Array(2 * SIZE * SIZE) }),
+          finish: () => resolve({ image: new Float32Array(3 * SIZE * SIZE).fill(alpha), flow: new Float32Array(2 * SIZE * SIZE), crop }),
         }),
       ),
   } as unknown as StyleEngine;

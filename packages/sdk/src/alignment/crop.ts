@@ -126,41 +126,6 @@ export class GlCropRenderer implements CropRenderer {
   }
 }
 
-/** Fallback when float render targets are unavailable: a 2D canvas warp plus a CPU reshuffle. */
-export class Canvas2dCropRenderer implements CropRenderer {
-  private readonly context: OffscreenCanvasRenderingContext2D;
-
-  constructor(
-    private readonly size: number,
-    private readonly range: readonly [number, number],
-  ) {
-    const context = new OffscreenCanvas(size, size).getContext('2d', { willReadFrequently: true });
-    if (!context) throw new Error('2D canvas unavailable');
-    context.imageSmoothingEnabled = true;
-    context.imageSmoothingQuality = 'high';
-    this.context = context;
-  }
-
-  async extract(frame: Frame, alignment: FaceAlignment): Promise<Float32Array> {
-    const ctx = this.context;
-    const [a, b, c, d, e, f] = alignment.cropFromImage;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, this.size, this.size);
-    ctx.setTransform(a, d, b, e, c, f); // canvas order: (a, b, c, d, e, f) = (m00, m10, m01, m11, m02, m12)
-    ctx.drawImage(frame.image, 0, 0);
-    const rgba = ctx.getImageData(0, 0, this.size, this.size).data;
-    const plane = this.size * this.size;
-    const tensor = new Float32Array(plane * 3);
-    const scale = (this.range[1] - this.range[0]) / 255;
-    for (let i = 0; i < plane; i++) {
-      for (let ch = 0; ch < 3; ch++) tensor[ch * plane + i] = this.range[0] + (rgba[4 * i + ch] as number) * scale;
-    }
-    return tensor;
-  }
-
-  dispose(): void {}
-}
-
 /** Resolves once the GPU passed `fence` (polled: WebGL has no fence callbacks). */
 function waitForFence(gl: WebGL2RenderingContext, fence: WebGLSync | null): Promise<void> {
   return new Promise((resolve, reject) => {

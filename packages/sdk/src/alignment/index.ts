@@ -4,7 +4,8 @@ import { FACE_OVAL_INDICES } from '../tracking/face-oval';
 import type { TrackedFace, TrackedFrame } from '../tracking';
 import { applyAffine, ffhqAlignment, type FaceAlignment } from './ffhq';
 
-export { Canvas2dCropRenderer, GlCropRenderer, type CropRenderer } from './crop';
+export { GlCropRenderer, type CropRenderer } from './crop';
+export { cropVideoFrame, sampleCrop, type FrameCrop } from './cpu-crop';
 export type { Affine, FaceAlignment, Point } from './ffhq';
 
 export interface AlignedFace extends TrackedFace {
@@ -25,7 +26,8 @@ export function alignFaces(cropSize: number, stats?: StatsRecorder): OperatorFun
   });
 }
 
-function alignFace(face: TrackedFace, cropSize: number): AlignedFace[] {
+/** One face's crop transform and oval in crop space; none for degenerate landmarks. */
+export function alignFace(face: TrackedFace, cropSize: number): AlignedFace[] {
   let alignment: FaceAlignment;
   try {
     alignment = ffhqAlignment(face.landmarks, cropSize);

@@ -1,15 +1,16 @@
 import { map, type OperatorFunction } from 'rxjs';
 import type { StatsRecorder } from '../frames/stats';
 import type { StylizedFrame } from '../inference';
-import { BlendRenderer, type BlendOptions } from './renderer';
+import type { BlendOptions, FrameRenderer } from './renderer';
 
-export { BlendRenderer, planarToInterleaved, type BlendOptions } from './renderer';
+export { BlendRenderer, planarToInterleaved, type BlendOptions, type FrameRenderer } from './renderer';
+export { Canvas2dBlendRenderer, blendFaceRegion } from './canvas2d-renderer';
 export { featherMask, maskInset, signedDistanceToPolygon, smoothstep, MASK_TEXTURE_SIZE } from './mask';
 export { matchRingColor, IDENTITY_COLOR, type ColorTransform } from './color-match';
 
 /** Stage operator: composites each frame (at camera rate) into the renderer's canvas. */
 export function blendFaces(
-  renderer: BlendRenderer,
+  renderer: FrameRenderer,
   options: () => BlendOptions,
   stats?: StatsRecorder,
 ): OperatorFunction<StylizedFrame, StylizedFrame> {

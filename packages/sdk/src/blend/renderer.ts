@@ -1,7 +1,19 @@
+import type { Frame } from '../frames';
 import { FULLSCREEN_VERTEX, createProgram, createTexture, uniforms, type GlContext } from '../gpu/gl';
 import type { AlignedFace } from '../alignment';
 import type { StylizedCrop, StylizedFrame } from '../inference';
 import { MASK_TEXTURE_SIZE, fillMaskTexels, polygonBounds } from './mask';
+
+/**
+ * Puts frames on the output canvas: `upload` the camera frame (once per frame, after tracking),
+ * then `render` it with every face's latest stylized crop blended in.
+ */
+export interface FrameRenderer {
+  readonly canvas: HTMLCanvasElement | OffscreenCanvas;
+  upload(frame: Frame): void;
+  render(frame: StylizedFrame, options: BlendOptions): void;
+  dispose(): void;
+}
 
 export interface BlendOptions {
   /** 0 = original frame, 1 = fully stylized face. */
@@ -74,7 +86,7 @@ interface FaceTextures {
  * face's latest stylized crop warped in with the CURRENT frame's alignment (so a slower
  * generator never makes the face lag or freeze), weighted by the feathered, flow-deformed mask.
  */
-export class BlendRenderer {
+export class BlendRenderer implements FrameRenderer {
   private readonly copyProgram: WebGLProgram;
   private readonly faceProgram: WebGLProgram;
   private readonly copyUniforms;
@@ -101,6 +113,15 @@ export class BlendRenderer {
     const vertexArray = gl.createVertexArray();
     if (!vertexArray) throw new Error('WebGL: createVertexArray failed');
     this.vertexArray = vertexArray;
+  }
+
+  get canvas(): HTMLCanvasElement | OffscreenCanvas {
+    return this.context.canvas;
+  }
+
+  /** Uploads the frame to the shared frame texture (crop and blend both sample it). */
+  upload(frame: Frame): void {
+    this.context.frameTexture(frame);
   }
 
   render(frame: StylizedFrame, options: BlendOptions): void {

@@ -7,7 +7,9 @@ export { StatsRecorder, percentile, type PipelineStats, type StageName, type Sta
 /**
  * One camera/video frame. `image` is only valid synchronously while the frame is being emitted
  * (a VideoFrame is closed, a <video> moves on), so every stage that needs pixels uses them at once
- * (GPU upload, landmark detection) and keeps derived data only.
+ * (upload, crop request) or takes its own VideoFrame reference (the tracking worker), and keeps
+ * derived data only. Camera frame buffers are few: references are closed as soon as the pixels
+ * are read.
  */
 export interface Frame {
   readonly image: HTMLVideoElement | VideoFrame;

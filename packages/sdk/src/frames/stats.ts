@@ -1,8 +1,11 @@
 import { Observable, interval, map, type SchedulerLike, asyncScheduler } from 'rxjs';
 
 /**
- * Pipeline stages that report timings (main-thread milliseconds, except encoder/generator which
- * are wall-clock per inference). `frame` is the whole synchronous per-frame path.
+ * Pipeline stages that report timings, in milliseconds. On the page's thread: `frame` (the whole
+ * synchronous per-frame path), `upload`, `alignment`, `colour`, `blend`. Wall-clock from request
+ * to answer: `tracking` (the landmarker; in its worker, the round trip), `readback` (the crop's
+ * pixels: VideoFrame.copyTo, or the GPU crop's fence). Where they run (the inference worker, or
+ * this thread): `crop`, `encoder`, `generator`.
  */
 export type StageName =
   | 'frame' | 'upload' | 'tracking' | 'alignment' | 'crop' | 'readback' | 'encoder' | 'generator' | 'colour' | 'blend';

@@ -94,3 +94,22 @@ void main() {
   vec2 p = vec2(float((gl_VertexID << 1) & 2), float(gl_VertexID & 2));
   gl_Position = vec4(p * 2.0 - 1.0, 0.0, 1.0);
 }`;
+
+let softwareWebGl: boolean | undefined;
+
+/**
+ * Whether this browser's WebGL runs on a software rasterizer (SwiftShader, llvmpipe, …), i.e.
+ * there is no GPU: every GL pass would be CPU work in the GPU process. Probed once, with a
+ * throwaway context. No WebGL2 at all counts as software (the caller then needs no GL).
+ */
+export function webGlIsSoftware(): boolean {
+  if (softwareWebGl !== undefined) return softwareWebGl;
+  const canvas = typeof OffscreenCanvas === 'function' ? new OffscreenCanvas(1, 1) : document.createElement('canvas');
+  const gl = canvas.getContext('webgl2') as WebGL2RenderingContext | null;
+  if (!gl) return (softwareWebGl = true);
+  const info = gl.getExtension('WEBGL_debug_renderer_info');
+  const renderer = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+  softwareWebGl = /swiftshader|llvmpipe|softpipe|software/i.test(renderer);
+  gl.getExtension('WEBGL_lose_context')?.loseContext();
+  return softwareWebGl;
+}

@@ -1,13 +1,8 @@
 import { FaceStylizerError, type FaceStylizerWarning } from '../errors';
 import type { ModelContract } from '../packs/contract';
-import type { ExecutionProvider, InferenceBackend, SessionLike, TensorLike } from './backend';
-
-export interface StyleResult {
-  /** Stylized crop, NCHW [3, size, size] in the contract's pixel range. */
-  readonly image: Float32Array;
-  /** Per output pixel, where it samples the undeformed face: [2, size, size], normalised [-1, 1]. */
-  readonly flow: Float32Array;
-}
+import { cropVideoFrame, type FrameCrop } from '../alignment/cpu-crop';
+import type { ExecutionProvider, InferenceBackend } from './backend';
+import { SessionRunner, isFrameCrop, isSuperseded, type CropInput, type ModelRunner, type StyleResult, type TimingListener } from './runner';
 
 export interface StyleEngineOptions {
   readonly backend: InferenceBackend;
@@ -19,8 +14,12 @@ export interface StyleEngineOptions {
   readonly onWarning?: (warning: FaceStylizerWarning) => void;
   /** Override of DEVICE_LOST_GRACE_MS (tests). */
   readonly deviceLostGraceMs?: number;
-  /** Milliseconds per model run (the encoder time includes uploading the crop). */
-  readonly onTiming?: (stage: 'encoder' | 'generator', milliseconds: number) => void;
+  readonly onTiming?: TimingListener;
+  /**
+   * Runs the WASM provider somewhere else than in sessions on this thread (the inference
+   * worker, see worker-runner.ts): makes and warms up a runner for `generator`.
+   */
+  readonly wasmRunner?: (generator: Uint8Array) => Promise<ModelRunner>;
 }
 
 /**
@@ -29,12 +28,6 @@ export interface StyleEngineOptions {
  */
 const DEVICE_LOST_GRACE_MS = 1000;
 
-interface Sessions {
-  readonly provider: ExecutionProvider;
-  readonly encoder: SessionLike;
-  readonly generator: SessionLike;
-}
-
 /**
  * Encoder → generator on the best available execution provider. Chooses WebGPU first and WASM
  * as fallback at load (warming each up so a broken provider fails here, not mid-stream), and
@@ -42,7 +35,7 @@ interface Sessions {
  * Calls are serialised: one inference at a time, pack swaps wait for the running inference.
  */
 export class StyleEngine {
-  private sessions: Sessions;
+  private runner: ModelRunner;
   private generatorBytes: Uint8Array;
   private deviceLost: string | undefined;
   /** Settles when the current provider's device is lost (never for WASM). */
@@ -53,41 +46,85 @@ export class StyleEngine {
   private constructor(
     private readonly options: StyleEngineOptions,
     private readonly remaining: ExecutionProvider[],
-    sessions: Sessions,
+    runner: ModelRunner,
   ) {
-    this.sessions = sessions;
+    this.runner = runner;
     this.generatorBytes = options.generator;
-    this.watchDevice(sessions.provider);
+    this.watchDevice(runner.provider);
   }
 
   static async create(options: StyleEngineOptions): Promise<StyleEngine> {
     const providers = [...(options.providers ?? ['webgpu', 'wasm'])];
-    const sessions = await StyleEngine.firstWorking(options, providers, options.generator);
-    return new StyleEngine(options, providers, sessions);
+    const runner = await StyleEngine.firstWorking(options, providers, options.generator);
+    return new StyleEngine(options, providers, runner);
   }
 
   get executionProvider(): ExecutionProvider {
-    return this.sessions.provider;
+    return this.runner.provider;
   }
 
-  /** Stylizes one crop (NCHW float tensor) with exaggeration `alpha`. */
-  run(crop: Float32Array, alpha: number): Promise<StyleResult> {
+  /**
+   * Whether the current provider wants crops as frames (`FrameCrop`, cut where the models run)
+   * rather than tensors; either is accepted, this only says which is cheaper.
+   */
+  get takesFrames(): boolean {
+    return this.runner.takesFrames;
+  }
+
+  /**
+   * Whether runs may be started while one is going on (the worker keeps the newest request per
+   * `key` and rejects the one it replaces with SupersededError); otherwise runs are serialised
+   * here, so callers should start one when the previous one ended.
+   */
+  get acceptsWhileBusy(): boolean {
+    return this.runner.acceptsWhileBusy;
+  }
+
+  /**
+   * Stylizes one crop with exaggeration `alpha`; `key` names the face (see acceptsWhileBusy).
+   * A FrameCrop's frame is closed once used. Failures switch provider; a serialised run is
+   * retried on the next one, but a frame handed to a runner that then failed is gone, so that
+   * request fails and the next one runs on the new provider.
+   */
+  run(input: CropInput, alpha: number, key = 0): Promise<StyleResult> {
+    const runner = this.runner;
+    const result = !this.closed && runner.acceptsWhileBusy ? this.runAlongside(runner, input, alpha, key) : this.runExclusive(input, alpha);
+    // Whatever happened, the frame is not needed any more (a no-op once transferred or closed).
+    return isFrameCrop(input) ? result.finally(() => input.frame.close()) : result;
+  }
+
+  /** A runner that orders its own work: no lock, but a failure still moves to the next provider. */
+  private async runAlongside(runner: ModelRunner, input: CropInput, alpha: number, key: number): Promise<StyleResult> {
+    try {
+      return await runner.run(input, alpha, key);
+    } catch (cause) {
+      if (this.closed || isSuperseded(cause)) throw cause;
+      await this.exclusive(async () => {
+        if (this.runner === runner) await this.fallBack('execution-provider-fallback', `${runner.provider} inference failed; switching provider.`, cause);
+      });
+      throw cause;
+    }
+  }
+
+  private runExclusive(input: CropInput, alpha: number): Promise<StyleResult> {
     return this.exclusive(async () => {
+      let crop = input;
       for (;;) {
-        if (this.deviceLost !== undefined && this.sessions.provider === 'webgpu') {
+        if (this.deviceLost !== undefined && this.runner.provider === 'webgpu') {
           await this.fallBack('webgpu-device-lost', `WebGPU device lost (${this.deviceLost}); switching provider.`);
         }
+        if (isFrameCrop(crop) && !this.runner.takesFrames) crop = await this.cropHere(crop);
         try {
-          return await runModels(this.options.backend, this.options.contract, this.sessions, crop, alpha, this.options.onTiming);
+          return await this.runner.run(crop, alpha);
         } catch (cause) {
           if (this.closed) throw cause;
           // A lost device usually fails the running inference before its `lost` promise
           // settles; give it a moment so the warning names the real cause.
-          if (this.sessions.provider === 'webgpu') {
+          if (this.runner.provider === 'webgpu') {
             await Promise.race([this.deviceLostSignal, new Promise((resolve) => setTimeout(resolve, this.options.deviceLostGraceMs ?? DEVICE_LOST_GRACE_MS))]);
             if (this.deviceLost !== undefined) continue;
           }
-          await this.fallBack('execution-provider-fallback', `${this.sessions.provider} inference failed; switching provider.`, cause);
+          await this.fallBack('execution-provider-fallback', `${this.runner.provider} inference failed; switching provider.`, cause);
         }
       }
     });
@@ -99,36 +136,43 @@ export class StyleEngine {
    */
   setGenerator(generator: Uint8Array): Promise<void> {
     return this.exclusive(async () => {
-      const current = this.sessions;
-      const session = await this.options.backend.createSession(generator, current.provider, { outputsOnGpu: [] });
-      const next = { ...current, generator: session };
-      try {
-        await warmUp(this.options.backend, this.options.contract, next);
-      } catch (error) {
-        await session.release();
-        throw error;
-      }
-      this.sessions = next;
+      await this.runner.setGenerator(generator);
       this.generatorBytes = generator;
-      await current.generator.release();
     });
   }
 
   async close(): Promise<void> {
     await this.exclusive(async () => {
       this.closed = true;
-      await releaseAll(this.sessions);
+      await this.runner.release();
     });
   }
 
+  private async cropHere(request: FrameCrop): Promise<Float32Array> {
+    const start = performance.now();
+    try {
+      const { size } = this.options.contract.crop;
+      return await cropVideoFrame(request, size, this.options.contract.pixel.range);
+    } finally {
+      request.frame.close();
+      this.options.onTiming?.('crop', performance.now() - start);
+    }
+  }
+
   private async fallBack(code: FaceStylizerWarning['code'], message: string, cause?: unknown): Promise<void> {
-    const failed = this.sessions;
-    await releaseAll(failed).catch(() => undefined);
-    this.remaining.splice(0, this.remaining.indexOf(failed.provider) + 1);
+    const failed = this.runner;
+    await failed.release().catch(() => undefined);
     this.deviceLost = undefined;
-    this.options.onWarning?.({ code, message, cause });
-    this.sessions = await StyleEngine.firstWorking(this.options, this.remaining, this.generatorBytes);
-    this.watchDevice(this.sessions.provider);
+    if (failed.provider === 'wasm' && failed.takesFrames) {
+      // The inference worker died: the same provider still runs on this thread.
+      this.options.onWarning?.({ code: 'worker-fallback', message: 'The inference worker failed; running WASM on this thread.', cause });
+      this.runner = await SessionRunner.create(this.options.backend, this.options.contract, 'wasm', { encoder: this.options.encoder, generator: this.generatorBytes }, this.options.onTiming);
+    } else {
+      this.options.onWarning?.({ code, message, cause });
+      this.remaining.splice(0, this.remaining.indexOf(failed.provider) + 1);
+      this.runner = await StyleEngine.firstWorking(this.options, this.remaining, this.generatorBytes);
+    }
+    this.watchDevice(this.runner.provider);
   }
 
   private watchDevice(provider: ExecutionProvider): void {
@@ -136,7 +180,7 @@ export class StyleEngine {
       .then(() => this.options.backend.deviceLost(provider))
       .then(
         (reason) => {
-          if (this.sessions.provider === provider) this.deviceLost = reason;
+          if (this.runner.provider === provider) this.deviceLost = reason;
         },
         () => new Promise<void>(() => undefined), // cannot watch this device: failing runs still trigger the fallback
       );
@@ -153,25 +197,25 @@ export class StyleEngine {
     options: StyleEngineOptions,
     providers: readonly ExecutionProvider[],
     generator: Uint8Array,
-  ): Promise<Sessions> {
+  ): Promise<ModelRunner> {
     const failures: string[] = [];
     for (const provider of providers) {
       if (!(await options.backend.isAvailable(provider))) {
         failures.push(`${provider}: unavailable`);
         continue;
       }
-      let encoder: SessionLike | undefined;
-      let generatorSession: SessionLike | undefined;
+      if (provider === 'wasm' && options.wasmRunner) {
+        try {
+          return await options.wasmRunner(generator);
+        } catch (error) {
+          // e.g. the worker script is not served: WASM on this thread still works, only slower.
+          options.onWarning?.({ code: 'worker-fallback', message: 'The inference worker failed to start; running WASM on this thread.', cause: error });
+        }
+      }
       try {
-        encoder = await options.backend.createSession(options.encoder, provider, { outputsOnGpu: ['w_plus', 'features'] });
-        generatorSession = await options.backend.createSession(generator, provider, { outputsOnGpu: [] });
-        const sessions = { provider, encoder, generator: generatorSession };
-        await warmUp(options.backend, options.contract, sessions);
-        return sessions;
+        return await SessionRunner.create(options.backend, options.contract, provider, { encoder: options.encoder, generator }, options.onTiming);
       } catch (error) {
         failures.push(`${provider}: ${error instanceof Error ? error.message : String(error)}`);
-        await encoder?.release().catch(() => undefined);
-        await generatorSession?.release().catch(() => undefined);
         if (provider !== providers[providers.length - 1]) {
           options.onWarning?.({ code: 'execution-provider-fallback', message: `${provider} failed at load; trying the next provider.`, cause: error });
         }
@@ -179,52 +223,4 @@ export class StyleEngine {
     }
     throw new FaceStylizerError('inference-unavailable', `No execution provider could run the models (${failures.join('; ')}).`);
   }
-}
-
-/** One inference at load so shader compilation / allocation happen before the first frame. */
-async function warmUp(backend: InferenceBackend, contract: ModelContract, sessions: Sessions): Promise<void> {
-  const size = contract.crop.size;
-  await runModels(backend, contract, sessions, new Float32Array(3 * size * size), contract.alpha.default);
-}
-
-async function runModels(
-  backend: InferenceBackend,
-  contract: ModelContract,
-  sessions: Sessions,
-  crop: Float32Array,
-  alpha: number,
-  onTiming?: StyleEngineOptions['onTiming'],
-): Promise<StyleResult> {
-  const image = backend.tensor(sessions.provider, crop, contract.encoder.inputs.image.shape);
-  const alphaTensor = backend.tensor(sessions.provider, new Float32Array([alpha]), contract.generator.inputs.alpha.shape);
-  let encoded: Record<string, TensorLike> | undefined;
-  let generated: Record<string, TensorLike> | undefined;
-  try {
-    const start = performance.now();
-    encoded = await sessions.encoder.run({ image });
-    const encoderDone = performance.now();
-    onTiming?.('encoder', encoderDone - start);
-    const wPlus = required(encoded, 'w_plus');
-    const features = required(encoded, 'features');
-    // On WebGPU, w_plus and features stay in GPU buffers between the two models.
-    generated = await sessions.generator.run({ w_plus: wPlus, features, alpha: alphaTensor });
-    const [stylized, flow] = await Promise.all([required(generated, 'image').getData(), required(generated, 'flow').getData()]);
-    onTiming?.('generator', performance.now() - encoderDone);
-    return { image: stylized, flow };
-  } finally {
-    image.dispose();
-    alphaTensor.dispose();
-    for (const tensor of Object.values(encoded ?? {})) tensor.dispose();
-    for (const tensor of Object.values(generated ?? {})) tensor.dispose();
-  }
-}
-
-function required(outputs: Record<string, TensorLike>, name: string): TensorLike {
-  const tensor = outputs[name];
-  if (!tensor) throw new Error(`model output "${name}" missing`);
-  return tensor;
-}
-
-async function releaseAll(sessions: Sessions): Promise<void> {
-  await Promise.all([sessions.encoder.release(), sessions.generator.release()]);
 }

@@ -1,12 +1,18 @@
 import { Observable, Subject, type OperatorFunction } from 'rxjs';
 import type { AlignedFace, AlignedFrame, CropRenderer } from '../alignment';
+import type { FrameCrop } from '../alignment/cpu-crop';
+import type { Frame } from '../frames';
 import { matchRingColor, type ColorTransform } from '../blend/color-match';
 import { dropWhileBusy } from '../frames/drop-while-busy';
 import type { StatsRecorder } from '../frames/stats';
 import type { StyleEngine } from './engine';
+import { isSuperseded, type StyleResult } from './runner';
 
-export { StyleEngine, type StyleEngineOptions, type StyleResult } from './engine';
-export { createOrtBackend, hasWebGpuAdapter, type OrtBackendOptions } from './ort-backend';
+export { StyleEngine, type StyleEngineOptions } from './engine';
+export { createOrtBackend, hasWebGpuAdapter, type OrtBackendOptions, type OrtBuilds } from './ort-backend';
+export { ALL_ORT_BUILDS } from './ort-builds';
+export { SessionRunner, type CropInput, type InferenceStage, type ModelRunner, type StyleResult } from './runner';
+export { WorkerRunner, type WorkerRunnerOptions } from './worker-runner';
 export type { ExecutionProvider, InferenceBackend, SessionLike, TensorLike, SessionOptions } from './backend';
 
 /** The latest generator output for one tracked face, kept in crop space so any later frame can re-warp it. */
@@ -27,7 +33,8 @@ export interface StylizedFrame extends AlignedFrame {
 
 export interface StylizeFacesOptions {
   readonly engine: StyleEngine;
-  readonly crops: CropRenderer;
+  /** Cuts crops on the GPU; without it (or when the engine takes frames) the frame goes to the engine. */
+  readonly crops?: CropRenderer;
   readonly cropSize: number;
   /** Read per inference, so slider changes apply to the next result. */
   readonly alpha: () => number;
@@ -39,9 +46,14 @@ export interface StylizeFacesOptions {
 }
 
 /**
- * Stage operator: starts encoder → generator on the current frame's faces whenever the engine
- * is idle (frames arriving meanwhile are not queued), and tags every frame — at camera rate —
- * with the latest result per face. The crop is cut synchronously, while the frame is current.
+ * Stage operator: runs encoder → generator on tracked frames' faces, never queueing frames, and
+ * tags every frame — at camera rate — with the latest result per face. Crops are requested while
+ * the frame is current. Two ways, by engine:
+ * - one that takes runs while busy (the WASM worker) gets every tracked frame's faces as frames
+ *   and keeps only the newest per face itself, so its models go from one run to the next
+ *   without waiting for this thread;
+ * - otherwise a run starts when the previous one ended (frames meanwhile are dropped), from a
+ *   crop cut on the GPU here (or the frame, cut on the CPU, without a GPU crop renderer).
  */
 export function stylizeFaces(options: StylizeFacesOptions): OperatorFunction<AlignedFrame, StylizedFrame> {
   return (source) =>
@@ -49,14 +61,66 @@ export function stylizeFaces(options: StylizeFacesOptions): OperatorFunction<Ali
       const latest = new Map<number, StylizedCrop>();
       let version = 0;
       let stopped = false; // an inference still running after unsubscribe must not report
+
+      /** Keeps a face's new result, colour-matched at the seam, for every later frame to re-warp. */
+      const accept = (face: AlignedFace, result: StyleResult) => {
+        const colourStart = performance.now();
+        const color = matchRingColor(result.crop, result.image, result.flow, face.ovalInCrop, options.cropSize, options.feather);
+        options.stats?.time('colour', performance.now() - colourStart);
+        latest.set(face.id, { faceId: face.id, version: ++version, size: options.cropSize, image: result.image, flow: result.flow, color });
+        options.stats?.tick('stylized');
+        if (options.stats) options.stats.executionProvider = options.engine.executionProvider;
+      };
+
+      const requestAlongside = (aligned: AlignedFrame) => {
+        for (const face of aligned.faces) {
+          options.engine.run(frameCrop(aligned.frame, face), options.alpha(), face.id).then(
+            (result) => {
+              if (!stopped) accept(face, result);
+            },
+            (error: unknown) => {
+              if (stopped) return;
+              if (isSuperseded(error)) options.stats?.drop('stylize');
+              else options.onError(error);
+            },
+          );
+        }
+      };
+
+      const runJobs = async (jobs: { face: AlignedFace; input: Promise<Float32Array> | FrameCrop }[]): Promise<void> => {
+        let next = 0;
+        try {
+          for (; next < jobs.length; next++) {
+            const { face, input } = jobs[next] as (typeof jobs)[number];
+            let crop: Float32Array | FrameCrop;
+            if (input instanceof Promise) {
+              const readbackStart = performance.now();
+              crop = await input; // GPU readback of the crop, in flight since it was cut
+              options.stats?.time('readback', performance.now() - readbackStart);
+            } else {
+              crop = input;
+            }
+            const result = await options.engine.run(crop, options.alpha(), face.id);
+            if (stopped) return;
+            accept(face, result);
+          }
+        } catch (error) {
+          if (!stopped) options.onError(error);
+        } finally {
+          // Frames of jobs that never ran (an error, or unsubscribed meanwhile) are closed here.
+          for (const job of jobs.slice(next + 1)) if (!(job.input instanceof Promise)) job.input.frame.close();
+        }
+      };
       const requests = new Subject<AlignedFrame>();
-      const inference = requests
+      const serialised = requests
         .pipe(
           dropWhileBusy(
             (aligned: AlignedFrame) => {
-              // Crops are cut now, while the frame is current; their readback completes later.
+              const crops = options.engine.takesFrames ? undefined : options.crops;
+              if (!crops) return runJobs(aligned.faces.map((face) => ({ face, input: frameCrop(aligned.frame, face) })));
               const start = performance.now();
-              const jobs = aligned.faces.map((face) => ({ face, crop: options.crops.extract(aligned.frame, face.alignment) }));
+              const jobs = aligned.faces.map((face) => ({ face, input: crops.extract(aligned.frame, face.alignment) }));
+              for (const job of jobs) job.input.catch(() => undefined); // failures surface where awaited
               options.stats?.time('crop', performance.now() - start);
               return runJobs(jobs);
             },
@@ -65,35 +129,19 @@ export function stylizeFaces(options: StylizeFacesOptions): OperatorFunction<Ali
         )
         .subscribe();
 
-      const runJobs = async (jobs: { face: AlignedFace; crop: Promise<Float32Array> }[]): Promise<void> => {
-        for (const job of jobs) job.crop.catch(() => undefined); // failures surface where awaited
-        try {
-          for (const job of jobs) {
-            const { face } = job;
-            const readbackStart = performance.now();
-            const crop = await job.crop; // GPU readback of the crop, in flight since it was cut
-            options.stats?.time('readback', performance.now() - readbackStart);
-            const result = await options.engine.run(crop, options.alpha());
-            const colourStart = performance.now();
-            const color = matchRingColor(crop, result.image, result.flow, face.ovalInCrop, options.cropSize, options.feather);
-            options.stats?.time('colour', performance.now() - colourStart);
-            if (stopped) return;
-            latest.set(face.id, { faceId: face.id, version: ++version, size: options.cropSize, ...result, color });
-            options.stats?.tick('stylized');
-          }
-          if (options.stats) options.stats.executionProvider = options.engine.executionProvider;
-        } catch (error) {
-          if (!stopped) options.onError(error);
-        }
-      };
-
       const frames = source.subscribe({
         next(aligned) {
           // Results of faces that left the frame are dropped, so a returning face starts fresh.
           for (const id of latest.keys()) if (!aligned.faces.some((face) => face.id === id)) latest.delete(id);
-          // Crops come from tracked frames only: extrapolated landmarks are good enough to
-          // place the face, but the encoder gets the landmarker's alignment.
-          if (aligned.faces.length > 0 && !aligned.predicted) requests.next(aligned);
+          if (aligned.faces.length > 0) {
+            // An engine that keeps only the newest request gets every frame: whenever its models
+            // are free they start on the newest face, extrapolated landmarks or not (with the
+            // landmarker in its worker, every frame's landmarks are extrapolated, by at most a
+            // few frames). A serialised engine starts on tracked frames only, so the encoder
+            // gets the landmarker's own alignment.
+            if (options.engine.acceptsWhileBusy && options.engine.takesFrames) requestAlongside(aligned);
+            else if (!aligned.predicted) requests.next(aligned);
+          }
           subscriber.next({ ...aligned, stylized: latest });
         },
         error: (error: unknown) => subscriber.error(error),
@@ -102,7 +150,14 @@ export function stylizeFaces(options: StylizeFacesOptions): OperatorFunction<Ali
       return () => {
         stopped = true;
         frames.unsubscribe();
-        inference.unsubscribe();
+        serialised.unsubscribe();
       };
     });
+}
+
+/** A crop request carrying its own reference to the frame's pixels (valid after the frame moves on). */
+function frameCrop(frame: Frame, face: AlignedFace): FrameCrop {
+  const image = frame.image;
+  const copy = image instanceof VideoFrame ? image.clone() : new VideoFrame(image, { timestamp: Math.round(frame.timestampMs * 1000) });
+  return { frame: copy, imageFromCrop: face.alignment.imageFromCrop, width: frame.width, height: frame.height };
 }

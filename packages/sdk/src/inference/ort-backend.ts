@@ -15,14 +15,6 @@ export interface OrtBackendOptions {
   readonly wasmBaseUrl: string;
   /** WASM threads; >1 needs a cross-origin-isolated page. Default: ORT's choice. */
   readonly numThreads?: number;
-  /**
-   * Run the WASM provider in ORT's proxy worker, so inference never blocks the main thread
-   * (the displayed stream keeps the camera's rate while the generator works). Applies to the
-   * WASM build only (WebGPU runs on the page's thread), and is fixed for the page's lifetime
-   * once its first WASM session exists: a later backend asking for the other mode gets the
-   * page's mode.
-   */
-  readonly proxy?: boolean;
 }
 
 /** Whether WebGPU can be used at all (an adapter exists). */
@@ -36,58 +28,51 @@ export async function hasWebGpuAdapter(): Promise<boolean> {
   }
 }
 
-// One onnxruntime-web build per provider, each imported on first use. The WebGPU build's WASM
-// core is compiled with asyncify (to await GPU work), which makes its CPU kernels much slower:
-// measured in Chromium here, encoder + generator 36 + 58 ms on it vs 15 + 26 ms on the plain
-// WASM build. So the CPU path always runs the plain build, and a page that never gets WebGPU
-// never downloads the WebGPU build.
-const ortBuilds: Record<ExecutionProvider, () => Promise<Ort>> = {
-  webgpu: () => import('onnxruntime-web/webgpu'),
-  wasm: () => import('onnxruntime-web/wasm'),
-};
+/**
+ * The onnxruntime-web builds a backend may load, each imported on first use (ort-builds.ts has
+ * the page's; the inference worker passes only the WASM one, so its bundle holds no other).
+ */
+export type OrtBuilds = Partial<Record<ExecutionProvider, () => Promise<Ort>>>;
 const loadedBuilds = new Map<ExecutionProvider, Ort>();
 
-async function ortFor(provider: ExecutionProvider): Promise<Ort> {
+async function ortFor(provider: ExecutionProvider, builds: OrtBuilds): Promise<Ort> {
   let ort = loadedBuilds.get(provider);
   if (!ort) {
-    ort = await ortBuilds[provider]();
+    const load = builds[provider];
+    if (!load) throw new Error(`no onnxruntime-web build for ${provider} here`);
+    ort = await load();
     ort.env.logLevel = 'error';
+    // Off the page's thread the SDK runs its own inference worker (worker-runner.ts), which
+    // keeps the two models and the crop together; onnxruntime-web's proxy is never used.
+    ort.env.wasm.proxy = false;
     loadedBuilds.set(provider, ort);
   }
   return ort;
 }
 
-// onnxruntime-web reads env.wasm.proxy once, when the build's first session initialises its
-// WASM runtime; every later session runs in that mode whatever the flag says (asking for the
-// proxy afterwards left a worker that never started: "worker not ready"). The first WASM
-// session fixes the mode here too, and later backends follow it.
-let pageProxyMode: boolean | undefined;
-
-/** onnxruntime-web (its WebGPU build for WebGPU, its plain WASM build for WASM) behind the engine's backend interface. */
-export function createOrtBackend(options: OrtBackendOptions): InferenceBackend {
+/**
+ * onnxruntime-web (its WebGPU build for WebGPU, its plain WASM build for WASM) behind the
+ * engine's backend interface, on the calling thread. `builds` limits which builds can load
+ * (the inference worker bundles only the WASM one).
+ */
+export function createOrtBackend(options: OrtBackendOptions, builds: OrtBuilds): InferenceBackend {
   const wasmPaths = options.wasmBaseUrl.endsWith('/') ? options.wasmBaseUrl : `${options.wasmBaseUrl}/`;
-  const proxy = (provider: ExecutionProvider): boolean => provider === 'wasm' && (pageProxyMode ?? options.proxy ?? false);
-  // The proxy transfers (detaches) the buffers it is given; callers keep using theirs.
-  const own = <T extends Uint8Array | Float32Array>(data: T, provider: ExecutionProvider): T => (proxy(provider) ? (data.slice() as T) : data);
 
   return {
     async isAvailable(provider: ExecutionProvider): Promise<boolean> {
+      if (!builds[provider]) return false;
       return provider === 'wasm' || (await hasWebGpuAdapter());
     },
 
     async createSession(model, provider, { outputsOnGpu }): Promise<SessionLike> {
-      const ort = await ortFor(provider);
+      const ort = await ortFor(provider, builds);
       ort.env.wasm.wasmPaths = wasmPaths;
       if (options.numThreads !== undefined) ort.env.wasm.numThreads = options.numThreads;
-      if (provider === 'wasm') {
-        pageProxyMode = proxy('wasm');
-        ort.env.wasm.proxy = pageProxyMode;
-      }
       const preferredOutputLocation =
         provider === 'webgpu' && outputsOnGpu.length > 0
           ? Object.fromEntries(outputsOnGpu.map((name) => [name, 'gpu-buffer' as const]))
           : undefined;
-      const session = await ort.InferenceSession.create(own(model, provider), {
+      const session = await ort.InferenceSession.create(model, {
         executionProviders: [provider],
         graphOptimizationLevel: 'all',
         ...(preferredOutputLocation ? { preferredOutputLocation } : {}),
@@ -101,14 +86,14 @@ export function createOrtBackend(options: OrtBackendOptions): InferenceBackend {
     tensor(provider, data, dims): TensorLike {
       const ort = loadedBuilds.get(provider);
       if (!ort) throw new Error(`onnxruntime-web for ${provider} is not loaded (create a session first)`);
-      return new ort.Tensor('float32', own(data, provider), dims) as unknown as TensorLike;
+      return new ort.Tensor('float32', data, dims) as unknown as TensorLike;
     },
 
     async deviceLost(provider): Promise<string> {
       if (provider !== 'webgpu') return new Promise<string>(() => undefined);
       // Only read after a WebGPU session exists: before that, the getter would create a device.
       // Typed as a Promise, but 1.30 returns the GPUDevice itself once a session exists.
-      const ort = await ortFor('webgpu');
+      const ort = await ortFor('webgpu', builds);
       const device = (await Promise.resolve(ort.env.webgpu.device as unknown)) as DeviceLike;
       const info = await device.lost;
       return info.message || info.reason || 'device lost';

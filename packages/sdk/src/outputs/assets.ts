@@ -7,12 +7,18 @@ import { FaceStylizerError } from '../errors';
  *   <assetBase>/mediapipe/wasm/               @mediapipe/tasks-vision/wasm/*
  *   <assetBase>/mediapipe/face_landmarker.task models/mediapipe/face_landmarker.task
  *   <assetBase>/ort/                          onnxruntime-web/dist/*.wasm, *.mjs
+ *   <assetBase>/sdk/inference-worker.js       dist/worker/inference-worker.js of this package
+ *   <assetBase>/sdk/tracking-worker.js        dist/worker/tracking-worker.js of this package
  *   <assetBase>/models/base/                  contract.json, encoder.onnx, generator.onnx
  */
 export interface AssetUrls {
   readonly mediapipeWasm: string;
   readonly faceLandmarker: string;
   readonly ortWasm: string;
+  /** The SDK's inference worker script (module worker; same origin as the page). */
+  readonly inferenceWorker: string;
+  /** The SDK's tracking worker script (classic worker; same origin as the page). */
+  readonly trackingWorker: string;
   readonly baseModel: string;
 }
 
@@ -22,6 +28,8 @@ export function resolveAssetUrls(assetBase: string, overrides: Partial<AssetUrls
     mediapipeWasm: overrides.mediapipeWasm ?? `${base}mediapipe/wasm/`,
     faceLandmarker: overrides.faceLandmarker ?? `${base}mediapipe/face_landmarker.task`,
     ortWasm: overrides.ortWasm ?? `${base}ort/`,
+    inferenceWorker: overrides.inferenceWorker ?? `${base}sdk/inference-worker.js`,
+    trackingWorker: overrides.trackingWorker ?? `${base}sdk/tracking-worker.js`,
     baseModel: overrides.baseModel ?? `${base}models/base/`,
   };
 }

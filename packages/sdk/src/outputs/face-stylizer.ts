@@ -1,13 +1,14 @@
 import { Observable, Subject, defer, finalize, from, map, merge, takeUntil, takeWhile, tap } from 'rxjs';
-import { Canvas2dCropRenderer, GlCropRenderer, alignFaces, type CropRenderer } from '../alignment';
+import { GlCropRenderer, alignFaces, type CropRenderer } from '../alignment';
 import type { Point } from '../alignment/ffhq';
-import { BlendRenderer, blendFaces } from '../blend';
+import { BlendRenderer, Canvas2dBlendRenderer, blendFaces, type FrameRenderer } from '../blend';
 import { FaceStylizerError, cameraError, type FaceStylizerWarning } from '../errors';
 import { frames, hasInsertableStreams, trackFrames, type Frame, type FrameSource } from '../frames';
 import { StatsRecorder, type PipelineStats } from '../frames/stats';
-import { GlContext } from '../gpu/gl';
-import { StyleEngine, createOrtBackend, stylizeFaces, type ExecutionProvider, type StylizedFrame } from '../inference';
+import { GlContext, webGlIsSoftware } from '../gpu/gl';
+import { StyleEngine, WorkerRunner, createOrtBackend, stylizeFaces, type ExecutionProvider, type InferenceStage, type StylizedFrame } from '../inference';
 import { loadStylePack, type StylePackCache, type StylePackManifest } from '../packs';
+import { ALL_ORT_BUILDS } from '../inference/ort-builds';
 import { parseModelContract, type ModelContract } from '../packs/contract';
 import { FaceTracker, trackFaces, type OneEuroParams, type TrackingMode } from '../tracking';
 import { fetchAsset, resolveAssetUrls, sha256Hex, type AssetUrls, type LoadProgress } from './assets';
@@ -32,17 +33,30 @@ export interface FaceStylizerOptions {
   readonly executionProviders?: readonly ExecutionProvider[];
   readonly wasmThreads?: number;
   /**
-   * Run WASM inference in a worker so it never blocks the displayed stream (WebGPU inference
-   * stays on the page's thread either way). Default: on. Turn off if your bundler cannot start
-   * onnxruntime-web's worker.
+   * Run WASM inference in the SDK's inference worker (`assets.inferenceWorker`), which also cuts
+   * the crops from the camera frames, so the displayed stream never waits for it. Default: on
+   * where workers and VideoFrame exist; off runs WASM on the page's thread.
    */
-  readonly wasmProxy?: boolean;
+  readonly wasmWorker?: boolean;
+  /**
+   * How frames reach the canvas. 'webgl': WebGL2 (GPU crop warp and blend); 'canvas2d': a 2D
+   * canvas with the face blended on the CPU and crops cut from the frame on the CPU; 'auto'
+   * (default): WebGL2 unless its renderer is a software rasterizer (SwiftShader, llvmpipe), where
+   * every GL pass is CPU work and the 2D canvas costs a fraction of it.
+   */
+  readonly renderer?: 'auto' | 'webgl' | 'canvas2d';
   readonly smoothing?: OneEuroParams;
   /**
    * 'adaptive' (default): when the pipeline drops camera frames, the landmarker runs on every
    * other frame and the frames between use extrapolated landmarks. 'every-frame': always.
    */
   readonly tracking?: TrackingMode;
+  /**
+   * Run the face landmarker in the SDK's tracking worker (`assets.trackingWorker`), so the
+   * displayed stream never waits for it (frames carry the latest landmarks extrapolated to their
+   * time). Default: on where workers, VideoFrame and OffscreenCanvas exist.
+   */
+  readonly trackingWorker?: boolean;
   readonly trackerDelegate?: 'CPU' | 'GPU';
   /** Where verified style packs are cached; Cache Storage by default, false for none. */
   readonly packCache?: StylePackCache | false;
@@ -75,7 +89,10 @@ export interface FrameInfo {
     /** True once a stylized result exists for this face. */
     readonly stylized: boolean;
   }[];
-  /** The landmarker skipped this frame (adaptive tracking): landmarks are extrapolated. */
+  /**
+   * Landmarks are extrapolated from an earlier detection: a frame the landmarker skipped
+   * (adaptive tracking), or, with the tracking worker, any frame but the first after a detection.
+   */
   readonly landmarksPredicted: boolean;
 }
 
@@ -85,9 +102,10 @@ interface StylizerParts {
   readonly assets: AssetUrls;
   readonly contract: ModelContract;
   readonly encoderSha256: string;
-  readonly gl: GlContext;
-  readonly crops: CropRenderer;
-  readonly blend: BlendRenderer;
+  /** The WebGL renderer's context and GPU crop; absent with the 2D-canvas renderer. */
+  readonly gl: GlContext | undefined;
+  readonly crops: CropRenderer | undefined;
+  readonly blend: FrameRenderer;
   readonly tracker: FaceTracker;
   readonly engine: StyleEngine;
   readonly stats: StatsRecorder;
@@ -126,9 +144,9 @@ export class FaceStylizer {
   private readonly assets: AssetUrls;
   readonly contract: ModelContract;
   private readonly encoderSha256: string;
-  private readonly gl: GlContext;
-  private readonly crops: CropRenderer;
-  private readonly blend: BlendRenderer;
+  private readonly gl: GlContext | undefined;
+  private readonly crops: CropRenderer | undefined;
+  private readonly blend: FrameRenderer;
   private readonly tracker: FaceTracker;
   private readonly engine: StyleEngine;
   private readonly stats: StatsRecorder;
@@ -185,52 +203,75 @@ export class FaceStylizer {
     }
 
     const canvas = config.canvas ?? (typeof document !== 'undefined' ? document.createElement('canvas') : new OffscreenCanvas(1, 1));
-    const gl = new GlContext(canvas);
     const range = contract.pixel.range;
-    const crops = gl.floatTargets ? new GlCropRenderer(gl, contract.crop.size, range) : new Canvas2dCropRenderer(contract.crop.size, range);
-    const blend = new BlendRenderer(gl, range);
+    const renderer = config.renderer ?? 'auto';
+    let gl: GlContext | undefined;
+    let crops: CropRenderer | undefined;
+    let blend: FrameRenderer;
+    if (renderer === 'webgl' || (renderer === 'auto' && !webGlIsSoftware())) {
+      gl = new GlContext(canvas);
+      // Without float render targets, crops are cut on the CPU from the frame (cpu-crop.ts).
+      crops = gl.floatTargets ? new GlCropRenderer(gl, contract.crop.size, range) : undefined;
+      blend = new BlendRenderer(gl, range);
+    } else {
+      blend = new Canvas2dBlendRenderer(canvas, range);
+    }
     const providers = config.executionProviders ?? (['webgpu', 'wasm'] as const);
-    const proxy = config.wasmProxy ?? true;
+    const useWorker = (config.wasmWorker ?? true) && typeof Worker === 'function' && typeof VideoFrame === 'function';
     let stylizer: FaceStylizer | undefined;
+    const onTiming = (stage: InferenceStage, ms: number) => stats.time(stage, ms);
+    const wasmThreads = config.wasmThreads ? { numThreads: config.wasmThreads } : {};
+    const trackerOptions = {
+      wasmBaseUrl: assets.mediapipeWasm,
+      modelUrl: assets.faceLandmarker,
+      numFaces: config.numFaces ?? 1,
+      ...(config.smoothing ? { smoothing: config.smoothing } : {}),
+      ...(config.trackerDelegate ? { delegate: config.trackerDelegate } : {}),
+    };
+    const trackInWorker = (config.trackingWorker ?? true) && typeof Worker === 'function' && typeof VideoFrame === 'function' && typeof OffscreenCanvas === 'function';
+    const createTracker = async (): Promise<FaceTracker> => {
+      if (!trackInWorker) return FaceTracker.create(trackerOptions);
+      try {
+        return await FaceTracker.create({ ...trackerOptions, worker: new Worker(assets.trackingWorker, { name: 'face-stylizer tracking' }) });
+      } catch (error) {
+        // e.g. the worker script is not served: the landmarker still runs on this thread.
+        warnings.push({ code: 'worker-fallback', message: 'The tracking worker failed to start; tracking on this thread.', cause: error });
+        return FaceTracker.create(trackerOptions);
+      }
+    };
     const [tracker, engine] = await Promise.allSettled([
-      FaceTracker.create({
-        wasmBaseUrl: assets.mediapipeWasm,
-        modelUrl: assets.faceLandmarker,
-        numFaces: config.numFaces ?? 1,
-        ...(config.smoothing ? { smoothing: config.smoothing } : {}),
-        ...(config.trackerDelegate ? { delegate: config.trackerDelegate } : {}),
-      }),
+      createTracker(),
       StyleEngine.create({
-        backend: createOrtBackend({
-          wasmBaseUrl: assets.ortWasm,
-          proxy,
-          ...(config.wasmThreads ? { numThreads: config.wasmThreads } : {}),
-        }),
+        backend: createOrtBackend({ wasmBaseUrl: assets.ortWasm, ...wasmThreads }, ALL_ORT_BUILDS),
         contract,
         encoder,
         generator,
         providers,
         onWarning: (warning) => (stylizer ? stylizer.warn(warning) : warnings.push(warning)),
-        onTiming: (stage, ms) => stats.time(stage, ms),
+        onTiming,
+        ...(useWorker
+          ? {
+              wasmRunner: (models: Uint8Array) =>
+                WorkerRunner.create(new Worker(assets.inferenceWorker, { type: 'module', name: 'face-stylizer inference' }), {
+                  contract,
+                  encoder,
+                  generator: models,
+                  wasmBaseUrl: assets.ortWasm,
+                  ...wasmThreads,
+                  onTiming,
+                }),
+            }
+          : {}),
       }),
     ]);
     if (tracker.status === 'rejected' || engine.status === 'rejected') {
       if (tracker.status === 'fulfilled') tracker.value.close();
       if (engine.status === 'fulfilled') await engine.value.close();
-      crops.dispose();
+      crops?.dispose();
       blend.dispose();
-      gl.dispose();
+      gl?.dispose();
       if (tracker.status === 'rejected') throw tracker.reason;
-      const reason = (engine as PromiseRejectedResult).reason;
-      if (proxy && reason instanceof FaceStylizerError && reason.code === 'inference-unavailable') {
-        throw new FaceStylizerError(
-          'inference-unavailable',
-          `${reason.message} WASM ran in onnxruntime-web's proxy worker, which starts from onnxruntime-web's own ` +
-            'module URL: if your bundler put it in a chunk with DOM code, give it its own chunk or pass wasmProxy: false.',
-          { cause: reason },
-        );
-      }
-      throw reason;
+      throw (engine as PromiseRejectedResult).reason;
     }
     stylizer = new FaceStylizer({
       config,
@@ -260,7 +301,7 @@ export class FaceStylizer {
 
   /** The output canvas (the one given at creation, or created by the stylizer). */
   get canvas(): HTMLCanvasElement | OffscreenCanvas {
-    return this.gl.canvas;
+    return this.blend.canvas;
   }
 
   get executionProvider(): ExecutionProvider {
@@ -287,7 +328,7 @@ export class FaceStylizer {
    * returned track stops the processing.
    */
   stylizeTrack(track: MediaStreamTrack): MediaStreamTrack {
-    const canvas = this.gl.canvas;
+    const canvas = this.blend.canvas;
     if (hasInsertableStreams()) {
       const Generator = (globalThis as unknown as { MediaStreamTrackGenerator: TrackGeneratorConstructor })
         .MediaStreamTrackGenerator;
@@ -355,9 +396,9 @@ export class FaceStylizer {
     this.streamStarted.next();
     this.tracker.close();
     await this.engine.close();
-    this.crops.dispose();
+    this.crops?.dispose();
     this.blend.dispose();
-    this.gl.dispose();
+    this.gl?.dispose();
     this.events.complete();
   }
 
@@ -374,11 +415,11 @@ export class FaceStylizer {
         trackFaces(this.tracker, this.stats, this.config.tracking ?? 'adaptive'),
         // Upload once, after tracking (whose synchronous readback would otherwise also wait
         // for this upload in the GPU process): crop and blend both sample this texture.
-        tap(({ frame }) => this.stats.measure('upload', () => this.gl.frameTexture(frame))),
+        tap(({ frame }) => this.stats.measure('upload', () => this.blend.upload(frame))),
         alignFaces(this.contract.crop.size, this.stats),
         stylizeFaces({
           engine: this.engine,
-          crops: this.crops,
+          ...(this.crops ? { crops: this.crops } : {}),
           cropSize: this.contract.crop.size,
           alpha: () => this.options.exaggeration,
           feather: this.feather,

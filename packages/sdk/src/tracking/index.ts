@@ -1,11 +1,14 @@
-import { FaceLandmarker, FilesetResolver } from '@mediapipe/tasks-vision';
-import { map, type OperatorFunction } from 'rxjs';
+import type { FaceLandmarker } from '@mediapipe/tasks-vision';
+import { Observable, map, type OperatorFunction } from 'rxjs';
 import type { Point } from '../alignment/ffhq';
 import { FaceStylizerError } from '../errors';
 import type { Frame } from '../frames';
 import type { StatsRecorder } from '../frames/stats';
 import { assignTrackIds, type TrackCentre } from './identity';
+import { WorkerClient, type WorkerLike } from '../workers/worker-client';
+import { createLandmarker, detectLandmarks, type Detections, type LandmarkerOptions } from './landmarker';
 import { DEFAULT_ONE_EURO, OneEuroFilter, type OneEuroParams } from './one-euro';
+import type { TrackingRequest } from './tracking-protocol';
 
 export { FACE_OVAL_INDICES } from './face-oval';
 export { OneEuroFilter, DEFAULT_ONE_EURO, smoothingFactor, type OneEuroParams } from './one-euro';
@@ -22,7 +25,7 @@ export interface TrackedFace {
 export interface TrackedFrame {
   readonly frame: Frame;
   readonly faces: readonly TrackedFace[];
-  /** The landmarker skipped this frame: landmarks are extrapolated from the last tracked ones. */
+  /** Landmarks are extrapolated from an earlier detection (see trackFaces), not from one of this frame. */
   readonly predicted: boolean;
 }
 
@@ -57,84 +60,94 @@ export class TrackingSchedule {
   }
 }
 
-export interface FaceTrackerOptions {
-  /** Folder with tasks-vision's vision_wasm_internal.{js,wasm}. */
-  readonly wasmBaseUrl: string;
-  /** The FaceLandmarker .task bundle. */
-  readonly modelUrl: string;
-  readonly numFaces?: number;
+export interface FaceTrackerOptions extends LandmarkerOptions {
   readonly smoothing?: OneEuroParams;
-  /** MediaPipe delegate; CPU is the predictable default for headless and low-end machines. */
-  readonly delegate?: 'CPU' | 'GPU';
+  /**
+   * Runs the landmarker in this worker (dist/worker/tracking-worker.js) instead of on the
+   * calling thread: detection is then asynchronous (`detectInWorker`).
+   */
+  readonly worker?: WorkerLike;
 }
 
 interface Track extends TrackCentre {
   readonly filter: OneEuroFilter;
 }
 
-/** MediaPipe FaceLandmarker in VIDEO mode, plus identity and One Euro smoothing per face. */
+/**
+ * How far past the last detection landmarks are extrapolated: beyond it a face holds still
+ * (a stalled landmarker must not send the crop flying along its last velocity).
+ */
+const MAX_PREDICTION_LEAD_MS = 120;
+
+type DetectionReply = { readonly faces?: Detections };
+type Landmarks =
+  | { readonly kind: 'page'; readonly landmarker: FaceLandmarker }
+  | { readonly kind: 'worker'; readonly client: WorkerClient<TrackingRequest, DetectionReply> };
+
+/**
+ * MediaPipe FaceLandmarker in VIDEO mode (on this thread or in the tracking worker), plus
+ * identity and One Euro smoothing per face.
+ */
 export class FaceTracker {
   private tracks: Track[] = [];
   private lastId = 0;
+  private lastDetectionMs = -Infinity;
 
   private constructor(
-    private readonly landmarker: FaceLandmarker,
+    private readonly landmarks: Landmarks,
     private readonly smoothing: OneEuroParams,
   ) {}
 
   static async create(options: FaceTrackerOptions): Promise<FaceTracker> {
+    const { smoothing = DEFAULT_ONE_EURO, worker, ...landmarkerOptions } = options;
     try {
-      const fileset = await FilesetResolver.forVisionTasks(options.wasmBaseUrl.replace(/\/$/, ''));
-      const landmarker = await FaceLandmarker.createFromOptions(fileset, {
-        baseOptions: { modelAssetPath: options.modelUrl, delegate: options.delegate ?? 'CPU' },
-        runningMode: 'VIDEO',
-        numFaces: options.numFaces ?? 1,
-        outputFaceBlendshapes: false,
-        outputFacialTransformationMatrixes: false,
-      });
-      disableTelemetry(landmarker);
-      return new FaceTracker(landmarker, options.smoothing ?? DEFAULT_ONE_EURO);
+      if (!worker) return new FaceTracker({ kind: 'page', landmarker: await createLandmarker(landmarkerOptions) }, smoothing);
+      const client = new WorkerClient<TrackingRequest, DetectionReply>(worker, 'tracking worker');
+      try {
+        await client.request({ type: 'load', options: landmarkerOptions });
+      } catch (error) {
+        client.terminate();
+        throw error;
+      }
+      return new FaceTracker({ kind: 'worker', client }, smoothing);
     } catch (cause) {
       throw new FaceStylizerError('asset-load-failed', `Face tracker could not load from ${options.modelUrl}.`, { cause });
     }
   }
 
+  /** Whether detection runs in the tracking worker (use `detectInWorker`) or here (`detect`). */
+  get inWorker(): boolean {
+    return this.landmarks.kind === 'worker';
+  }
+
   setNumFaces(numFaces: number): void {
-    void this.landmarker.setOptions({ numFaces });
+    if (this.landmarks.kind === 'page') void this.landmarks.landmarker.setOptions({ numFaces });
+    else this.landmarks.client.request({ type: 'set-num-faces', numFaces }).catch(() => undefined);
   }
 
   /** Detects faces in `frame` synchronously (the frame's pixels are only valid now). */
   detect(frame: Frame): TrackedFace[] {
-    const result = this.landmarker.detectForVideo(frame.image, frame.timestampMs);
-    const detections = result.faceLandmarks.map((normalized) =>
-      normalized.map((p) => ({ x: p.x * frame.width, y: p.y * frame.height })),
-    );
-    const centres = detections.map(boundingCentre);
-    const sizes = detections.map(boundingSize);
-    const ids = assignTrackIds(
-      this.tracks,
-      centres,
-      Math.max(...sizes, 0) * 0.5,
-      () => ++this.lastId,
-    );
-    const seconds = frame.timestampMs / 1000;
-    const tracks: Track[] = [];
-    const faces = detections.map((landmarks, i) => {
-      const id = ids[i] as number;
-      const filter = this.tracks.find((t) => t.id === id)?.filter ?? new OneEuroFilter(this.smoothing);
-      const smoothed = filter.filter(flatten(landmarks), seconds);
-      const points = unflatten(smoothed);
-      const centre = boundingCentre(points);
-      tracks.push({ id, centre, filter });
-      return { id, landmarks: points, centre };
-    });
-    this.tracks = tracks; // tracks not seen this frame are forgotten (their filters reset)
-    return faces;
+    if (this.landmarks.kind !== 'page') throw new Error('FaceTracker: the landmarker runs in a worker; use detectInWorker');
+    return this.update(detectLandmarks(this.landmarks.landmarker, frame.image, frame.timestampMs), frame);
   }
 
-  /** The tracked faces extrapolated to `frame`'s time, without running the landmarker. */
-  predict(frame: Frame): TrackedFace[] {
-    const seconds = frame.timestampMs / 1000;
+  /**
+   * Sends `frame` to the tracking worker (with its own reference to the pixels, so the frame may
+   * move on) and, once the landmarks are back, updates the tracks: later `predict` calls start
+   * from them.
+   */
+  async detectInWorker(frame: Frame): Promise<TrackedFace[]> {
+    if (this.landmarks.kind !== 'worker') throw new Error('FaceTracker: no tracking worker; use detect');
+    const image = frame.image instanceof VideoFrame ? frame.image.clone() : new VideoFrame(frame.image, { timestamp: Math.round(frame.timestampMs * 1000) });
+    const reply = await this.landmarks.client
+      .request({ type: 'detect', frame: image, timestampMs: frame.timestampMs }, [image])
+      .finally(() => image.close()); // a no-op once transferred
+    return this.update(reply.faces ?? [], frame);
+  }
+
+  /** The tracked faces extrapolated to `frame`'s time (at most MAX_PREDICTION_LEAD_MS past the last detection). */
+  predict(frame: Pick<Frame, 'timestampMs'>): TrackedFace[] {
+    const seconds = Math.min(frame.timestampMs, this.lastDetectionMs + MAX_PREDICTION_LEAD_MS) / 1000;
     return this.tracks.flatMap((track) => {
       const predicted = track.filter.predict(seconds);
       if (!predicted) return [];
@@ -148,16 +161,57 @@ export class FaceTracker {
   }
 
   close(): void {
-    this.landmarker.close();
+    if (this.landmarks.kind === 'page') {
+      this.landmarks.landmarker.close();
+      return;
+    }
+    const { client } = this.landmarks;
+    client
+      .request({ type: 'close' })
+      .catch(() => undefined)
+      .finally(() => client.terminate());
+  }
+
+  /** New detections (normalised) of `frame`: identities, smoothing, the tracks' new state. */
+  private update(detections: Detections, frame: Pick<Frame, 'timestampMs' | 'width' | 'height'>): TrackedFace[] {
+    const faces = detections.map((normalized) => {
+      const points: Point[] = [];
+      for (let i = 0; i < normalized.length; i += 2) {
+        points.push({ x: (normalized[i] as number) * frame.width, y: (normalized[i + 1] as number) * frame.height });
+      }
+      return points;
+    });
+    const centres = faces.map(boundingCentre);
+    const sizes = faces.map(boundingSize);
+    const ids = assignTrackIds(this.tracks, centres, Math.max(...sizes, 0) * 0.5, () => ++this.lastId);
+    const seconds = frame.timestampMs / 1000;
+    const tracks: Track[] = [];
+    const tracked = faces.map((landmarks, i) => {
+      const id = ids[i] as number;
+      const filter = this.tracks.find((t) => t.id === id)?.filter ?? new OneEuroFilter(this.smoothing);
+      const points = unflatten(filter.filter(flatten(landmarks), seconds));
+      const centre = boundingCentre(points);
+      tracks.push({ id, centre, filter });
+      return { id, landmarks: points, centre };
+    });
+    this.tracks = tracks; // tracks not seen this frame are forgotten (their filters reset)
+    this.lastDetectionMs = frame.timestampMs;
+    return tracked;
   }
 }
 
 /**
  * Stage operator: frame -> frame with smoothed, identified faces. In 'adaptive' mode (see
  * TrackingMode) frames the landmarker skips are counted as dropped 'tracking' in the stats.
+ *
+ * With the landmarker in the tracking worker no frame waits for it: a frame is sent whenever the
+ * worker is free (and the schedule agrees), and every frame carries the latest detections
+ * extrapolated to its time. The first frame after new detections arrived counts as tracked
+ * (`predicted: false`; its landmarks are at most one frame old), the others as predicted.
  */
 export function trackFaces(tracker: FaceTracker, stats?: StatsRecorder, mode: TrackingMode = 'adaptive'): OperatorFunction<Frame, TrackedFrame> {
   const schedule = new TrackingSchedule(mode);
+  if (tracker.inWorker) return trackInWorker(tracker, schedule, stats);
   return map((frame) => {
     if (!schedule.shouldTrack(frame, tracker.trackedFaces)) {
       stats?.drop('tracking');
@@ -169,29 +223,43 @@ export function trackFaces(tracker: FaceTracker, stats?: StatsRecorder, mode: Tr
   });
 }
 
-/**
- * tasks-vision 1.1.0 posts usage logs to odml.pa.googleapis.com every 60 s and on close(), with
- * no option to turn it off; the SDK must not talk to anything but the asset base. The logger's
- * sink drops everything once its `error` is set, so we set it (found by shape: the fields are
- * minified). If a future version changes the shape this does nothing, and the e2e network test
- * catches the request.
- */
-function disableTelemetry(landmarker: FaceLandmarker): void {
-  interface LogSink {
-    error?: unknown;
-    i: unknown[];
-    h?: ReturnType<typeof setInterval>;
-    flush: unknown;
-  }
-  for (const value of Object.values(landmarker as object) as unknown[]) {
-    const sink = (value as { m?: Partial<LogSink> } | null)?.m;
-    if (sink && typeof sink.flush === 'function' && Array.isArray(sink.i)) {
-      sink.error = new Error('telemetry disabled by @face-stylizer/sdk');
-      sink.i = [];
-      if (sink.h !== undefined) clearInterval(sink.h);
-      sink.h = undefined;
-    }
-  }
+function trackInWorker(tracker: FaceTracker, schedule: TrackingSchedule, stats?: StatsRecorder): OperatorFunction<Frame, TrackedFrame> {
+  return (source) =>
+    new Observable<TrackedFrame>((subscriber) => {
+      let busy = false;
+      let fresh = false; // detections arrived since the previous frame
+      let stopped = false;
+      const detect = (frame: Frame) => {
+        busy = true;
+        const start = performance.now();
+        tracker.detectInWorker(frame).then(
+          (faces) => {
+            stats?.time('tracking', performance.now() - start);
+            if (stats) stats.faces = faces.length;
+            fresh = true;
+            busy = false;
+          },
+          (error: unknown) => {
+            if (!stopped) subscriber.error(error);
+          },
+        );
+      };
+      const subscription = source.subscribe({
+        next(frame) {
+          if (!busy && schedule.shouldTrack(frame, tracker.trackedFaces)) detect(frame);
+          else stats?.drop('tracking');
+          const predicted = !fresh;
+          fresh = false;
+          subscriber.next({ frame, faces: tracker.predict(frame), predicted });
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      });
+      return () => {
+        stopped = true;
+        subscription.unsubscribe();
+      };
+    });
 }
 
 function boundingCentre(points: readonly Point[]): Point {

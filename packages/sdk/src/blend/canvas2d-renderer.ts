@@ -1,0 +1,217 @@
+import type { Frame } from '../frames';
+import type { AlignedFace } from '../alignment';
+import type { StylizedCrop, StylizedFrame } from '../inference';
+import { MASK_TEXTURE_SIZE, fillMaskTexels, polygonBounds, smoothstep } from './mask';
+import { correctedTexels, flowReach, type BlendOptions, type FrameRenderer } from './renderer';
+
+interface FaceTexels {
+  version: number;
+  /** correctedTexels of the result: RGBA8, size × size. */
+  texels: Uint8ClampedArray;
+  flow: Float32Array;
+  flowReach: number;
+}
+
+/**
+ * The blend on the CPU, into a 2D canvas: the frame is drawn as is, then each face's region is
+ * read, mixed with the stylized crop and written back. It computes exactly what the WebGL
+ * renderer's face pass does (same mask texels, same bilinear sampling with clamped edges, same
+ * weight), pixel for pixel in JS.
+ *
+ * For machines whose WebGL is a software rasterizer (SwiftShader, llvmpipe): there every WebGL
+ * draw, texture upload and canvas presentation is CPU work in the GPU process, and measured on
+ * this project's 2-core machine, showing camera frames through a WebGL canvas cost 0.74 cores at
+ * 30 fps against 0.21 through a 2D canvas. The face is ~10 % of the frame, so mixing it here is
+ * cheaper than any GL pass.
+ */
+export class Canvas2dBlendRenderer implements FrameRenderer {
+  private readonly context: CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
+  private readonly maskTexels = new Uint8Array(MASK_TEXTURE_SIZE * MASK_TEXTURE_SIZE);
+  private readonly faces = new Map<number, FaceTexels>();
+  private drawnFrame: Frame | undefined;
+
+  constructor(
+    readonly canvas: HTMLCanvasElement | OffscreenCanvas,
+    private readonly range: readonly [number, number],
+  ) {
+    // Opaque (so read-modify-write of pixels is exact) and CPU-backed (read back every frame).
+    const context = canvas.getContext('2d', { alpha: false, willReadFrequently: true, desynchronized: false }) as
+      | CanvasRenderingContext2D
+      | OffscreenCanvasRenderingContext2D
+      | null;
+    if (!context) throw new Error('2D canvas unavailable');
+    this.context = context;
+  }
+
+  /** Draws the frame, as is, into the canvas; at most once per frame. */
+  upload(frame: Frame): void {
+    if (this.drawnFrame === frame) return;
+    const { width, height } = frame;
+    if (this.canvas.width !== width || this.canvas.height !== height) {
+      this.canvas.width = width;
+      this.canvas.height = height;
+    }
+    this.context.drawImage(frame.image, 0, 0, width, height);
+    this.drawnFrame = frame;
+  }
+
+  render(frame: StylizedFrame, options: BlendOptions): void {
+    this.upload(frame.frame);
+    for (const id of this.faces.keys()) if (!frame.stylized.has(id)) this.faces.delete(id);
+    if (options.strength <= 0) return;
+    for (const face of frame.faces) {
+      const stylized = frame.stylized.get(face.id);
+      if (stylized) this.renderFace(face, stylized, options, frame.frame.width, frame.frame.height);
+    }
+  }
+
+  dispose(): void {
+    this.faces.clear();
+    this.drawnFrame = undefined;
+  }
+
+  private renderFace(face: AlignedFace, stylized: StylizedCrop, options: BlendOptions, width: number, height: number): void {
+    const texels = this.texelsFor(stylized);
+    const { imageFromCrop, cropFromImage, size } = face.alignment;
+    fillMaskTexels(this.maskTexels, face.ovalInCrop, size, options.feather);
+    // Only where the mask can be non-zero (as in the GL face pass): the oval's box widened by
+    // the flow's reach, in crop space, then its bounding box in the frame.
+    const oval = polygonBounds(face.ovalInCrop);
+    const margin = texels.flowReach + 1;
+    const clampToCrop = (v: number) => Math.min(size, Math.max(0, v));
+    const [x0, y0, x1, y1] = [clampToCrop(oval.minX - margin), clampToCrop(oval.minY - margin), clampToCrop(oval.maxX + margin), clampToCrop(oval.maxY + margin)];
+    let minX = Infinity;
+    let minY = Infinity;
+    let maxX = -Infinity;
+    let maxY = -Infinity;
+    for (const [cx, cy] of [[x0, y0], [x1, y0], [x0, y1], [x1, y1]] as const) {
+      const ix = imageFromCrop[0] * cx + imageFromCrop[1] * cy + imageFromCrop[2];
+      const iy = imageFromCrop[3] * cx + imageFromCrop[4] * cy + imageFromCrop[5];
+      minX = Math.min(minX, ix);
+      maxX = Math.max(maxX, ix);
+      minY = Math.min(minY, iy);
+      maxY = Math.max(maxY, iy);
+    }
+    const left = Math.max(0, Math.floor(minX));
+    const top = Math.max(0, Math.floor(minY));
+    const right = Math.min(width, Math.ceil(maxX));
+    const bottom = Math.min(height, Math.ceil(maxY));
+    if (right <= left || bottom <= top) return;
+    const region = this.context.getImageData(left, top, right - left, bottom - top);
+    const changed = blendFaceRegion(region.data, { x: left, y: top, width: right - left, height: bottom - top }, {
+      cropFromImage,
+      size,
+      texels: texels.texels,
+      flow: texels.flow,
+      mask: this.maskTexels,
+      feather: options.feather,
+      strength: Math.min(1, options.strength),
+    });
+    if (changed) this.context.putImageData(region, left, top);
+  }
+
+  private texelsFor(stylized: StylizedCrop): FaceTexels {
+    let face = this.faces.get(stylized.faceId);
+    if (!face || face.version !== stylized.version) {
+      face = {
+        version: stylized.version,
+        texels: correctedTexels(stylized, this.range),
+        flow: stylized.flow,
+        flowReach: flowReach(stylized.flow, stylized.size),
+      };
+      this.faces.set(stylized.faceId, face);
+    }
+    return face;
+  }
+}
+
+export interface FaceBlendInputs {
+  readonly cropFromImage: readonly number[];
+  readonly size: number;
+  /** The stylized crop as colour-corrected RGBA8 texels (correctedTexels). */
+  readonly texels: Uint8ClampedArray;
+  /** [2, size, size], normalised [-1, 1]: where each stylized pixel samples the undeformed face. */
+  readonly flow: Float32Array;
+  /** MASK_TEXTURE_SIZE² feathered oval mask (fillMaskTexels). */
+  readonly mask: Uint8Array;
+  readonly feather: number;
+  readonly strength: number;
+}
+
+/**
+ * Mixes the stylized face into `pixels` (RGBA of the frame's `rect`), in place, as the GL face
+ * pass does: at pixel centre p, crop = cropFromImage·p; weight = mask(flow(crop)) ·
+ * smoothstep(0, feather, distance to the crop border) · strength; out = weight·stylized(crop) +
+ * (1 − weight)·frame. Pixels of weight 0 are not written. Returns whether any pixel was.
+ */
+export function blendFaceRegion(
+  pixels: Uint8ClampedArray,
+  rect: { readonly x: number; readonly y: number; readonly width: number; readonly height: number },
+  inputs: FaceBlendInputs,
+): boolean {
+  const { cropFromImage: m, size, texels, flow, mask, feather, strength } = inputs;
+  const plane = size * size;
+  let changed = false;
+  for (let row = 0; row < rect.height; row++) {
+    const iy = rect.y + row + 0.5;
+    for (let column = 0; column < rect.width; column++) {
+      const ix = rect.x + column + 0.5;
+      const cx = (m[0] as number) * ix + (m[1] as number) * iy + (m[2] as number);
+      const cy = (m[3] as number) * ix + (m[4] as number) * iy + (m[5] as number);
+      const border = Math.min(cx, cy, size - cx, size - cy);
+      if (border <= 0) continue;
+      // Texel space of the crop-sized textures (texel i's centre at i), edges clamped.
+      const tx = clampTo(cx - 0.5, size - 1);
+      const ty = clampTo(cy - 0.5, size - 1);
+      const fx0 = Math.floor(tx);
+      const fy0 = Math.floor(ty);
+      const fx1 = Math.min(fx0 + 1, size - 1);
+      const fy1 = Math.min(fy0 + 1, size - 1);
+      const ax = tx - fx0;
+      const ay = ty - fy0;
+      const w00 = (1 - ax) * (1 - ay);
+      const w10 = ax * (1 - ay);
+      const w01 = (1 - ax) * ay;
+      const w11 = ax * ay;
+      const i00 = fy0 * size + fx0;
+      const i10 = fy0 * size + fx1;
+      const i01 = fy1 * size + fx0;
+      const i11 = fy1 * size + fx1;
+      const sourceX = (w00 * (flow[i00] as number) + w10 * (flow[i10] as number) + w01 * (flow[i01] as number) + w11 * (flow[i11] as number)) * 0.5 + 0.5;
+      const sourceY =
+        (w00 * (flow[plane + i00] as number) + w10 * (flow[plane + i10] as number) + w01 * (flow[plane + i01] as number) + w11 * (flow[plane + i11] as number)) * 0.5 + 0.5;
+      const maskValue = sampleMask(mask, sourceX * MASK_TEXTURE_SIZE - 0.5, sourceY * MASK_TEXTURE_SIZE - 0.5);
+      const weight = (maskValue / 255) * smoothstep(0, feather, border) * strength;
+      if (weight <= 0) continue;
+      const p = (row * rect.width + column) * 4;
+      for (let ch = 0; ch < 3; ch++) {
+        const stylizedValue =
+          w00 * (texels[i00 * 4 + ch] as number) + w10 * (texels[i10 * 4 + ch] as number) + w01 * (texels[i01 * 4 + ch] as number) + w11 * (texels[i11 * 4 + ch] as number);
+        pixels[p + ch] = weight * stylizedValue + (1 - weight) * (pixels[p + ch] as number);
+      }
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+function clampTo(value: number, max: number): number {
+  return value < 0 ? 0 : value > max ? max : value;
+}
+
+/** Bilinear sample of the mask texels at texel coordinates (x, y), edges clamped. */
+function sampleMask(mask: Uint8Array, x: number, y: number): number {
+  const n = MASK_TEXTURE_SIZE;
+  const tx = clampTo(x, n - 1);
+  const ty = clampTo(y, n - 1);
+  const x0 = Math.floor(tx);
+  const y0 = Math.floor(ty);
+  const x1 = Math.min(x0 + 1, n - 1);
+  const y1 = Math.min(y0 + 1, n - 1);
+  const ax = tx - x0;
+  const ay = ty - y0;
+  return (
+    (1 - ay) * ((1 - ax) * (mask[y0 * n + x0] as number) + ax * (mask[y0 * n + x1] as number)) +
+    ay * ((1 - ax) * (mask[y1 * n + x0] as number) + ax * (mask[y1 * n + x1] as number))
+  );
+}

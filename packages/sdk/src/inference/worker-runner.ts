@@ -1,0 +1,148 @@
+import { isCropPixels, readCropPixels, type CropPixels } from '../alignment/cpu-crop';
+import type { ModelContract } from '../packs/contract';
+import { WorkerClient, type WorkerLike } from '../workers/worker-client';
+import { SupersededError, isFrameCrop, type CropInput, type InferenceStage, type ModelRunner, type StyleResult, type TimingListener } from './runner';
+import type { WorkerRequest } from './worker-protocol';
+
+export interface WorkerRunnerOptions {
+  readonly contract: ModelContract;
+  readonly encoder: Uint8Array;
+  readonly generator: Uint8Array;
+  /** Folder serving onnxruntime-web's dist files, as seen from the worker. */
+  readonly wasmBaseUrl: string;
+  readonly numThreads?: number;
+  readonly onTiming?: TimingListener;
+}
+
+/**
+ * Runs per face sent to the worker and not answered yet. One: the next request waits here (its
+ * pixels read, the camera frame released) and a newer one replaces it (the replaced one rejects
+ * with SupersededError), so when the worker is free it gets the newest frame, at most one frame
+ * old, and a busy worker never builds a queue. (Two in flight would save the reply's round trip
+ * between runs but start every run on a frame one run old; measured the same stylized rate.)
+ */
+const MAX_IN_FLIGHT_PER_FACE = 1;
+
+interface WaitingRun {
+  readonly crop: Float32Array | CropPixels;
+  readonly alpha: number;
+  readonly resolve: (result: StyleResult) => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface Lane {
+  inFlight: number;
+  waiting?: WaitingRun;
+}
+
+interface RunReply {
+  readonly result?: StyleResult;
+  readonly timings?: readonly (readonly [InferenceStage, number])[];
+}
+
+/**
+ * The WASM provider in the SDK's inference worker (inference-worker.ts): encoder → generator
+ * run back to back there, and a crop request travels as the frame pixels it is cut from (read
+ * here with VideoFrame.copyTo, no GPU readback) and is cut there, so one stylization is one
+ * message each way, whatever the page's thread is doing. Runs are accepted while the worker is
+ * busy (see MAX_IN_FLIGHT_PER_FACE).
+ */
+export class WorkerRunner implements ModelRunner {
+  readonly provider = 'wasm' as const;
+  readonly takesFrames = true;
+  readonly acceptsWhileBusy = true;
+  /** Per face (run key): runs sent and not answered yet, and the newest one waiting to be sent. */
+  private readonly lanes = new Map<number, Lane>();
+
+  private constructor(
+    private readonly client: WorkerClient<WorkerRequest, RunReply>,
+    private readonly cropSize: number,
+    private readonly onTiming?: TimingListener,
+  ) {
+    client.onFailure((error) => {
+      for (const lane of this.lanes.values()) lane.waiting?.reject(error);
+      this.lanes.clear();
+    });
+  }
+
+  /** Starts the models in `worker` (warmed up there); rejects, and terminates it, if they cannot run. */
+  static async create(worker: WorkerLike, options: WorkerRunnerOptions): Promise<WorkerRunner> {
+    const client = new WorkerClient<WorkerRequest, RunReply>(worker, 'inference worker');
+    const encoder = options.encoder.slice(); // transferred: the caller keeps its own bytes
+    const generator = options.generator.slice();
+    try {
+      await client.request(
+        {
+          type: 'load',
+          wasmBaseUrl: options.wasmBaseUrl,
+          ...(options.numThreads ? { numThreads: options.numThreads } : {}),
+          contract: options.contract,
+          encoder,
+          generator,
+        },
+        [encoder.buffer, generator.buffer],
+      );
+    } catch (error) {
+      client.terminate();
+      throw error;
+    }
+    return new WorkerRunner(client, options.contract.crop.size, options.onTiming);
+  }
+
+  async run(input: CropInput, alpha: number, key = 0): Promise<StyleResult> {
+    let crop: Float32Array | CropPixels;
+    if (isFrameCrop(input)) {
+      // Read the face's pixels now and release the frame: a camera has a small pool of frame
+      // buffers, and frames held while the worker is busy would stall it.
+      const readStart = performance.now();
+      try {
+        crop = await readCropPixels(input, this.cropSize);
+      } finally {
+        input.frame.close();
+      }
+      this.onTiming?.('readback', performance.now() - readStart);
+    } else {
+      crop = input.slice(); // transferred: the caller keeps its own
+    }
+    return new Promise<StyleResult>((resolve, reject) => {
+      const lane = this.lanes.get(key) ?? { inFlight: 0 };
+      this.lanes.set(key, lane);
+      const job = { crop, alpha, resolve, reject };
+      if (lane.inFlight < MAX_IN_FLIGHT_PER_FACE) return this.send(key, lane, job);
+      lane.waiting?.reject(new SupersededError('a newer frame replaced this request'));
+      lane.waiting = job;
+    });
+  }
+
+  async setGenerator(generator: Uint8Array): Promise<void> {
+    const copy = generator.slice();
+    await this.client.request({ type: 'set-generator', generator: copy }, [copy.buffer]);
+  }
+
+  async release(): Promise<void> {
+    try {
+      if (!this.client.failed) await this.client.request({ type: 'release' });
+    } finally {
+      this.client.terminate();
+    }
+  }
+
+  private send(key: number, lane: Lane, job: WaitingRun): void {
+    lane.inFlight++;
+    const transfer = [isCropPixels(job.crop) ? job.crop.pixels.rgba.buffer : job.crop.buffer] as ArrayBuffer[];
+    this.client
+      .request({ type: 'run', input: job.crop, alpha: job.alpha }, transfer)
+      .then((reply) => {
+        for (const [stage, milliseconds] of reply.timings ?? []) this.onTiming?.(stage, milliseconds);
+        if (reply.result) job.resolve(reply.result);
+        else job.reject(new Error('inference worker: run without a result'));
+      }, job.reject)
+      .finally(() => {
+        lane.inFlight--;
+        const next = lane.waiting;
+        lane.waiting = undefined;
+        if (next) this.send(key, lane, next);
+        else if (lane.inFlight === 0) this.lanes.delete(key);
+      });
+  }
+}
