@@ -14,7 +14,8 @@
 //   --clip NAME   a clip in .cache/media (NAME.mjpeg); the default is the project-made
 //                 sample-face (set-up renders it); talking-1 etc. exist when ../shared is there
 //   --frames N    displayed frames measured after warm-up (the 10,000-frame soak: --frames 10000)
-//   --renderer R, --tracking T, --no-worker   FaceStylizer options, for A/B runs (defaults: the SDK's)
+//   --renderer R, --tracking T, --no-worker, --no-tracking-worker, --wasm-threads N
+//                 FaceStylizer options, for A/B runs (defaults: the SDK's)
 // Writes the full result to .cache/bench/CLIP-FRAMES.json.
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -34,11 +35,13 @@ const frames = Number(option('--frames', 600));
 const trackingSeconds = Number(option('--tracking-seconds', 10));
 const asJson = args.includes('--json');
 // FaceStylizer options to compare (A/B runs): --renderer auto|webgl|canvas2d, --tracking adaptive|every-frame,
-// --no-worker (WASM on the page's thread).
+// --no-worker (WASM on the page's thread), --no-tracking-worker, --wasm-threads N.
 const stylizerOptions = {
   ...(option('--renderer') ? { renderer: option('--renderer') } : {}),
   ...(option('--tracking') ? { tracking: option('--tracking') } : {}),
   ...(args.includes('--no-worker') ? { wasmWorker: false } : {}),
+  ...(args.includes('--no-tracking-worker') ? { trackingWorker: false } : {}),
+  ...(option('--wasm-threads') ? { wasmThreads: Number(option('--wasm-threads')) } : {}),
 };
 
 const clipFile = join(root, '.cache/media', `${clip}.mjpeg`);
@@ -90,9 +93,16 @@ try {
   log('pipeline: running…');
   const cpuBefore = chromiumThreadTimes();
   const pipelineStart = performance.now();
+  let cpuAfter;
+  let pipelineEnd;
+  // The page marks the end of the measured frames, before closing the stylizer ends the workers' threads.
+  await page.exposeFunction('benchCpuMark', () => {
+    cpuAfter = chromiumThreadTimes();
+    pipelineEnd = performance.now();
+  });
   result.pipeline = await page.evaluate(([n, options]) => window.bench.pipeline({ frames: n, options }), [frames, stylizerOptions]);
-  const cpu = cpuByRole(cpuBefore, chromiumThreadTimes());
-  if (cpu) result.cpu = { seconds: (performance.now() - pipelineStart) / 1000, byRole: cpu };
+  const cpu = cpuByRole(cpuBefore, cpuAfter);
+  if (cpu) result.cpu = { seconds: (pipelineEnd - pipelineStart) / 1000, byRole: cpu };
   result.pageErrors = errors;
   result.bundle = bundleSizes(server.requests);
 } finally {
@@ -137,10 +147,8 @@ if (asJson) {
     const { seconds, byRole } = result.cpu;
     const cores = (s) => f(s / seconds, 2);
     const total = byRole.rendererMain + byRole.workers + byRole.rendererOther + byRole.gpuProcess + byRole.other;
-    // The SDK starts the tracking worker before the inference worker (thread ids increase).
-    const workers = byRole.workerThreads.length === 2
-      ? `tracking worker ${cores(byRole.workerThreads[0].seconds)}, inference worker ${cores(byRole.workerThreads[1].seconds)}`
-      : `workers ${cores(byRole.workers)}`;
+    // Chromium names every worker thread alike: per thread, not by role (the inference worker is the busier one).
+    const workers = `workers ${cores(byRole.workers)}` + (byRole.workerThreads.length > 1 ? ` (per thread ${byRole.workerThreads.map((t) => cores(t.seconds)).join(' + ')})` : '');
     console.log(
       `Chromium CPU during the pipeline phase: ${cores(total)} cores — page main thread ${cores(byRole.rendererMain)}, ` +
         `${workers}, other page threads ${cores(byRole.rendererOther)}, GPU process ${cores(byRole.gpuProcess)}, other ${cores(byRole.other)}`,

@@ -146,6 +146,7 @@ async function pipeline({ frames = 600, warmupFrames = 60, heapSamples = 10, opt
   await done;
   const elapsed = performance.now() - start;
   measuring = false;
+  await window.benchCpuMark(); // while the workers still exist (close() ends their threads)
   subscription.unsubscribe();
   camera.getTracks().forEach((track) => track.stop());
   await sleep(500);

@@ -44,7 +44,7 @@ export function chromiumThreadTimes() {
 
 /**
  * CPU seconds between two snapshots, by role: the page's main thread (tracking, GL commands,
- * JS), its dedicated workers (in total, and per thread in start order), the GPU process
+ * JS), its dedicated workers (in total, and per thread, busiest first), the GPU process
  * (SwiftShader's GL rasterisation and the compositor here), and everything else.
  */
 export function cpuByRole(before, after) {
@@ -62,6 +62,6 @@ export function cpuByRole(before, after) {
     } else if (thread.type === 'gpu-process') roles.gpuProcess += seconds;
     else roles.other += seconds;
   }
-  roles.workerThreads.sort((a, b) => a.tid - b.tid); // start order (thread ids increase)
+  roles.workerThreads.sort((a, b) => b.seconds - a.seconds);
   return roles;
 }

@@ -33,7 +33,7 @@ describe('CPU face blend', () => {
     const { changed, at } = blend(1);
     expect(changed).toBe(true);
     expect(at(42, 42)).toBe(200); // crop (16, 16): the oval's core
-    for (const [x, y] of [[5, 5], [11, 42], [42, 11], [80, 80], [73, 42]]) expect(at(x, y), `(${x}, ${y})`).toBe(40); // outside the oval or the crop
+    for (const [x, y] of [[5, 5], [11, 42], [42, 11], [80, 80], [73, 42]] as const) expect(at(x, y), `(${x}, ${y})`).toBe(40); // outside the oval or the crop
   });
 
   it('mixes by strength, and at strength 0 changes nothing', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StyleEngine } from '../src/inference/engine';
+import type { InferenceBackend } from '../src/inference/backend';
 import type { ModelRunner } from '../src/inference/runner';
 import { WorkerRunner } from '../src/inference/worker-runner';
 import type { WorkerRequest } from '../src/inference/worker-protocol';
@@ -138,7 +139,7 @@ describe('StyleEngine with the inference worker', () => {
     }),
     tensor: (_provider: string, data: Float32Array, dims: readonly number[]) => ({ dims, getData: async () => data, dispose: () => undefined }),
     deviceLost: () => new Promise<string>(() => undefined),
-  };
+  } as unknown as InferenceBackend;
   const fullContract = {
     ...contract,
     encoder: { file: 'e', inputs: { image: { shape: [1, 3, SIZE, SIZE] } }, outputs: {} },

@@ -20,9 +20,9 @@ interface FaceTexels {
  *
  * For machines whose WebGL is a software rasterizer (SwiftShader, llvmpipe): there every WebGL
  * draw, texture upload and canvas presentation is CPU work in the GPU process, and measured on
- * this project's 2-core machine, showing camera frames through a WebGL canvas cost 0.74 cores at
- * 30 fps against 0.21 through a 2D canvas. The face is ~10 % of the frame, so mixing it here is
- * cheaper than any GL pass.
+ * this project's 2-core machine, showing camera frames through a WebGL canvas cost 0.74–0.97
+ * cores at 30 fps against 0.21–0.38 through a 2D canvas (scripts/bench/present-cost.mjs). The
+ * face is ~10 % of the frame, so mixing it here is cheaper than any GL pass.
  */
 export class Canvas2dBlendRenderer implements FrameRenderer {
   private readonly context: CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
@@ -106,6 +106,7 @@ export class Canvas2dBlendRenderer implements FrameRenderer {
       mask: this.maskTexels,
       feather: options.feather,
       strength: Math.min(1, options.strength),
+      cropRect: [x0, y0, x1, y1],
     });
     if (changed) this.context.putImageData(region, left, top);
   }
@@ -136,13 +137,16 @@ export interface FaceBlendInputs {
   readonly mask: Uint8Array;
   readonly feather: number;
   readonly strength: number;
+  /** [left, top, right, bottom] in crop px: where the mask can be non-zero (default: the whole crop). */
+  readonly cropRect?: readonly [number, number, number, number];
 }
 
 /**
  * Mixes the stylized face into `pixels` (RGBA of the frame's `rect`), in place, as the GL face
  * pass does: at pixel centre p, crop = cropFromImage·p; weight = mask(flow(crop)) ·
  * smoothstep(0, feather, distance to the crop border) · strength; out = weight·stylized(crop) +
- * (1 − weight)·frame. Pixels of weight 0 are not written. Returns whether any pixel was.
+ * (1 − weight)·frame. Only pixels whose crop position lies in `cropRect` (the GL pass's quad) are
+ * considered, and pixels of weight 0 are not written. Returns whether any pixel was.
  */
 export function blendFaceRegion(
   pixels: Uint8ClampedArray,
@@ -150,23 +154,28 @@ export function blendFaceRegion(
   inputs: FaceBlendInputs,
 ): boolean {
   const { cropFromImage: m, size, texels, flow, mask, feather, strength } = inputs;
+  const [left, top, right, bottom] = inputs.cropRect ?? [0, 0, size, size];
+  const [a, b, c, d, e, f] = m as [number, number, number, number, number, number];
   const plane = size * size;
+  const last = size - 1;
+  const maskLast = MASK_TEXTURE_SIZE - 1;
   let changed = false;
   for (let row = 0; row < rect.height; row++) {
     const iy = rect.y + row + 0.5;
-    for (let column = 0; column < rect.width; column++) {
-      const ix = rect.x + column + 0.5;
-      const cx = (m[0] as number) * ix + (m[1] as number) * iy + (m[2] as number);
-      const cy = (m[3] as number) * ix + (m[4] as number) * iy + (m[5] as number);
+    // Crop position of this row's first pixel centre; each column adds (a, d).
+    let cx = a * (rect.x + 0.5) + b * iy + c;
+    let cy = d * (rect.x + 0.5) + e * iy + f;
+    for (let column = 0; column < rect.width; column++, cx += a, cy += d) {
+      if (cx < left || cx > right || cy < top || cy > bottom) continue;
       const border = Math.min(cx, cy, size - cx, size - cy);
       if (border <= 0) continue;
       // Texel space of the crop-sized textures (texel i's centre at i), edges clamped.
-      const tx = clampTo(cx - 0.5, size - 1);
-      const ty = clampTo(cy - 0.5, size - 1);
-      const fx0 = Math.floor(tx);
-      const fy0 = Math.floor(ty);
-      const fx1 = Math.min(fx0 + 1, size - 1);
-      const fy1 = Math.min(fy0 + 1, size - 1);
+      const tx = cx - 0.5 < 0 ? 0 : cx - 0.5 > last ? last : cx - 0.5;
+      const ty = cy - 0.5 < 0 ? 0 : cy - 0.5 > last ? last : cy - 0.5;
+      const fx0 = tx | 0;
+      const fy0 = ty | 0;
+      const fx1 = fx0 < last ? fx0 + 1 : last;
+      const fy1 = fy0 < last ? fy0 + 1 : last;
       const ax = tx - fx0;
       const ay = ty - fy0;
       const w00 = (1 - ax) * (1 - ay);
@@ -177,41 +186,37 @@ export function blendFaceRegion(
       const i10 = fy0 * size + fx1;
       const i01 = fy1 * size + fx0;
       const i11 = fy1 * size + fx1;
-      const sourceX = (w00 * (flow[i00] as number) + w10 * (flow[i10] as number) + w01 * (flow[i01] as number) + w11 * (flow[i11] as number)) * 0.5 + 0.5;
-      const sourceY =
-        (w00 * (flow[plane + i00] as number) + w10 * (flow[plane + i10] as number) + w01 * (flow[plane + i01] as number) + w11 * (flow[plane + i11] as number)) * 0.5 + 0.5;
-      const maskValue = sampleMask(mask, sourceX * MASK_TEXTURE_SIZE - 0.5, sourceY * MASK_TEXTURE_SIZE - 0.5);
+      // Where this output pixel samples the undeformed face (flow), in mask texel space.
+      const sourceX = w00 * (flow[i00] as number) + w10 * (flow[i10] as number) + w01 * (flow[i01] as number) + w11 * (flow[i11] as number);
+      const sourceY = w00 * (flow[plane + i00] as number) + w10 * (flow[plane + i10] as number) + w01 * (flow[plane + i01] as number) + w11 * (flow[plane + i11] as number);
+      let mx = (sourceX * 0.5 + 0.5) * MASK_TEXTURE_SIZE - 0.5;
+      let my = (sourceY * 0.5 + 0.5) * MASK_TEXTURE_SIZE - 0.5;
+      mx = mx < 0 ? 0 : mx > maskLast ? maskLast : mx;
+      my = my < 0 ? 0 : my > maskLast ? maskLast : my;
+      const mx0 = mx | 0;
+      const my0 = my | 0;
+      const mx1 = mx0 < maskLast ? mx0 + 1 : maskLast;
+      const my1 = my0 < maskLast ? my0 + 1 : maskLast;
+      const bx = mx - mx0;
+      const by = my - my0;
+      const maskValue =
+        (1 - by) * ((1 - bx) * (mask[my0 * MASK_TEXTURE_SIZE + mx0] as number) + bx * (mask[my0 * MASK_TEXTURE_SIZE + mx1] as number)) +
+        by * ((1 - bx) * (mask[my1 * MASK_TEXTURE_SIZE + mx0] as number) + bx * (mask[my1 * MASK_TEXTURE_SIZE + mx1] as number));
+      if (maskValue <= 0) continue;
       const weight = (maskValue / 255) * smoothstep(0, feather, border) * strength;
       if (weight <= 0) continue;
       const p = (row * rect.width + column) * 4;
+      const t00 = i00 * 4;
+      const t10 = i10 * 4;
+      const t01 = i01 * 4;
+      const t11 = i11 * 4;
       for (let ch = 0; ch < 3; ch++) {
         const stylizedValue =
-          w00 * (texels[i00 * 4 + ch] as number) + w10 * (texels[i10 * 4 + ch] as number) + w01 * (texels[i01 * 4 + ch] as number) + w11 * (texels[i11 * 4 + ch] as number);
+          w00 * (texels[t00 + ch] as number) + w10 * (texels[t10 + ch] as number) + w01 * (texels[t01 + ch] as number) + w11 * (texels[t11 + ch] as number);
         pixels[p + ch] = weight * stylizedValue + (1 - weight) * (pixels[p + ch] as number);
       }
       changed = true;
     }
   }
   return changed;
-}
-
-function clampTo(value: number, max: number): number {
-  return value < 0 ? 0 : value > max ? max : value;
-}
-
-/** Bilinear sample of the mask texels at texel coordinates (x, y), edges clamped. */
-function sampleMask(mask: Uint8Array, x: number, y: number): number {
-  const n = MASK_TEXTURE_SIZE;
-  const tx = clampTo(x, n - 1);
-  const ty = clampTo(y, n - 1);
-  const x0 = Math.floor(tx);
-  const y0 = Math.floor(ty);
-  const x1 = Math.min(x0 + 1, n - 1);
-  const y1 = Math.min(y0 + 1, n - 1);
-  const ax = tx - x0;
-  const ay = ty - y0;
-  return (
-    (1 - ay) * ((1 - ax) * (mask[y0 * n + x0] as number) + ax * (mask[y0 * n + x1] as number)) +
-    ay * ((1 - ax) * (mask[y1 * n + x0] as number) + ax * (mask[y1 * n + x1] as number))
-  );
 }

@@ -32,7 +32,8 @@ const DEVICE_LOST_GRACE_MS = 1000;
  * Encoder → generator on the best available execution provider. Chooses WebGPU first and WASM
  * as fallback at load (warming each up so a broken provider fails here, not mid-stream), and
  * switches down the list if a run fails or the GPU device is lost, without losing the request.
- * Calls are serialised: one inference at a time, pack swaps wait for the running inference.
+ * Runs on this thread are serialised (one inference at a time, pack swaps wait for it); the
+ * inference worker orders its own work and takes runs while busy (see acceptsWhileBusy).
  */
 export class StyleEngine {
   private runner: ModelRunner;
