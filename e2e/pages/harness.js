@@ -328,6 +328,31 @@ async function live({ seconds = 6, busyMainThreadMs = 0, ...options } = {}) {
  * Style packs while a camera stream runs: switches to `good`, then tries each of `bad` (expecting
  * rejections), and checks that frames and stylized results keep coming with `good` still active.
  */
+/**
+ * The camera stream through `stylizer`, counting frames shown and frames whose faces are all
+ * stylized; `untilStylized()` waits (≤ 30 s) for the first stylized frame, `stop()` ends it.
+ */
+async function cameraRun(stylizer) {
+  const camera = await sdk.FaceStylizer.openCamera();
+  const run = { counts: { frames: 0, stylized: 0 }, streamError: undefined };
+  const subscription = stylizer.stylize(camera).subscribe({
+    next: (info) => {
+      run.counts.frames++;
+      if (info.faces.length > 0 && info.faces.every((face) => face.stylized)) run.counts.stylized++;
+    },
+    error: (error) => (run.streamError = describeError(error)),
+  });
+  run.untilStylized = async () => {
+    const started = performance.now();
+    while (run.counts.stylized === 0 && performance.now() - started < 30000) await sleep(20);
+  };
+  run.stop = () => {
+    subscription.unsubscribe();
+    camera.getTracks().forEach((track) => track.stop());
+  };
+  return run;
+}
+
 async function packSwitch({ good, bad, createWith }) {
   const result = {};
   if (createWith) {
@@ -339,24 +364,15 @@ async function packSwitch({ good, bad, createWith }) {
     }
   }
   const { stylizer, events } = await createStylizer();
-  const camera = await sdk.FaceStylizer.openCamera();
-  const counts = { frames: 0, stylized: 0 };
-  let streamError;
-  const subscription = stylizer.stylize(camera).subscribe({
-    next: (info) => {
-      counts.frames++;
-      if (info.faces.some((face) => face.stylized)) counts.stylized++;
-    },
-    error: (error) => (streamError = describeError(error)),
-  });
+  const run = await cameraRun(stylizer);
+  const { counts } = run;
   const stylizedResults = async (ms) => {
     const before = (await new Promise((resolve) => stylizer.stats$.subscribe(resolve))).fps;
     const startFrames = counts.frames;
     await sleep(ms);
     return { frames: counts.frames - startFrames, stylizedFps: before.stylized };
   };
-  const started = performance.now();
-  while (counts.stylized === 0 && performance.now() - started < 30000) await sleep(50);
+  await run.untilStylized();
   await stylizer.setPack(good);
   result.packAfterGood = stylizer.pack?.id ?? null;
   result.rejections = {};
@@ -374,10 +390,9 @@ async function packSwitch({ good, bad, createWith }) {
   result.after = await stylizedResults(2500);
   result.stylizedAfter = counts.stylized - stylizedBefore;
   result.statsAfter = (await new Promise((resolve) => stylizer.stats$.subscribe(resolve))).fps;
-  result.streamError = streamError;
+  result.streamError = run.streamError;
   result.events = [...new Set(events)];
-  subscription.unsubscribe();
-  camera.getTracks().forEach((track) => track.stop());
+  run.stop();
   await stylizer.close();
   return result;
 }
@@ -533,5 +548,39 @@ async function rendererParity({ strength = 0.8, feather = 8 } = {}) {
   return { faces: aligned.length, pixels: input.length / 4, changed, max, overOne };
 }
 
-window.e2e = { captureFrames, lockstep, compareOutputs, modelParity, deviceLoss, live, packSwitch, rendererParity, sdk, hasWebGpu: async () => !!(await navigator.gpu?.requestAdapter()) };
+/**
+ * A live stream whose SDK workers fail mid-stream: once a stylized frame was shown, the tracking
+ * worker and then the inference worker get an `error` event (what a crashed worker delivers),
+ * `secondsAfter` apart. Workers are told apart by the name the SDK gives them.
+ */
+async function workerCrash({ secondsAfter = 6 } = {}) {
+  const workers = [];
+  const NativeWorker = window.Worker;
+  window.Worker = class extends NativeWorker {
+    constructor(url, options) {
+      super(url, options);
+      workers.push({ name: options?.name ?? '', worker: this });
+    }
+  };
+  const { stylizer, events } = await createStylizer();
+  window.Worker = NativeWorker;
+  const run = await cameraRun(stylizer);
+  const { counts } = run;
+  await run.untilStylized();
+  const phases = {};
+  for (const which of ['tracking', 'inference']) {
+    const target = workers.find((w) => w.name.endsWith(which));
+    target?.worker.dispatchEvent(new ErrorEvent('error', { message: `${which} worker crashed (test)` }));
+    const before = { ...counts };
+    await sleep(secondsAfter * 1000);
+    phases[which] = { found: !!target, frames: counts.frames - before.frames, stylized: counts.stylized - before.stylized };
+  }
+  const stats = await new Promise((resolve) => stylizer.stats$.subscribe(resolve));
+  run.stop();
+  const provider = stylizer.executionProvider;
+  await stylizer.close();
+  return { provider, phases, stylizedFps: stats.fps.stylized, events: [...new Set(events)], streamError: run.streamError };
+}
+
+window.e2e = { captureFrames, lockstep, compareOutputs, modelParity, deviceLoss, live, packSwitch, rendererParity, workerCrash, sdk, hasWebGpu: async () => !!(await navigator.gpu?.requestAdapter()) };
 window.e2eReady = true;

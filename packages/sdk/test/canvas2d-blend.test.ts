@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { blendFaceRegion } from '../src/blend/canvas2d-renderer';
 import { MASK_TEXTURE_SIZE, fillMaskTexels } from '../src/blend/mask';
+import { identityFlow } from './helpers';
 
 const SIZE = 32;
 // The crop is the frame's 64×64 region at (10, 10), scaled by 1/2: crop = (image − 10) / 2.
 const cropFromImage = [0.5, 0, -5, 0, 0.5, -5];
-const identityFlow = () => {
-  const flow = new Float32Array(2 * SIZE * SIZE);
-  for (let y = 0; y < SIZE; y++) {
-    for (let x = 0; x < SIZE; x++) {
-      flow[y * SIZE + x] = ((x + 0.5) / SIZE) * 2 - 1;
-      flow[SIZE * SIZE + y * SIZE + x] = ((y + 0.5) / SIZE) * 2 - 1;
-    }
-  }
-  return flow;
-};
 // A square face oval well inside the crop.
 const oval = Float32Array.of(6, 6, 26, 6, 26, 26, 6, 26);
 const mask = fillMaskTexels(new Uint8Array(MASK_TEXTURE_SIZE * MASK_TEXTURE_SIZE), oval, SIZE, 3);
@@ -23,7 +14,7 @@ const texels = new Uint8ClampedArray(SIZE * SIZE * 4).fill(200);
 function blend(strength: number) {
   const rect = { x: 0, y: 0, width: 90, height: 90 };
   const pixels = new Uint8ClampedArray(rect.width * rect.height * 4).fill(40);
-  const changed = blendFaceRegion(pixels, rect, { cropFromImage, size: SIZE, texels, flow: identityFlow(), mask, feather: 3, strength });
+  const changed = blendFaceRegion(pixels, rect, { cropFromImage, size: SIZE, texels, flow: identityFlow(SIZE), mask, feather: 3, strength });
   const at = (x: number, y: number) => pixels[(y * rect.width + x) * 4] as number;
   return { changed, at, pixels };
 }

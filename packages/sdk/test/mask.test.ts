@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { IDENTITY_COLOR, matchRingColor } from '../src/blend/color-match';
 import { MASK_TEXTURE_SIZE, featherMask, fillMaskTexels, maskInset, signedDistanceToPolygon, smoothstep } from '../src/blend/mask';
 import { correctedTexels, flowReach, planarToInterleaved } from '../src/blend/renderer';
+import { identityFlow } from './helpers';
 
 // A 40×40 square centred in a 128 crop, and a 36-gon "oval" like the face-oval loop.
 const square = [44, 44, 84, 44, 84, 84, 44, 84];
@@ -178,16 +179,7 @@ describe('mask texture texels', () => {
 
 describe('flowReach', () => {
   const size = 16;
-  const identity = () => {
-    const flow = new Float32Array(2 * size * size);
-    for (let y = 0; y < size; y++) {
-      for (let x = 0; x < size; x++) {
-        flow[y * size + x] = ((x + 0.5) / size) * 2 - 1;
-        flow[size * size + y * size + x] = ((y + 0.5) / size) * 2 - 1;
-      }
-    }
-    return flow;
-  };
+  const identity = () => identityFlow(size);
 
   it('is 0 for the identity flow and the largest per-axis shift otherwise', () => {
     expect(flowReach(identity(), size)).toBeCloseTo(0, 5);

@@ -2,7 +2,7 @@ import { FaceStylizerError, type FaceStylizerWarning } from '../errors';
 import type { ModelContract } from '../packs/contract';
 import { cropVideoFrame, type FrameCrop } from '../alignment/cpu-crop';
 import type { ExecutionProvider, InferenceBackend } from './backend';
-import { SessionRunner, isFrameCrop, isSuperseded, type CropInput, type ModelRunner, type StyleResult, type TimingListener } from './runner';
+import { SessionRunner, SupersededError, isFrameCrop, isSuperseded, type CropInput, type ModelRunner, type StyleResult, type TimingListener } from './runner';
 
 export interface StyleEngineOptions {
   readonly backend: InferenceBackend;
@@ -103,7 +103,8 @@ export class StyleEngine {
       await this.exclusive(async () => {
         if (this.runner === runner) await this.fallBack('execution-provider-fallback', `${runner.provider} inference failed; switching provider.`, cause);
       });
-      throw cause;
+      // Its input went with the failed runner; the next request runs on the new one.
+      throw new SupersededError('the run was lost with the failed runner', { cause });
     }
   }
 

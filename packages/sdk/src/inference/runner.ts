@@ -19,8 +19,9 @@ export type InferenceStage = 'readback' | 'crop' | 'encoder' | 'generator';
 export type TimingListener = (stage: InferenceStage, milliseconds: number) => void;
 
 /**
- * A run replaced by a newer request for the same face before it started (latest-request-wins:
- * a busy runner keeps one pending request per face, never a queue). Not a failure.
+ * A run dropped, not failed: replaced by a newer request for the same face before it started
+ * (latest-request-wins: a busy runner keeps one pending request per face, never a queue), or
+ * lost with a runner that failed (the engine's fallback warning reports that). Counted as a drop.
  */
 export class SupersededError extends Error {
   override readonly name = 'SupersededError';

@@ -412,7 +412,7 @@ export class FaceStylizer {
           frameStart = performance.now();
           this.stats.drop('frames', frame.skipped);
         }),
-        trackFaces(this.tracker, this.stats, this.config.tracking ?? 'adaptive'),
+        trackFaces(this.tracker, this.stats, this.config.tracking ?? 'adaptive', (warning) => this.warn(warning)),
         // Upload once, after tracking (whose synchronous readback would otherwise also wait
         // for this upload in the GPU process): crop and blend both sample this texture.
         tap(({ frame }) => this.stats.measure('upload', () => this.blend.upload(frame))),

@@ -1,7 +1,7 @@
 import type { FaceLandmarker } from '@mediapipe/tasks-vision';
 import { Observable, map, type OperatorFunction } from 'rxjs';
 import type { Point } from '../alignment/ffhq';
-import { FaceStylizerError } from '../errors';
+import { FaceStylizerError, type FaceStylizerWarning } from '../errors';
 import type { Frame } from '../frames';
 import type { StatsRecorder } from '../frames/stats';
 import { assignTrackIds, type TrackCentre } from './identity';
@@ -94,14 +94,15 @@ export class FaceTracker {
   private lastDetectionMs = -Infinity;
 
   private constructor(
-    private readonly landmarks: Landmarks,
+    private landmarks: Landmarks,
     private readonly smoothing: OneEuroParams,
+    private readonly landmarkerOptions: LandmarkerOptions,
   ) {}
 
   static async create(options: FaceTrackerOptions): Promise<FaceTracker> {
     const { smoothing = DEFAULT_ONE_EURO, worker, ...landmarkerOptions } = options;
     try {
-      if (!worker) return new FaceTracker({ kind: 'page', landmarker: await createLandmarker(landmarkerOptions) }, smoothing);
+      if (!worker) return new FaceTracker({ kind: 'page', landmarker: await createLandmarker(landmarkerOptions) }, smoothing, landmarkerOptions);
       const client = new WorkerClient<TrackingRequest, DetectionReply>(worker, 'tracking worker');
       try {
         await client.request({ type: 'load', options: landmarkerOptions });
@@ -109,7 +110,7 @@ export class FaceTracker {
         client.terminate();
         throw error;
       }
-      return new FaceTracker({ kind: 'worker', client }, smoothing);
+      return new FaceTracker({ kind: 'worker', client }, smoothing, landmarkerOptions);
     } catch (cause) {
       throw new FaceStylizerError('asset-load-failed', `Face tracker could not load from ${options.modelUrl}.`, { cause });
     }
@@ -138,11 +139,22 @@ export class FaceTracker {
    */
   async detectInWorker(frame: Frame): Promise<TrackedFace[]> {
     if (this.landmarks.kind !== 'worker') throw new Error('FaceTracker: no tracking worker; use detect');
+    const { client } = this.landmarks;
     const image = frame.image instanceof VideoFrame ? frame.image.clone() : new VideoFrame(frame.image, { timestamp: Math.round(frame.timestampMs * 1000) });
-    const reply = await this.landmarks.client
+    const reply = await client
       .request({ type: 'detect', frame: image, timestampMs: frame.timestampMs }, [image])
       .finally(() => image.close()); // a no-op once transferred
     return this.update(reply.faces ?? [], frame);
+  }
+
+  /**
+   * After the tracking worker died: the landmarker on this thread from now on (`inWorker` turns
+   * false once it is loaded; the tracks and their smoothing carry over).
+   */
+  async moveToThisThread(): Promise<void> {
+    if (this.landmarks.kind !== 'worker') return;
+    this.landmarks.client.terminate();
+    this.landmarks = { kind: 'page', landmarker: await createLandmarker(this.landmarkerOptions) };
   }
 
   /** The tracked faces extrapolated to `frame`'s time (at most MAX_PREDICTION_LEAD_MS past the last detection). */
@@ -207,29 +219,22 @@ export class FaceTracker {
  * With the landmarker in the tracking worker no frame waits for it: a frame is sent whenever the
  * worker is free (and the schedule agrees), and every frame carries the latest detections
  * extrapolated to its time. The first frame after new detections arrived counts as tracked
- * (`predicted: false`; its landmarks are at most one frame old), the others as predicted.
+ * (`predicted: false`; its landmarks are at most one frame old), the others as predicted. If the
+ * worker fails, tracking moves to this thread (`worker-fallback` warning) and the stream goes on.
  */
-export function trackFaces(tracker: FaceTracker, stats?: StatsRecorder, mode: TrackingMode = 'adaptive'): OperatorFunction<Frame, TrackedFrame> {
-  const schedule = new TrackingSchedule(mode);
-  if (tracker.inWorker) return trackInWorker(tracker, schedule, stats);
-  return map((frame) => {
-    if (!schedule.shouldTrack(frame, tracker.trackedFaces)) {
-      stats?.drop('tracking');
-      return { frame, faces: tracker.predict(frame), predicted: true };
-    }
-    const faces = stats ? stats.measure('tracking', () => tracker.detect(frame)) : tracker.detect(frame);
-    if (stats) stats.faces = faces.length;
-    return { frame, faces, predicted: false };
-  });
-}
-
-function trackInWorker(tracker: FaceTracker, schedule: TrackingSchedule, stats?: StatsRecorder): OperatorFunction<Frame, TrackedFrame> {
+export function trackFaces(
+  tracker: FaceTracker,
+  stats?: StatsRecorder,
+  mode: TrackingMode = 'adaptive',
+  onWarning?: (warning: FaceStylizerWarning) => void,
+): OperatorFunction<Frame, TrackedFrame> {
   return (source) =>
     new Observable<TrackedFrame>((subscriber) => {
-      let busy = false;
+      const schedule = new TrackingSchedule(mode);
+      let busy = false; // a detection is in the worker, or the page's landmarker is loading
       let fresh = false; // detections arrived since the previous frame
       let stopped = false;
-      const detect = (frame: Frame) => {
+      const detectInWorker = (frame: Frame) => {
         busy = true;
         const start = performance.now();
         tracker.detectInWorker(frame).then(
@@ -239,14 +244,31 @@ function trackInWorker(tracker: FaceTracker, schedule: TrackingSchedule, stats?:
             fresh = true;
             busy = false;
           },
-          (error: unknown) => {
-            if (!stopped) subscriber.error(error);
+          (cause: unknown) => {
+            if (stopped) return;
+            // The worker died: keep tracking on this thread; frames meanwhile carry predictions.
+            onWarning?.({ code: 'worker-fallback', message: 'The tracking worker failed; tracking on this thread.', cause });
+            tracker.moveToThisThread().then(
+              () => (busy = false),
+              (error: unknown) => stopped || subscriber.error(error),
+            );
           },
         );
       };
       const subscription = source.subscribe({
         next(frame) {
-          if (!busy && schedule.shouldTrack(frame, tracker.trackedFaces)) detect(frame);
+          if (!tracker.inWorker && !busy) {
+            if (!schedule.shouldTrack(frame, tracker.trackedFaces)) {
+              stats?.drop('tracking');
+              subscriber.next({ frame, faces: tracker.predict(frame), predicted: true });
+              return;
+            }
+            const faces = stats ? stats.measure('tracking', () => tracker.detect(frame)) : tracker.detect(frame);
+            if (stats) stats.faces = faces.length;
+            subscriber.next({ frame, faces, predicted: false });
+            return;
+          }
+          if (!busy && schedule.shouldTrack(frame, tracker.trackedFaces)) detectInWorker(frame);
           else stats?.drop('tracking');
           const predicted = !fresh;
           fresh = false;
