@@ -25,6 +25,16 @@ export interface Frame {
 export type FrameSource = HTMLVideoElement | MediaStream | MediaStreamTrack;
 
 /**
+ * A VideoFrame of `frame`'s pixels that stays valid after the frame moves on (a clone, or the
+ * <video>'s current frame). The caller owns it and must close it (or transfer it) promptly:
+ * cameras have few frame buffers.
+ */
+export function ownVideoFrame(frame: Frame): VideoFrame {
+  const { image } = frame;
+  return image instanceof VideoFrame ? image.clone() : new VideoFrame(image, { timestamp: Math.round(frame.timestampMs * 1000) });
+}
+
+/**
  * Frames from a <video> or a camera stream, one per new video frame. Emission is synchronous
  * and the next frame is only requested after the previous one was handled, so a slow synchronous
  * stage skips frames instead of queueing them (latest-frame semantics).

@@ -1,7 +1,7 @@
 import { Observable, Subject, type OperatorFunction } from 'rxjs';
 import type { AlignedFace, AlignedFrame, CropRenderer } from '../alignment';
 import type { FrameCrop } from '../alignment/cpu-crop';
-import type { Frame } from '../frames';
+import { ownVideoFrame, type Frame } from '../frames';
 import { matchRingColor, type ColorTransform } from '../blend/color-match';
 import { dropWhileBusy } from '../frames/drop-while-busy';
 import type { StatsRecorder } from '../frames/stats';
@@ -46,12 +46,12 @@ export interface StylizeFacesOptions {
 }
 
 /**
- * Stage operator: runs encoder → generator on tracked frames' faces, never queueing frames, and
- * tags every frame — at camera rate — with the latest result per face. Crops are requested while
- * the frame is current. Two ways, by engine:
- * - one that takes runs while busy (the WASM worker) gets every tracked frame's faces as frames
- *   and keeps only the newest per face itself, so its models go from one run to the next
- *   without waiting for this thread;
+ * Stage operator: runs encoder → generator on the frames' faces, never queueing frames, and tags
+ * every frame — at camera rate — with the latest result per face. Crops are requested while the
+ * frame is current. Two ways, by engine:
+ * - one that takes runs while busy (the WASM worker) gets every frame's faces as frames and keeps
+ *   only the newest per face itself, so its models go from one run to the next on the newest
+ *   face without waiting for this thread;
  * - otherwise a run starts when the previous one ended (frames meanwhile are dropped), from a
  *   crop cut on the GPU here (or the frame, cut on the CPU, without a GPU crop renderer).
  */
@@ -157,7 +157,5 @@ export function stylizeFaces(options: StylizeFacesOptions): OperatorFunction<Ali
 
 /** A crop request carrying its own reference to the frame's pixels (valid after the frame moves on). */
 function frameCrop(frame: Frame, face: AlignedFace): FrameCrop {
-  const image = frame.image;
-  const copy = image instanceof VideoFrame ? image.clone() : new VideoFrame(image, { timestamp: Math.round(frame.timestampMs * 1000) });
-  return { frame: copy, imageFromCrop: face.alignment.imageFromCrop, width: frame.width, height: frame.height };
+  return { frame: ownVideoFrame(frame), imageFromCrop: face.alignment.imageFromCrop, width: frame.width, height: frame.height };
 }

@@ -2,7 +2,7 @@ import type { FaceLandmarker } from '@mediapipe/tasks-vision';
 import { Observable, map, type OperatorFunction } from 'rxjs';
 import type { Point } from '../alignment/ffhq';
 import { FaceStylizerError, type FaceStylizerWarning } from '../errors';
-import type { Frame } from '../frames';
+import { ownVideoFrame, type Frame } from '../frames';
 import type { StatsRecorder } from '../frames/stats';
 import { assignTrackIds, type TrackCentre } from './identity';
 import { WorkerClient, type WorkerLike } from '../workers/worker-client';
@@ -140,7 +140,7 @@ export class FaceTracker {
   async detectInWorker(frame: Frame): Promise<TrackedFace[]> {
     if (this.landmarks.kind !== 'worker') throw new Error('FaceTracker: no tracking worker; use detect');
     const { client } = this.landmarks;
-    const image = frame.image instanceof VideoFrame ? frame.image.clone() : new VideoFrame(frame.image, { timestamp: Math.round(frame.timestampMs * 1000) });
+    const image = ownVideoFrame(frame);
     const reply = await client
       .request({ type: 'detect', frame: image, timestampMs: frame.timestampMs }, [image])
       .finally(() => image.close()); // a no-op once transferred
