@@ -25,7 +25,7 @@ import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { chromiumArgs } from './lib/chromium.mjs';
 import { chromiumThreadTimes, cpuByRole } from './lib/process-cpu.mjs';
-import { startDemoServer } from './serve-demo.mjs';
+import { demoMounts, startDemoServer } from './serve-demo.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -57,7 +57,8 @@ for (const built of ['packages/sdk/dist/face-stylizer.bundle.js', 'models/base/c
 }
 
 const log = (...parts) => asJson || console.log(...parts);
-const server = await startDemoServer({ mounts: { '/sdk/': join(root, 'packages/sdk/dist'), '/bench/': join(root, 'scripts/bench') } });
+const benchMounts = { '/sdk/': join(root, 'packages/sdk/dist'), '/bench/': join(root, 'scripts/bench') };
+const server = await startDemoServer({ mounts: benchMounts });
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   // Eager measureUserAgentSpecificMemory (else it waits for the next natural GC).
@@ -173,12 +174,7 @@ if (asJson) {
  */
 function bundleSizes(requests) {
   const gz = (path) => gzipSync(readFileSync(path), { level: 9 }).length;
-  const mounts = {
-    '/sdk/': join(root, 'packages/sdk/dist/'),
-    '/assets/sdk/': join(root, 'packages/sdk/dist/worker/'),
-    '/assets/mediapipe/wasm/': join(root, 'node_modules/@mediapipe/tasks-vision/wasm/'),
-    '/assets/ort/': join(root, 'node_modules/onnxruntime-web/dist/'),
-  };
+  const mounts = { ...demoMounts(), ...benchMounts }; // what the server served, by URL prefix
   const fileOf = (path) => {
     const prefix = Object.keys(mounts).sort((a, b) => b.length - a.length).find((m) => path.startsWith(m));
     return prefix ? join(mounts[prefix], path.slice(prefix.length)) : undefined;

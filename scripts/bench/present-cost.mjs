@@ -5,10 +5,11 @@
 // on SwiftShader) this is what made the 2D-canvas renderer the default there (docs/benchmarks.md).
 // Usage: node scripts/bench/present-cost.mjs   (after npm run setup: uses .cache/media/sample-face.mjpeg)
 import { chromium } from 'playwright-core';
-import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { chromiumArgs } from '../lib/chromium.mjs';
 import { chromiumThreadTimes, cpuByRole } from '../lib/process-cpu.mjs';
+import { startStaticServer } from '../lib/static-server.mjs';
+
 const page0 = `<html><body><canvas id=c width=640 height=480></canvas><script>
 window.run = async (mode, seconds) => {
   const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
@@ -30,10 +31,13 @@ window.run = async (mode, seconds) => {
   return frames / seconds;
 };
 </script></body></html>`;
-const server = http.createServer((q, r) => { r.setHeader('content-type', 'text/html'); r.end(page0); }).listen(0);
+const server = await startStaticServer({
+  mounts: {},
+  handlers: { '/': (req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end(page0) },
+});
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs({ fakeCameraFile: `${fileURLToPath(new URL('../../.cache/media/sample-face.mjpeg', import.meta.url))}` }) });
 const page = await browser.newPage();
-await page.goto(`http://localhost:${server.address().port}/`);
+await page.goto(`${server.url}/`);
 for (const mode of ['none', 'webgl', '2d', 'none', 'webgl', '2d']) {
   await page.evaluate((m) => window.run(m, 2), mode);
   const before = chromiumThreadTimes();
@@ -43,4 +47,5 @@ for (const mode of ['none', 'webgl', '2d', 'none', 'webgl', '2d']) {
   const total = roles.rendererMain + roles.rendererOther + roles.gpuProcess + roles.other;
   console.log(`${mode.padEnd(6)} ${fps.toFixed(1)} fps, ${cores(total)} cores: page main ${cores(roles.rendererMain)}, other page threads ${cores(roles.rendererOther)}, GPU process ${cores(roles.gpuProcess)}, other ${cores(roles.other)}`);
 }
-await browser.close(); server.close();
+await browser.close();
+await server.close();

@@ -181,10 +181,20 @@ export function isCropPixels(input: object): input is CropPixels {
   return 'pixels' in input && 'imageFromCrop' in input;
 }
 
-/** `readCropPixels` then `sampleCrop`. */
-export async function cropVideoFrame(request: FrameCrop, size: number, range: readonly [number, number]): Promise<Float32Array> {
+/** `readCropPixels` then `sampleCrop`; `onTiming` gets the milliseconds of each ('readback', 'crop'). */
+export async function cropVideoFrame(
+  request: FrameCrop,
+  size: number,
+  range: readonly [number, number],
+  onTiming?: (stage: 'readback' | 'crop', milliseconds: number) => void,
+): Promise<Float32Array> {
+  const readStart = performance.now();
   const { pixels, imageFromCrop } = await readCropPixels(request, size);
-  return sampleCrop(pixels, imageFromCrop, size, range);
+  const cropStart = performance.now();
+  const crop = sampleCrop(pixels, imageFromCrop, size, range);
+  onTiming?.('readback', cropStart - readStart);
+  onTiming?.('crop', performance.now() - cropStart);
+  return crop;
 }
 
 let copyToConverts: boolean | undefined; // whether copyTo can convert to RGBA (Chromium 127+)

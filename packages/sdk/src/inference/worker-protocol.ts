@@ -1,6 +1,5 @@
 import type { ModelContract } from '../packs/contract';
 import type { CropPixels } from '../alignment/cpu-crop';
-import type { Reply } from '../workers/worker-client';
 import type { InferenceStage, StyleResult } from './runner';
 
 /** Messages between WorkerRunner (page) and inference-worker.ts; every request gets one reply with its id. */
@@ -22,7 +21,8 @@ export type WorkerRequest =
   | { readonly type: 'run'; readonly id: number; readonly input: Float32Array | CropPixels; readonly alpha: number }
   | { readonly type: 'release'; readonly id: number };
 
-export type WorkerReply = Reply<{
+/** What a successful reply carries besides its id (a run: the result and its stage timings). */
+export interface WorkerReplyFields {
   readonly result?: StyleResult;
   readonly timings?: readonly (readonly [InferenceStage, number])[];
-}>;
+}

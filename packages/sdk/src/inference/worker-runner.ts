@@ -1,8 +1,8 @@
 import { isCropPixels, readCropPixels, type CropPixels } from '../alignment/cpu-crop';
 import type { ModelContract } from '../packs/contract';
 import { WorkerClient, type WorkerLike } from '../workers/worker-client';
-import { SupersededError, isFrameCrop, type CropInput, type InferenceStage, type ModelRunner, type StyleResult, type TimingListener } from './runner';
-import type { WorkerRequest } from './worker-protocol';
+import { SupersededError, isFrameCrop, type CropInput, type ModelRunner, type StyleResult, type TimingListener } from './runner';
+import type { WorkerReplyFields, WorkerRequest } from './worker-protocol';
 
 export interface WorkerRunnerOptions {
   readonly contract: ModelContract;
@@ -35,11 +35,6 @@ interface Lane {
   waiting?: WaitingRun;
 }
 
-interface RunReply {
-  readonly result?: StyleResult;
-  readonly timings?: readonly (readonly [InferenceStage, number])[];
-}
-
 /**
  * The WASM provider in the SDK's inference worker (inference-worker.ts): encoder → generator
  * run back to back there, and a crop request travels as the frame pixels it is cut from (read
@@ -55,7 +50,7 @@ export class WorkerRunner implements ModelRunner {
   private readonly lanes = new Map<number, Lane>();
 
   private constructor(
-    private readonly client: WorkerClient<WorkerRequest, RunReply>,
+    private readonly client: WorkerClient<WorkerRequest, WorkerReplyFields>,
     private readonly cropSize: number,
     private readonly onTiming?: TimingListener,
   ) {
@@ -67,7 +62,7 @@ export class WorkerRunner implements ModelRunner {
 
   /** Starts the models in `worker` (warmed up there); rejects, and terminates it, if they cannot run. */
   static async create(worker: WorkerLike, options: WorkerRunnerOptions): Promise<WorkerRunner> {
-    const client = new WorkerClient<WorkerRequest, RunReply>(worker, 'inference worker');
+    const client = new WorkerClient<WorkerRequest, WorkerReplyFields>(worker, 'inference worker');
     const encoder = options.encoder.slice(); // transferred: the caller keeps its own bytes
     const generator = options.generator.slice();
     try {

@@ -217,7 +217,9 @@ export class FaceStylizer {
       blend = new Canvas2dBlendRenderer(canvas, range);
     }
     const providers = config.executionProviders ?? (['webgpu', 'wasm'] as const);
-    const useWorker = (config.wasmWorker ?? true) && typeof Worker === 'function' && typeof VideoFrame === 'function';
+    // Both workers are sent frames' pixels (VideoFrame); the tracking one also draws (OffscreenCanvas).
+    const workersAvailable = typeof Worker === 'function' && typeof VideoFrame === 'function';
+    const useWorker = (config.wasmWorker ?? true) && workersAvailable;
     let stylizer: FaceStylizer | undefined;
     const onTiming = (stage: InferenceStage, ms: number) => stats.time(stage, ms);
     const wasmThreads = config.wasmThreads ? { numThreads: config.wasmThreads } : {};
@@ -228,7 +230,7 @@ export class FaceStylizer {
       ...(config.smoothing ? { smoothing: config.smoothing } : {}),
       ...(config.trackerDelegate ? { delegate: config.trackerDelegate } : {}),
     };
-    const trackInWorker = (config.trackingWorker ?? true) && typeof Worker === 'function' && typeof VideoFrame === 'function' && typeof OffscreenCanvas === 'function';
+    const trackInWorker = (config.trackingWorker ?? true) && workersAvailable && typeof OffscreenCanvas === 'function';
     const createTracker = async (): Promise<FaceTracker> => {
       if (!trackInWorker) return FaceTracker.create(trackerOptions);
       try {

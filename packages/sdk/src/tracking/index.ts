@@ -8,7 +8,7 @@ import { assignTrackIds, type TrackCentre } from './identity';
 import { WorkerClient, type WorkerLike } from '../workers/worker-client';
 import { createLandmarker, detectLandmarks, type Detections, type LandmarkerOptions } from './landmarker';
 import { DEFAULT_ONE_EURO, OneEuroFilter, type OneEuroParams } from './one-euro';
-import type { TrackingRequest } from './tracking-protocol';
+import type { TrackingReplyFields, TrackingRequest } from './tracking-protocol';
 
 export { FACE_OVAL_INDICES } from './face-oval';
 export { OneEuroFilter, DEFAULT_ONE_EURO, smoothingFactor, type OneEuroParams } from './one-euro';
@@ -79,10 +79,9 @@ interface Track extends TrackCentre {
  */
 const MAX_PREDICTION_LEAD_MS = 120;
 
-type DetectionReply = { readonly faces?: Detections };
 type Landmarks =
   | { readonly kind: 'page'; readonly landmarker: FaceLandmarker }
-  | { readonly kind: 'worker'; readonly client: WorkerClient<TrackingRequest, DetectionReply> };
+  | { readonly kind: 'worker'; readonly client: WorkerClient<TrackingRequest, TrackingReplyFields> };
 
 /**
  * MediaPipe FaceLandmarker in VIDEO mode (on this thread or in the tracking worker), plus
@@ -103,7 +102,7 @@ export class FaceTracker {
     const { smoothing = DEFAULT_ONE_EURO, worker, ...landmarkerOptions } = options;
     try {
       if (!worker) return new FaceTracker({ kind: 'page', landmarker: await createLandmarker(landmarkerOptions) }, smoothing, landmarkerOptions);
-      const client = new WorkerClient<TrackingRequest, DetectionReply>(worker, 'tracking worker');
+      const client = new WorkerClient<TrackingRequest, TrackingReplyFields>(worker, 'tracking worker');
       try {
         await client.request({ type: 'load', options: landmarkerOptions });
       } catch (error) {

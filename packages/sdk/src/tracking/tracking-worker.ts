@@ -5,52 +5,31 @@
  * showing frames meanwhile; the landmarker's synchronous GPU readback then blocks only this thread.
  */
 import type { FaceLandmarker } from '@mediapipe/tasks-vision';
+import { serveRequests } from '../workers/worker-server';
 import { createLandmarker, detectLandmarks } from './landmarker';
-import type { TrackingReply, TrackingRequest } from './tracking-protocol';
-
-interface WorkerScope {
-  onmessage: ((event: MessageEvent<TrackingRequest>) => void) | null;
-  postMessage(message: TrackingReply, transfer?: Transferable[]): void;
-}
-const scope = globalThis as unknown as WorkerScope;
+import type { TrackingReplyFields, TrackingRequest } from './tracking-protocol';
 
 let landmarker: FaceLandmarker | undefined;
-let queue: Promise<void> = Promise.resolve();
 
-scope.onmessage = (event) => {
-  const request = event.data;
-  queue = queue.then(() => handle(request));
-};
-
-async function handle(request: TrackingRequest): Promise<void> {
-  try {
-    switch (request.type) {
-      case 'load':
-        landmarker = await createLandmarker(request.options);
-        return reply({ id: request.id, ok: true });
-      case 'detect': {
-        try {
-          if (!landmarker) throw new Error('tracking worker: landmarker not loaded');
-          const faces = detectLandmarks(landmarker, request.frame, request.timestampMs);
-          return reply({ id: request.id, ok: true, faces }, faces.map((face) => face.buffer as ArrayBuffer));
-        } finally {
-          request.frame.close(); // back to the camera's buffer pool at once
-        }
+serveRequests<TrackingRequest, TrackingReplyFields>(async (request) => {
+  switch (request.type) {
+    case 'load':
+      landmarker = await createLandmarker(request.options);
+      return;
+    case 'detect':
+      try {
+        if (!landmarker) throw new Error('tracking worker: landmarker not loaded');
+        const faces = detectLandmarks(landmarker, request.frame, request.timestampMs);
+        return { reply: { faces }, transfer: faces.map((face) => face.buffer as ArrayBuffer) };
+      } finally {
+        request.frame.close(); // back to the camera's buffer pool at once
       }
-      case 'set-num-faces':
-        await landmarker?.setOptions({ numFaces: request.numFaces });
-        return reply({ id: request.id, ok: true });
-      case 'close':
-        landmarker?.close();
-        landmarker = undefined;
-        return reply({ id: request.id, ok: true });
-    }
-  } catch (error) {
-    const { name, message } = error instanceof Error ? error : { name: 'Error', message: String(error) };
-    reply({ id: request.id, ok: false, error: { name, message } });
+    case 'set-num-faces':
+      await landmarker?.setOptions({ numFaces: request.numFaces });
+      return;
+    case 'close':
+      landmarker?.close();
+      landmarker = undefined;
+      return;
   }
-}
-
-function reply(message: TrackingReply, transfer: Transferable[] = []): void {
-  scope.postMessage(message, transfer);
-}
+});
