@@ -76,12 +76,36 @@ async function trackingAlone(seconds = 10) {
   return { fps: (frames * 1000) / elapsed, frames, facesPerFrame: faces / frames, detectMs: percentiles(times) };
 }
 
+/** Counts a track's frames while `counting()` is true (insertable streams; undefined without them). */
+function countTrackFrames(track, counting) {
+  if (typeof MediaStreamTrackProcessor !== 'function') return { stop: async () => (track.stop(), undefined) };
+  const reader = new MediaStreamTrackProcessor({ track, maxBufferSize: 30 }).readable.getReader();
+  let frames = 0;
+  const pump = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      if (counting()) frames++;
+      value.close();
+    }
+  })();
+  return {
+    stop: async () => {
+      const counted = frames;
+      track.stop();
+      await reader.cancel().catch(() => undefined);
+      await pump.catch(() => undefined);
+      return counted;
+    },
+  };
+}
+
 /**
  * The whole pipeline, FaceStylizer.stylize(camera) on the WASM EP, for `frames` displayed frames
  * after `warmupFrames`. Every stage timing the SDK records is collected (StatsRecorder is
  * instrumented, not sampled), heap is sampled through window.benchHeap (CDP, after a GC).
  */
-async function pipeline({ frames = 600, warmupFrames = 60, heapSamples = 10, options = {} }) {
+async function pipeline({ frames = 600, warmupFrames = 60, heapSamples = 10, options = {}, videoElement = false }) {
   // Preallocated, so collecting 10,000 frames of timings does not itself grow the heap.
   const STAGES = ['frame', 'upload', 'tracking', 'alignment', 'crop', 'readback', 'encoder', 'generator', 'colour', 'blend'];
   const samples = Object.fromEntries(STAGES.map((stage) => [stage, { values: new Float64Array(frames + 16), n: 0 }]));
@@ -121,7 +145,18 @@ async function pipeline({ frames = 600, warmupFrames = 60, heapSamples = 10, opt
   let start = 0;
   let nextHeapAt = 0;
   const heapEvery = Math.max(1, Math.floor(frames / heapSamples));
-  const subscription = stylizer.stylize(camera).subscribe({
+  // What the camera delivers meanwhile: a clone of its track read by a processor with a deep
+  // buffer (so none of its frames are dropped for lateness), counted over the measured window.
+  const cameraDuring = countTrackFrames(camera.getVideoTracks()[0].clone(), () => measuring);
+  // A MediaStream goes through insertable streams where the browser has them; a <video> is the other path.
+  let source = camera;
+  if (videoElement) {
+    source = document.createElement('video');
+    source.muted = true;
+    source.srcObject = camera;
+    await source.play();
+  }
+  const subscription = stylizer.stylize(source).subscribe({
     next: (info) => {
       displayed++;
       if (measuring && info.faces.length > 0) withFace++;
@@ -146,6 +181,7 @@ async function pipeline({ frames = 600, warmupFrames = 60, heapSamples = 10, opt
   await done;
   const elapsed = performance.now() - start;
   measuring = false;
+  const cameraFrames = await cameraDuring.stop();
   await window.benchCpuMark(); // while the workers still exist (close() ends their threads)
   subscription.unsubscribe();
   camera.getTracks().forEach((track) => track.stop());
@@ -166,6 +202,7 @@ async function pipeline({ frames = 600, warmupFrames = 60, heapSamples = 10, opt
     seconds: elapsed / 1000,
     displayedFps: ((displayed - warmupFrames) * 1000) / elapsed,
     stylizedFps: (stylizedTicks * 1000) / elapsed,
+    cameraFps: cameraFrames === undefined ? undefined : (cameraFrames * 1000) / elapsed,
     faceFraction: withFace / Math.max(1, displayed - warmupFrames),
     stages,
     dropped: lastStats?.dropped ?? {},

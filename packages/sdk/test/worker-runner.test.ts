@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StyleEngine } from '../src/inference/engine';
 import type { InferenceBackend } from '../src/inference/backend';
-import type { ModelRunner } from '../src/inference/runner';
+import type { ModelRunner, StyleResult } from '../src/inference/runner';
 import { WorkerRunner } from '../src/inference/worker-runner';
 import type { WorkerRequest } from '../src/inference/worker-protocol';
 import type { FaceStylizerWarning } from '../src/errors';
@@ -56,6 +56,29 @@ class FakeWorker implements WorkerLike {
 }
 
 const crop = () => new Float32Array(3 * SIZE * SIZE);
+
+/** A camera frame reference as the pipeline hands it over (FrameCrop); records reads and close. */
+class FakeFrame {
+  readonly displayWidth = 8;
+  readonly displayHeight = 8;
+  readonly visibleRect = { x: 0, y: 0, width: 8, height: 8 };
+  reads = 0;
+  closed = false;
+
+  async copyTo(destination: Uint8Array): Promise<void> {
+    if (this.closed) throw new Error('read after close');
+    this.reads++;
+    destination.fill(128);
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
+
+function frameCrop(frame: FakeFrame) {
+  return { frame: frame as unknown as VideoFrame, imageFromCrop: [2, 0, 0, 0, 2, 0] as const, width: 8, height: 8 };
+}
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 /** The promise, marked as handled: these tests look at rejections after they happen. */
 const observed = <T>(promise: Promise<T>) => (promise.catch(() => undefined), promise);
@@ -101,6 +124,39 @@ describe('WorkerRunner', () => {
     expect((await otherFace).image[0]).toBeCloseTo(0.9);
     expect((await third).image[0]).toBeCloseTo(0.3);
     expect(timings.filter(([stage]) => stage === 'encoder')).toHaveLength(3);
+  });
+
+  it('reads a frame when its run is sent: a replaced frame is released unread, each read frame at once', async () => {
+    const worker = new FakeWorker();
+    const runner = await runnerWith(worker);
+    const frames = [new FakeFrame(), new FakeFrame(), new FakeFrame()] as const;
+    const runs = frames.map((frame, i) => observed(runner.run(frameCrop(frame), i / 10))) as [Promise<StyleResult>, Promise<StyleResult>, Promise<StyleResult>];
+    await settle();
+    expect(frames.map((frame) => [frame.reads, frame.closed])).toEqual([[1, true], [0, true], [0, false]]);
+    await expect(runs[1]).rejects.toMatchObject({ name: 'SupersededError' });
+    worker.finishOne();
+    await runs[0];
+    await settle();
+    expect([frames[2].reads, frames[2].closed]).toEqual([1, true]); // read only now, when sent
+    const sent = worker.received.filter((request) => request.type === 'run');
+    expect(sent.map((request) => request.type === 'run' && request.alpha)).toEqual([0, 0.2]);
+    worker.finishOne();
+    expect((await runs[2]).image[0]).toBeCloseTo(0.2);
+  });
+
+  it('releases the waiting frame when the worker fails or the runner is released', async () => {
+    for (const end of ['crash', 'release'] as const) {
+      const worker = new FakeWorker();
+      const runner = await runnerWith(worker);
+      observed(runner.run(frameCrop(new FakeFrame()), 0.1));
+      const waitingFrame = new FakeFrame();
+      const waiting = observed(runner.run(frameCrop(waitingFrame), 0.2));
+      await settle();
+      if (end === 'crash') worker.crash('gone');
+      else void runner.release().catch(() => undefined);
+      await expect(waiting).rejects.toBeDefined();
+      expect([waitingFrame.reads, waitingFrame.closed]).toEqual([0, true]);
+    }
   });
 
   it('rejects what is pending and what comes later when the worker crashes', async () => {

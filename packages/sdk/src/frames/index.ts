@@ -128,7 +128,8 @@ export function hasInsertableStreams(): boolean {
 
 /**
  * Frames of a track as VideoFrames (MediaStreamTrackProcessor). `maxBufferSize: 1` makes the
- * browser drop stale frames while we are busy. Each VideoFrame is closed right after emission.
+ * browser drop stale frames while we are busy (counted in `skipped` from the timestamps' gaps
+ * at the track's frame rate). Each VideoFrame is closed right after emission.
  */
 export function trackFrames(track: MediaStreamTrack): Observable<Frame> {
   return new Observable<Frame>((subscriber) => {
@@ -138,6 +139,7 @@ export function trackFrames(track: MediaStreamTrack): Observable<Frame> {
     let index = 0;
     let lastTimestamp = -Infinity;
     let stopped = false;
+    const frameIntervalMs = 1000 / (track.getSettings().frameRate || 30);
     const onEnded = () =>
       subscriber.error(new FaceStylizerError('camera-ended', 'The camera track ended (device unplugged or stopped).'));
     track.addEventListener('ended', onEnded);
@@ -148,6 +150,8 @@ export function trackFrames(track: MediaStreamTrack): Observable<Frame> {
         try {
           if (stopped) continue;
           const timestampMs = Math.max(videoFrame.timestamp / 1000, lastTimestamp + 0.001);
+          // The processor's one-frame buffer drops silently: count the frames its timestamps skip.
+          const skipped = Number.isFinite(lastTimestamp) ? Math.max(0, Math.round((timestampMs - lastTimestamp) / frameIntervalMs) - 1) : 0;
           lastTimestamp = timestampMs;
           subscriber.next({
             image: videoFrame,
@@ -155,7 +159,7 @@ export function trackFrames(track: MediaStreamTrack): Observable<Frame> {
             height: videoFrame.displayHeight,
             timestampMs,
             index: index++,
-            skipped: 0, // the processor's one-frame buffer drops silently
+            skipped,
           });
         } finally {
           videoFrame.close();

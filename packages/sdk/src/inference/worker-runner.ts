@@ -15,16 +15,17 @@ export interface WorkerRunnerOptions {
 }
 
 /**
- * Runs per face sent to the worker and not answered yet. One: the next request waits here (its
- * pixels read, the camera frame released) and a newer one replaces it (the replaced one rejects
- * with SupersededError), so when the worker is free it gets the newest frame, at most one frame
- * old, and a busy worker never builds a queue. (Two in flight would save the reply's round trip
- * between runs but start every run on a frame one run old; measured the same stylized rate.)
+ * Runs per face sent to the worker and not answered yet. One: the next request waits here and a
+ * newer one replaces it (the replaced one rejects with SupersededError), so when the worker is
+ * free it gets the newest frame and a busy worker never builds a queue. (Two in flight would save
+ * the reply's round trip between runs but start every run on a frame one run old; measured the
+ * same stylized rate.)
  */
 const MAX_IN_FLIGHT_PER_FACE = 1;
 
-interface WaitingRun {
-  readonly crop: Float32Array | CropPixels;
+interface Job {
+  /** A waiting FrameCrop keeps its own frame reference: its pixels are read only when it is sent. */
+  readonly input: CropInput;
   readonly alpha: number;
   readonly resolve: (result: StyleResult) => void;
   readonly reject: (error: Error) => void;
@@ -32,7 +33,7 @@ interface WaitingRun {
 
 interface Lane {
   inFlight: number;
-  waiting?: WaitingRun;
+  waiting?: Job;
 }
 
 /**
@@ -40,7 +41,8 @@ interface Lane {
  * run back to back there, and a crop request travels as the frame pixels it is cut from (read
  * here with VideoFrame.copyTo, no GPU readback) and is cut there, so one stylization is one
  * message each way, whatever the page's thread is doing. Runs are accepted while the worker is
- * busy (see MAX_IN_FLIGHT_PER_FACE).
+ * busy (see MAX_IN_FLIGHT_PER_FACE); a waiting request holds one frame, and its pixels are read
+ * when it is sent, so only frames that get stylized are read (about half of them at 30 fps).
  */
 export class WorkerRunner implements ModelRunner {
   readonly provider = 'wasm' as const;
@@ -55,7 +57,11 @@ export class WorkerRunner implements ModelRunner {
     private readonly onTiming?: TimingListener,
   ) {
     client.onFailure((error) => {
-      for (const lane of this.lanes.values()) lane.waiting?.reject(error);
+      for (const lane of this.lanes.values()) {
+        if (!lane.waiting) continue;
+        release(lane.waiting.input);
+        lane.waiting.reject(error);
+      }
       this.lanes.clear();
     });
   }
@@ -84,27 +90,13 @@ export class WorkerRunner implements ModelRunner {
     return new WorkerRunner(client, options.contract.crop.size, options.onTiming);
   }
 
-  async run(input: CropInput, alpha: number, key = 0): Promise<StyleResult> {
-    let crop: Float32Array | CropPixels;
-    if (isFrameCrop(input)) {
-      // Read the face's pixels now and release the frame: a camera has a small pool of frame
-      // buffers, and frames held while the worker is busy would stall it.
-      const readStart = performance.now();
-      try {
-        crop = await readCropPixels(input, this.cropSize);
-      } finally {
-        input.frame.close();
-      }
-      this.onTiming?.('readback', performance.now() - readStart);
-    } else {
-      crop = input.slice(); // transferred: the caller keeps its own
-    }
+  run(input: CropInput, alpha: number, key = 0): Promise<StyleResult> {
     return new Promise<StyleResult>((resolve, reject) => {
       const lane = this.lanes.get(key) ?? { inFlight: 0 };
       this.lanes.set(key, lane);
-      const job = { crop, alpha, resolve, reject };
-      if (lane.inFlight < MAX_IN_FLIGHT_PER_FACE) return this.send(key, lane, job);
-      lane.waiting?.reject(new SupersededError('a newer frame replaced this request'));
+      const job = { input, alpha, resolve, reject };
+      if (lane.inFlight < MAX_IN_FLIGHT_PER_FACE) return void this.send(key, lane, job);
+      if (lane.waiting) supersede(lane.waiting);
       lane.waiting = job;
     });
   }
@@ -115,6 +107,8 @@ export class WorkerRunner implements ModelRunner {
   }
 
   async release(): Promise<void> {
+    for (const lane of this.lanes.values()) if (lane.waiting) supersede(lane.waiting);
+    this.lanes.clear();
     try {
       if (!this.client.failed) await this.client.request({ type: 'release' });
     } finally {
@@ -122,22 +116,45 @@ export class WorkerRunner implements ModelRunner {
     }
   }
 
-  private send(key: number, lane: Lane, job: WaitingRun): void {
+  private async send(key: number, lane: Lane, job: Job): Promise<void> {
     lane.inFlight++;
-    const transfer = [isCropPixels(job.crop) ? job.crop.pixels.rgba.buffer : job.crop.buffer] as ArrayBuffer[];
-    this.client
-      .request({ type: 'run', input: job.crop, alpha: job.alpha }, transfer)
-      .then((reply) => {
-        for (const [stage, milliseconds] of reply.timings ?? []) this.onTiming?.(stage, milliseconds);
-        if (reply.result) job.resolve(reply.result);
-        else job.reject(new Error('inference worker: run without a result'));
-      }, job.reject)
-      .finally(() => {
-        lane.inFlight--;
-        const next = lane.waiting;
-        lane.waiting = undefined;
-        if (next) this.send(key, lane, next);
-        else if (lane.inFlight === 0) this.lanes.delete(key);
-      });
+    try {
+      const crop = await this.readInput(job.input);
+      const transfer = [isCropPixels(crop) ? crop.pixels.rgba.buffer : crop.buffer] as ArrayBuffer[];
+      const reply = await this.client.request({ type: 'run', input: crop, alpha: job.alpha }, transfer);
+      for (const [stage, milliseconds] of reply.timings ?? []) this.onTiming?.(stage, milliseconds);
+      if (reply.result) job.resolve(reply.result);
+      else job.reject(new Error('inference worker: run without a result'));
+    } catch (error) {
+      job.reject(error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      lane.inFlight--;
+      const next = lane.waiting;
+      lane.waiting = undefined;
+      if (next) void this.send(key, lane, next);
+      else if (lane.inFlight === 0) this.lanes.delete(key);
+    }
   }
+
+  /** The pixels to send: a frame's face read now (and the frame released), or a copy of a crop tensor. */
+  private async readInput(input: CropInput): Promise<Float32Array | CropPixels> {
+    if (!isFrameCrop(input)) return input.slice(); // transferred: the caller keeps its own
+    const readStart = performance.now();
+    try {
+      return await readCropPixels(input, this.cropSize);
+    } finally {
+      input.frame.close();
+      this.onTiming?.('readback', performance.now() - readStart);
+    }
+  }
+}
+
+/** Frees what a request holds (a FrameCrop's frame reference). */
+function release(input: CropInput): void {
+  if (isFrameCrop(input)) input.frame.close();
+}
+
+function supersede(job: Job): void {
+  release(job.input);
+  job.reject(new SupersededError('a newer frame replaced this request'));
 }

@@ -320,8 +320,11 @@ export class FaceStylizer {
    * subscription completes the previous one). Errors: 'camera-ended' when the source track ends.
    */
   stylize(source: FrameSource): Observable<FrameInfo> {
-    // Tracks go through insertable streams (VideoFrames, no <video> element) where available.
-    return this.run(source instanceof MediaStreamTrack && hasInsertableStreams() ? trackFrames(source) : frames(source));
+    // Streams and tracks go through insertable streams where available: VideoFrames straight
+    // from the capture, no <video> element decoding and compositing them (and no
+    // requestVideoFrameCallback, which skips frames whenever the page's rendering is late).
+    const track = source instanceof MediaStream ? source.getVideoTracks()[0] : source;
+    return this.run(track instanceof MediaStreamTrack && hasInsertableStreams() ? trackFrames(track) : frames(source));
   }
 
   /**
