@@ -99,6 +99,14 @@ describe('TrackingSchedule', () => {
     expect(schedule.shouldTrack(at(2433), 1)).toBe(true);
   });
 
+  it('alternates too while a later stage drops work (the models behind the camera)', () => {
+    const schedule = new TrackingSchedule('adaptive');
+    expect(schedule.shouldTrack(at(0), 1, true)).toBe(false);
+    expect([33, 66, 99, 132].map((t) => schedule.shouldTrack(at(t), 1))).toEqual([true, false, true, false]);
+    expect(schedule.shouldTrack(at(2100), 1)).toBe(true);
+    expect(schedule.shouldTrack(at(2133), 1)).toBe(true);
+  });
+
   it('always tracks without faces (new faces need the landmarker) and in every-frame mode', () => {
     const adaptive = new TrackingSchedule('adaptive');
     for (let i = 0; i < 5; i++) expect(adaptive.shouldTrack(at(i * 66, 1), 0)).toBe(true);

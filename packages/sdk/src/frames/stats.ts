@@ -73,6 +73,11 @@ export class StatsRecorder {
     if (count > 0) this.dropped[stage] = (this.dropped[stage] ?? 0) + count;
   }
 
+  /** How many frames `stage` dropped since the start. */
+  droppedBy(stage: string): number {
+    return this.dropped[stage] ?? 0;
+  }
+
   snapshot(): PipelineStats {
     const stages: Partial<Record<StageName, StageTiming>> = {};
     for (const [stage, samples] of this.timings) {

@@ -47,8 +47,9 @@ export interface FaceStylizerOptions {
   readonly renderer?: 'auto' | 'webgl' | 'canvas2d';
   readonly smoothing?: OneEuroParams;
   /**
-   * 'adaptive' (default): when the pipeline drops camera frames, the landmarker runs on every
-   * other frame and the frames between use extrapolated landmarks. 'every-frame': always.
+   * 'adaptive' (default): while the pipeline is behind the camera (camera frames skipped, or
+   * the models dropping requests), the landmarker runs on every other frame and the frames
+   * between use extrapolated landmarks. 'every-frame': always.
    */
   readonly tracking?: TrackingMode;
   /**

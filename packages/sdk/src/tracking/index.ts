@@ -30,14 +30,15 @@ export interface TrackedFrame {
 }
 
 /**
- * 'every-frame': the landmarker runs on every frame. 'adaptive' (default): while the source
- * reports dropped frames (the pipeline cannot keep the camera's rate), the landmarker runs
- * on every other frame and the frames between get landmarks extrapolated one frame ahead
- * (One Euro filter's smoothed velocity), so more camera frames are shown instead of dropped.
+ * 'every-frame': the landmarker runs on every frame. 'adaptive' (default): while the pipeline
+ * is behind the camera — the source skips frames, or the models drop requests because a newer
+ * frame came before they were free — the landmarker runs on every other frame and the frames
+ * between get landmarks extrapolated one frame ahead (One Euro filter's smoothed velocity): on a
+ * CPU-bound machine the landmarker's share goes to showing frames and to the models.
  */
 export type TrackingMode = 'every-frame' | 'adaptive';
 
-/** How long after the last dropped frame the adaptive mode keeps alternating. */
+/** How long after the pipeline was last behind the adaptive mode keeps alternating. */
 const BEHIND_HOLD_MS = 2000;
 
 /** The per-frame decision of the adaptive mode: run the landmarker, or predict. */
@@ -47,9 +48,12 @@ export class TrackingSchedule {
 
   constructor(private readonly mode: TrackingMode = 'adaptive') {}
 
-  /** Whether to run the landmarker on `frame`, given how many faces are being tracked. */
-  shouldTrack(frame: Pick<Frame, 'timestampMs' | 'skipped'>, trackedFaces: number): boolean {
-    if (frame.skipped > 0) this.behindUntilMs = frame.timestampMs + BEHIND_HOLD_MS;
+  /**
+   * Whether to run the landmarker on `frame`, given how many faces are being tracked; `behind`:
+   * a later stage dropped work since the previous frame (the source's skipped frames count too).
+   */
+  shouldTrack(frame: Pick<Frame, 'timestampMs' | 'skipped'>, trackedFaces: number, behind = false): boolean {
+    if (behind || frame.skipped > 0) this.behindUntilMs = frame.timestampMs + BEHIND_HOLD_MS;
     const track =
       this.mode === 'every-frame' ||
       trackedFaces === 0 || // nothing to extrapolate; new faces need the landmarker
@@ -230,6 +234,14 @@ export function trackFaces(
   return (source) =>
     new Observable<TrackedFrame>((subscriber) => {
       const schedule = new TrackingSchedule(mode);
+      // The models' dropped requests (stats 'stylize'): the pipeline is behind the camera.
+      let stylizeDrops = stats?.droppedBy('stylize') ?? 0;
+      const shouldTrack = (frame: Frame) => {
+        const drops = stats?.droppedBy('stylize') ?? 0;
+        const behind = drops > stylizeDrops;
+        stylizeDrops = drops;
+        return schedule.shouldTrack(frame, tracker.trackedFaces, behind);
+      };
       let busy = false; // a detection is in the worker, or the page's landmarker is loading
       let fresh = false; // detections arrived since the previous frame
       let stopped = false;
@@ -257,7 +269,7 @@ export function trackFaces(
       const subscription = source.subscribe({
         next(frame) {
           if (!tracker.inWorker && !busy) {
-            if (!schedule.shouldTrack(frame, tracker.trackedFaces)) {
+            if (!shouldTrack(frame)) {
               stats?.drop('tracking');
               subscriber.next({ frame, faces: tracker.predict(frame), predicted: true });
               return;
@@ -267,7 +279,7 @@ export function trackFaces(
             subscriber.next({ frame, faces, predicted: false });
             return;
           }
-          if (!busy && schedule.shouldTrack(frame, tracker.trackedFaces)) detectInWorker(frame);
+          if (!busy && shouldTrack(frame)) detectInWorker(frame);
           else stats?.drop('tracking');
           const predicted = !fresh;
           fresh = false;
