@@ -141,7 +141,7 @@ if (asJson) {
   const f = (v, d = 1) => (v === undefined ? '—' : v.toFixed(d));
   console.log(`\npipeline on ${p.provider} (created in ${f(p.createMs / 1000)} s): ${p.frames} frames in ${f(p.seconds)} s, face in ${f(100 * p.faceFraction)} % of frames`);
   console.log('\nstage         p50 ms   p95 ms   samples');
-  for (const stage of ['upload', 'tracking', 'alignment', 'crop', 'readback', 'encoder', 'generator', 'colour', 'blend', 'frame']) {
+  for (const stage of ['upload', 'tracking', 'alignment', 'crop', 'readback', 'idle', 'encoder', 'generator', 'colour', 'blend', 'frame']) {
     const s = p.stages[stage];
     if (s) console.log(`${stage.padEnd(12)} ${f(s.p50, 2).padStart(7)}  ${f(s.p95, 2).padStart(7)}   ${s.n}`);
   }

@@ -5,10 +5,11 @@ import { Observable, interval, map, type SchedulerLike, asyncScheduler } from 'r
  * synchronous per-frame path), `upload`, `alignment`, `colour`, `blend`. Wall-clock from request
  * to answer: `tracking` (the landmarker; in its worker, the round trip), `readback` (the crop's
  * pixels: VideoFrame.copyTo, or the GPU crop's fence). Where they run (the inference worker, or
- * this thread): `crop`, `encoder`, `generator`.
+ * this thread): `crop`, `encoder`, `generator`; in the inference worker, `idle`: from the end of
+ * one run to the next request's arrival (the reply's and the request's trip through the page).
  */
 export type StageName =
-  | 'frame' | 'upload' | 'tracking' | 'alignment' | 'crop' | 'readback' | 'encoder' | 'generator' | 'colour' | 'blend';
+  | 'frame' | 'upload' | 'tracking' | 'alignment' | 'crop' | 'readback' | 'idle' | 'encoder' | 'generator' | 'colour' | 'blend';
 
 export interface StageTiming {
   readonly p50: number;

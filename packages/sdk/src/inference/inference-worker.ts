@@ -16,6 +16,8 @@ let runner: SessionRunner | undefined;
 let contract: ModelContract | undefined;
 /** Timings SessionRunner reports for the run in progress. */
 let timings: [InferenceStage, number][] = [];
+/** When the previous run ended: the models idle from then until the next request arrives. */
+let lastRunEnd: number | undefined;
 
 serveRequests<WorkerRequest, WorkerReplyFields>(async (request) => {
   switch (request.type) {
@@ -32,9 +34,10 @@ serveRequests<WorkerRequest, WorkerReplyFields>(async (request) => {
       await loaded().runner.setGenerator(request.generator);
       return;
     case 'run': {
-      timings = [];
+      timings = lastRunEnd === undefined ? [] : [['idle', performance.now() - lastRunEnd]];
       const crop = cutCrop(request.input);
       const result = await loaded().runner.run(crop, request.alpha);
+      lastRunEnd = performance.now();
       return { reply: { result, timings }, transfer: [result.image.buffer, result.flow.buffer, result.crop.buffer] as ArrayBuffer[] };
     }
     case 'release':

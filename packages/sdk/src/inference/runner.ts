@@ -14,7 +14,7 @@ export interface StyleResult {
 /** What a run starts from: the crop as a tensor, or the frame to cut it from where the models run. */
 export type CropInput = Float32Array | FrameCrop;
 
-export type InferenceStage = 'readback' | 'crop' | 'encoder' | 'generator';
+export type InferenceStage = 'readback' | 'idle' | 'crop' | 'encoder' | 'generator';
 /** Milliseconds per stage and run (encoder includes uploading the crop). */
 export type TimingListener = (stage: InferenceStage, milliseconds: number) => void;
 
