@@ -7,6 +7,7 @@ const STAGES: readonly [StageName, string][] = [
   ['alignment', 'alignment'],
   ['crop', 'crop'],
   ['readback', 'crop readback'],
+  ['idle', 'model idle'],
   ['encoder', 'encoder'],
   ['generator', 'generator'],
   ['colour', 'colour'],
