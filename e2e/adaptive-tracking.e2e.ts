@@ -4,7 +4,11 @@
  *   frames between carry extrapolated landmarks; with tracking: 'every-frame' no frame is
  *   predicted;
  * - in the tracking worker (the default), no frame waits for the landmarker at all.
- * In every mode the face stays found and stylized.
+ * In every mode the face stays found and stylized, and both ways of taking the landmarker's
+ * time off the loaded thread show more frames than running it there on every frame. (Adaptive
+ * on the page and the worker are not ranked: with the models behind the camera, as here,
+ * adaptive tracking halves the landmarker's share, and the two measured 113–119 vs 110–159
+ * frames across runs.)
  */
 import { PROJECT_CLIPS, call, expect, test } from './fixtures';
 
@@ -24,6 +28,8 @@ test('under load, the face stays tracked and stylized: adaptive and every-frame 
   expect(adaptive.predicted, 'frames with extrapolated landmarks').toBeGreaterThan(0);
   expect(adaptive.predicted, 'never more than every other frame').toBeLessThanOrEqual(Math.ceil(adaptive.frames / 2));
   expect(everyFrame.predicted).toBe(0);
-  // The landmarker's ~20 ms per frame left the page's thread: more frames shown under the same load.
-  expect(worker.frames, 'frames shown with the landmarker in its worker vs on the page').toBeGreaterThan(adaptive.frames);
+  // The landmarker's ~20 ms per frame halved (adaptive) or off the page's thread (worker): more
+  // frames shown under the same load than with it on every frame there.
+  expect(adaptive.frames, 'frames shown, adaptive vs every-frame on the page').toBeGreaterThan(everyFrame.frames);
+  expect(worker.frames, 'frames shown, landmarker in its worker vs every-frame on the page').toBeGreaterThan(everyFrame.frames);
 });
