@@ -142,9 +142,9 @@ if (asJson) {
   const f = (v, d = 1) => (v === undefined ? '—' : v.toFixed(d));
   console.log(`\npipeline on ${p.provider} (created in ${f(p.createMs / 1000)} s): ${p.frames} frames in ${f(p.seconds)} s, face in ${f(100 * p.faceFraction)} % of frames`);
   console.log('\nstage         p50 ms   p95 ms   samples');
-  for (const stage of ['upload', 'tracking', 'alignment', 'crop', 'readback', 'idle', 'encoder', 'generator', 'colour', 'blend', 'frame']) {
-    const s = p.stages[stage];
-    if (s) console.log(`${stage.padEnd(12)} ${f(s.p50, 2).padStart(7)}  ${f(s.p95, 2).padStart(7)}   ${s.n}`);
+  // Stages with samples, in bench.js's STAGES order.
+  for (const [stage, s] of Object.entries(p.stages)) {
+    console.log(`${stage.padEnd(12)} ${f(s.p50, 2).padStart(7)}  ${f(s.p95, 2).padStart(7)}   ${s.n}`);
   }
   console.log(`\nfps: camera ${f(result.camera.fps)} (${f(p.cameraFps)} during the pipeline), displayed ${f(p.displayedFps)}, stylized ${f(p.stylizedFps)}; tracking alone ${f(result.tracking.fps)}`);
   console.log(`ratio to tracking alone: displayed ${f(result.summary.displayedOverTracking, 2)}, stylized ${f(result.summary.stylizedOverTracking, 2)}; displayed / camera during the pipeline ${f(result.summary.displayedOverCamera, 3)}`);

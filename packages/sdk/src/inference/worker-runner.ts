@@ -56,14 +56,7 @@ export class WorkerRunner implements ModelRunner {
     private readonly cropSize: number,
     private readonly onTiming?: TimingListener,
   ) {
-    client.onFailure((error) => {
-      for (const lane of this.lanes.values()) {
-        if (!lane.waiting) continue;
-        release(lane.waiting.input);
-        lane.waiting.reject(error);
-      }
-      this.lanes.clear();
-    });
+    client.onFailure((error) => this.dropWaiting(error));
   }
 
   /** Starts the models in `worker` (warmed up there); rejects, and terminates it, if they cannot run. */
@@ -96,7 +89,7 @@ export class WorkerRunner implements ModelRunner {
       this.lanes.set(key, lane);
       const job = { input, alpha, resolve, reject };
       if (lane.inFlight < MAX_IN_FLIGHT_PER_FACE) return void this.send(key, lane, job);
-      if (lane.waiting) supersede(lane.waiting);
+      if (lane.waiting) dropUnsent(lane.waiting, new SupersededError('a newer frame replaced this request'));
       lane.waiting = job;
     });
   }
@@ -107,13 +100,18 @@ export class WorkerRunner implements ModelRunner {
   }
 
   async release(): Promise<void> {
-    for (const lane of this.lanes.values()) if (lane.waiting) supersede(lane.waiting);
-    this.lanes.clear();
+    this.dropWaiting(new SupersededError('the inference worker was released'));
     try {
       if (!this.client.failed) await this.client.request({ type: 'release' });
     } finally {
       this.client.terminate();
     }
+  }
+
+  /** Ends every waiting request (the worker failed, or is being released); runs in flight end with their replies. */
+  private dropWaiting(error: Error): void {
+    for (const lane of this.lanes.values()) if (lane.waiting) dropUnsent(lane.waiting, error);
+    this.lanes.clear();
   }
 
   private async send(key: number, lane: Lane, job: Job): Promise<void> {
@@ -149,12 +147,8 @@ export class WorkerRunner implements ModelRunner {
   }
 }
 
-/** Frees what a request holds (a FrameCrop's frame reference). */
-function release(input: CropInput): void {
-  if (isFrameCrop(input)) input.frame.close();
-}
-
-function supersede(job: Job): void {
-  release(job.input);
-  job.reject(new SupersededError('a newer frame replaced this request'));
+/** Ends a request that was never sent: its frame reference is closed, its promise rejected. */
+function dropUnsent(job: Job, error: Error): void {
+  if (isFrameCrop(job.input)) job.input.frame.close();
+  job.reject(error);
 }
