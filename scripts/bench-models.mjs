@@ -2,9 +2,12 @@
 // Model speed on onnxruntime-web's WASM execution provider, in node (the same WASM build the
 // browser runs): the base encoder, the base generator and every style pack's generator, per
 // face (batch 1). Prints median and 90th-percentile ms per model and the encoder + generator
-// total per face. ORT fixes its thread count per process: run once per count.
+// total per face. The models run in rounds (each model once per round), so a host whose speed
+// drifts during the run slows them all alike; --compare DIR adds another base model folder
+// (e.g. a previous export) to the rounds. ORT fixes its thread count per process: run once per
+// count.
 //
-// Usage: npm run bench:models -- [--runs 50] [--threads 1] [--json]
+// Usage: npm run bench:models -- [--runs 50] [--threads 1] [--compare DIR] [--json]
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -23,6 +26,12 @@ const models = [
   ['encoder', join(root, 'models/base', contract.encoder.file), contract.encoder.inputs],
   ['generator', join(root, 'models/base', contract.generator.file), contract.generator.inputs],
 ];
+const compare = option('--compare');
+if (compare) {
+  const other = JSON.parse(readFileSync(join(compare, 'contract.json'), 'utf8'));
+  models.push([`${compare} encoder`, join(compare, other.encoder.file), other.encoder.inputs]);
+  models.push([`${compare} generator`, join(compare, other.generator.file), other.generator.inputs]);
+}
 const packs = join(root, 'models/packs');
 for (const id of existsSync(packs) ? readdirSync(packs).sort() : []) {
   const manifest = join(packs, id, 'manifest.json');
@@ -43,16 +52,21 @@ function feeds(tensors) {
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 const results = [];
 ort.env.wasm.numThreads = threads;
+const loaded = [];
 for (const [name, file, tensors] of models) {
   const session = await ort.InferenceSession.create(readFileSync(file), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
   const inputs = feeds(tensors);
   for (let i = 0; i < 3; i++) await session.run(inputs); // warm-up
-  const times = [];
-  for (let i = 0; i < runs; i++) {
+  loaded.push({ name, session, inputs, times: [] });
+}
+for (let round = 0; round < runs; round++) {
+  for (const model of loaded) {
     const t = performance.now();
-    await session.run(inputs);
-    times.push(performance.now() - t);
+    await model.session.run(model.inputs);
+    model.times.push(performance.now() - t);
   }
+}
+for (const { name, session, times } of loaded) {
   await session.release();
   times.sort((a, b) => a - b);
   results.push({ threads, model: name, p50: percentile(times, 0.5), p90: percentile(times, 0.9) });
@@ -66,5 +80,7 @@ if (args.includes('--json')) {
   for (const r of results) console.log(`${String(r.threads).padStart(7)}  ${r.model.padEnd(38)} ${r.p50.toFixed(1).padStart(7)}  ${r.p90.toFixed(1).padStart(7)}`);
   const enc = results.find((r) => r.model === 'encoder' && r.threads === threads);
   const gen = results.find((r) => r.model === 'generator' && r.threads === threads);
-  if (enc && gen) console.log(`encoder + generator per face (${threads} thread${threads > 1 ? 's' : ''}): p50 ${(enc.p50 + gen.p50).toFixed(1)} ms, p90 ${(enc.p90 + gen.p90).toFixed(1)} ms`);
+  const perFace = (label, e, g) => e && g && console.log(`${label} encoder + generator per face (${threads} thread${threads > 1 ? 's' : ''}): p50 ${(e.p50 + g.p50).toFixed(1)} ms, p90 ${(e.p90 + g.p90).toFixed(1)} ms`);
+  perFace('models/base', enc, gen);
+  if (compare) perFace(compare, results.find((r) => r.model === `${compare} encoder`), results.find((r) => r.model === `${compare} generator`));
 }

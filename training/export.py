@@ -42,6 +42,7 @@ WEBGPU_OPS = {
     "Pow", "Reciprocal", "ReduceMean", "ReduceSum", "Relu", "Resize", "Sigmoid", "Slice",
     "Split", "Sqrt", "Sub", "Tanh", "Transpose", "AveragePool", "Where",
     "Pad", "Reshape", "Shape", "Squeeze", "Unsqueeze", "Flatten", "Identity",
+    "DepthToSpace",
     "Constant",  # becomes an initializer
 }
 

@@ -23,9 +23,11 @@ import torch.nn.functional as F
 # Default widths, chosen by measuring exports on onnxruntime-web's WASM EP (1 thread, this
 # 2-core CPU; training/cost.py for GMAC): the first base model (feature_ch 128, widths
 # 128/64/32, two convs at 128^2, encoder width 1.0: 1.02 GMAC) took 38 + 87 ms per face;
-# this one is 0.073 + 0.152 GMAC and ~15 + 25 ms. Per-op overheads dominate on WASM, so the
-# cuts are where they pay: the 3x3 conv at 128^2 (top_convs 1), widths 64/32/16, and a
-# half-width encoder.
+# the second (top_convs 1, warps before the convs) 0.073 + 0.152 GMAC and ~13 + 24 ms. Per-op
+# overheads dominate on WASM, so the cuts are where they pay: widths 64/32/16, a half-width
+# encoder, no layer at 128^2 but a sub-pixel ToRGB (top_convs 0: the up-conv at 128^2 and its
+# Resize were a quarter of the generator's time), and warps behind each resolution's convs
+# (warp_after_convs: GridSample then moves 32 + 19 channels instead of 64 + 35).
 DEFAULT_CONFIG = {
     "size": 128,              # output / crop resolution
     "style_dim": 256,         # D
@@ -36,11 +38,12 @@ DEFAULT_CONFIG = {
     "tps_grid": 7,            # K x K TPS control points per slot
     "enc_width": 0.5,         # MobileNetV2 width multiplier of the encoder
     "disc_ch": 32,            # patch discriminator base width
-    "top_convs": 1,           # convs at the output resolution (1 = up-conv only)
+    "top_convs": 0,           # convs at the output resolution (1 = up-conv only, 0 = sub-pixel ToRGB)
+    "warp_after_convs": True,  # warp each slot's resolution after its convs (False: before)
 }
 
 # Keys added after checkpoints were first saved, with the value those checkpoints used.
-LEGACY_CONFIG = {"top_convs": 2}
+LEGACY_CONFIG = {"top_convs": 2, "warp_after_convs": False}
 
 
 def config_from_checkpoint(saved):
@@ -150,15 +153,23 @@ class StyledConv(nn.Module):
 
 
 class ToRGB(nn.Module):
-    """1x1 modulated conv (no demodulation) to RGB, added to the upsampled skip image."""
+    """1x1 modulated conv (no demodulation) to RGB, added to the upsampled skip image.
+    subpixel=True: a 3x3 conv to 4 RGB sub-pixels per pixel, rearranged to twice the
+    resolution (ESPCN's sub-pixel convolution, ONNX DepthToSpace): the output resolution's
+    detail without any layer running at that resolution."""
 
-    def __init__(self, in_ch, style_dim):
+    def __init__(self, in_ch, style_dim, subpixel=False):
         super().__init__()
-        self.conv = ModulatedConv2d(in_ch, 3, 1, style_dim, demodulate=False)
+        self.subpixel = subpixel
+        self.conv = ModulatedConv2d(in_ch, 12 if subpixel else 3, 3 if subpixel else 1, style_dim,
+                                    demodulate=False)
         self.bias = nn.Parameter(torch.zeros(1, 3, 1, 1))
 
     def forward(self, x, style, skip=None):
-        out = self.conv(x, style) + self.bias
+        out = self.conv(x, style)
+        if self.subpixel:
+            out = F.pixel_shuffle(out, 2)
+        out = out + self.bias
         if skip is not None:
             out = out + skip
         return out
@@ -275,14 +286,17 @@ class Generator(nn.Module):
         res r:  conv(ch[prev] -> ch[r]),  conv(ch[r] -> ch[next]),  ToRGB(ch[next])
     Spatial transformers (generator.warps, one per resolution in cfg["warp_res"]) warp the
     feature map: at S the encoder features on entry, at higher resolutions the output of
-    the upsampling conv together with the upsampled skip image (so both stay aligned).
+    the upsampling conv together with the upsampled skip image (so both stay aligned);
+    with cfg["warp_after_convs"], the maps leaving those resolutions' convs instead.
 
     Latent indices follow rosinality: at each resolution the first conv, the second conv,
     then ToRGB shares its index with the next resolution's first conv. For 32 -> 128:
         0 conv 32, 1 conv 32, 2 rgb 32 / up-conv 64, 3 conv 64, 4 rgb 64 / up-conv 128,
         5 conv 128, 6 rgb 128      (L = 7)
     With cfg["top_convs"] = 1 the output resolution has only its up-conv (which then
-    narrows to ch[size]): ..., 4 rgb 64 / up-conv 128, 5 rgb 128 (L = 6).
+    narrows to ch[size]): ..., 4 rgb 64 / up-conv 128, 5 rgb 128 (L = 6). With 0 it has no
+    conv at all: a sub-pixel ToRGB renders it from the 64^2 features, ..., 4 rgb 64,
+    5 rgb 128 (L = 6, and only latent 5 is "fine").
     `layer_res[i]` gives the resolution of latent i (a shared index counts as the higher
     one); coarse/medium/fine split for mixing.
     """
@@ -294,8 +308,8 @@ class Generator(nn.Module):
         ch = cfg["channels"]
         self.resolutions = [S * 2 ** i for i in range(int(math.log2(cfg["size"] // S)) + 1)]
         top = self.resolutions[-1]
-        # convs per resolution: two, except one at the output resolution when
-        # cfg["top_convs"] == 1 (a 3x3 conv at 128^2 is the costliest layer on the WASM EP)
+        # convs per resolution: two, except cfg["top_convs"] at the output resolution (a 3x3
+        # conv at 128^2 is the costliest layer on the WASM EP)
         self.n_convs = [cfg.get("top_convs", 2) if res == top else 2 for res in self.resolutions]
         self.convs = nn.ModuleList()      # all StyledConvs in order, n_convs[i] per resolution
         self.to_rgbs = nn.ModuleList()
@@ -304,7 +318,7 @@ class Generator(nn.Module):
         in_ch = cfg["feature_ch"]
         for i, res in enumerate(self.resolutions):
             next_ch = ch[self.resolutions[min(i + 1, len(self.resolutions) - 1)]]
-            widths = [ch[res], next_ch] if self.n_convs[i] == 2 else [next_ch]
+            widths = [[], [next_ch], [ch[res], next_ch]][self.n_convs[i]]
             for j, out_ch in enumerate(widths):
                 self.convs.append(StyledConv(in_ch, out_ch, 3, D, upsample=i > 0 and j == 0))
                 if i > 0 and j == 0:   # the up-conv shares its latent with the previous ToRGB
@@ -314,7 +328,8 @@ class Generator(nn.Module):
                     self.conv_latents.append(len(self.layer_res))
                     self.layer_res.append(res)
                 in_ch = out_ch
-            self.to_rgbs.append(ToRGB(in_ch, D))
+            # no conv at this resolution (top_convs 0): the ToRGB of the one below renders it
+            self.to_rgbs.append(ToRGB(in_ch, D, subpixel=self.n_convs[i] == 0))
             self.rgb_latents.append(len(self.layer_res))
             self.layer_res.append(res)
         self.n_latent = len(self.layer_res)
@@ -334,26 +349,33 @@ class Generator(nn.Module):
         disps = [w.displacement(alpha) for w in self.warps]
         x, skip = features, None
         k = 0   # index into self.convs
+        late_warps = self.cfg.get("warp_after_convs", False)
         for i, res in enumerate(self.resolutions):
             if i > 0:   # up-conv first, so the warp below acts on this resolution's features
-                x = self.convs[k](x, w_plus[:, self.conv_latents[k]])
+                if self.n_convs[i] > 0:
+                    x = self.convs[k](x, w_plus[:, self.conv_latents[k]])
+                    k += 1
                 skip = upsample2x(skip)
-                k += 1
-            if res in self.warp_index:
-                slot = self.warp_index[res]
-                if skip is None:
-                    x = self.warps[slot].warp(x, disps[slot])
-                else:  # warp the skip image with the features so both stay aligned
-                    xs = self.warps[slot].warp(torch.cat([x, skip], dim=1), disps[slot])
-                    x, skip = xs[:, :-3], xs[:, -3:]
+            if res in self.warp_index and not late_warps:
+                x, skip = self._warp(res, disps, x, skip)
             for _ in range(self.n_convs[i] - (1 if i > 0 else 0)):
                 x = self.convs[k](x, w_plus[:, self.conv_latents[k]])
                 k += 1
+            if res in self.warp_index and late_warps:
+                x, skip = self._warp(res, disps, x, skip)
             skip = self.to_rgbs[i](x, w_plus[:, self.rgb_latents[i]], skip)
         flow = self.compose_flow(disps)
         if B != 1:
             flow = flow.expand(B, 2, self.cfg["size"], self.cfg["size"])
         return skip, flow
+
+    def _warp(self, res, disps, x, skip):
+        slot = self.warp_index[res]
+        if skip is None:
+            return self.warps[slot].warp(x, disps[slot]), None
+        # warp the skip image with the features so both stay aligned
+        xs = self.warps[slot].warp(torch.cat([x, skip], dim=1), disps[slot])
+        return xs[:, :-3], xs[:, -3:]
 
     def compose_flow(self, disps):
         """[1, 2, size, size] sampling field (x, y) of the composed warps at output res."""
@@ -481,11 +503,13 @@ class Encoder(nn.Module):
         S = self.feature_res
         merged = 0
         for lat, t, res in zip(self.laterals, taps, self.tap_res):
-            y = lat(t)
-            if res > S:      # 64 -> 32: average pool (exact 2x2 mean)
-                y = F.avg_pool2d(y, res // S)
+            # a 1x1 conv commutes with both resamplings: run it at the lower resolution
+            if res > S:      # 64 -> 32: average pool (exact 2x2 mean), on the narrower tap
+                y = lat(F.avg_pool2d(t, res // S))
             elif res < S:    # 16, 8 -> 32: bilinear
-                y = F.interpolate(y, scale_factor=S // res, mode="bilinear", align_corners=False)
+                y = F.interpolate(lat(t), scale_factor=S // res, mode="bilinear", align_corners=False)
+            else:
+                y = lat(t)
             merged = merged + y
         features = self.to_features(self.smooth(merged))
 

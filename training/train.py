@@ -74,6 +74,8 @@ def parse_args(argv=None):
     ap.add_argument("--eval-every-min", type=float, default=15)
     ap.add_argument("--eval-images", type=int, default=256)
     ap.add_argument("--ckpt-every-min", type=float, default=10)
+    ap.add_argument("--init-from", default="", help="new run: start from this checkpoint's EMA weights wherever "
+                                                     "names and shapes match (e.g. a narrower top of the generator)")
     ap.add_argument("--compact", default="", help="also write EMA weights + config here at every checkpoint "
                                                    "(e.g. models/base/checkpoint-latest.pt)")
     args = ap.parse_args(argv)
@@ -111,6 +113,25 @@ def ema_update(ema, model, beta):
         pe.lerp_(pm, 1 - beta)
     for be, bm in zip(ema.buffers(), model.buffers()):
         be.copy_(bm)  # BatchNorm running statistics: take the live ones
+
+
+def init_from_checkpoint(path, encoder, generator):
+    """Copy a trained model's (EMA) weights into a new architecture wherever a tensor's name
+    and shape match; a layer that is new or changed shape keeps its fresh init, except a
+    sub-pixel ToRGB, which starts at zero so the first output is the trained model's image
+    one resolution down, upsampled (training then only has to add the detail)."""
+    saved = torch.load(path, map_location="cpu")
+    for name, module in [("encoder", encoder), ("generator", generator)]:
+        weights = saved.get(f"{name}_ema", saved[name])
+        own = module.state_dict()
+        kept = {k: v for k, v in weights.items() if k in own and own[k].shape == v.shape}
+        module.load_state_dict(kept, strict=False)
+        fresh = sorted(set(own) - set(kept))
+        print(f"init {name} from {path}: {len(kept)} tensors copied, fresh: {', '.join(fresh) or 'none'}")
+    for i, rgb in enumerate(generator.to_rgbs):   # (`fresh` is the generator's here)
+        if rgb.subpixel and f"to_rgbs.{i}.conv.weight" in fresh:
+            with torch.no_grad():
+                rgb.conv.weight.zero_()
 
 
 def compact_state(cfg, encoder_ema, generator_ema, nimg, last_eval):
@@ -155,6 +176,8 @@ def train(argv=None):
     # a resumed run keeps the architecture it was started with
     cfg = N.config_from_checkpoint(ck["config"]) if ck else N.make_config(**json.loads(o.config))
     encoder, generator = (m.to(device) for m in N.build(cfg))
+    if getattr(o, "init_from", "") and not ck:   # (older runs' options lack it)
+        init_from_checkpoint(o.init_from, encoder, generator)
     discriminator = N.PatchDiscriminator(cfg).to(device)
     encoder_ema, generator_ema = copy.deepcopy(encoder).eval(), copy.deepcopy(generator).eval()
     for p in list(encoder_ema.parameters()) + list(generator_ema.parameters()):

@@ -134,7 +134,8 @@ def test_shapes_match_contract():
 
 
 @pytest.mark.parametrize("top_convs, layer_res", [(2, [32, 32, 64, 64, 128, 128, 128]),
-                                                  (1, [32, 32, 64, 64, 128, 128])])
+                                                  (1, [32, 32, 64, 64, 128, 128]),
+                                                  (0, [32, 32, 64, 64, 64, 128])])
 def test_layer_indices(top_convs, layer_res):
     _, G = N.build(N.make_config(top_convs=top_convs))
     assert G.n_latent == len(G.layer_res) and G.layer_res == layer_res
@@ -146,9 +147,49 @@ def test_layer_indices(top_convs, layer_res):
     assert [w.size for w in G.warps] == [32, 64]
 
 
-def test_checkpoints_without_top_convs_load_as_two_convs():
-    saved = {k: v for k, v in N.make_config(top_convs=2).items() if k != "top_convs"}
+@torch.no_grad()
+def test_subpixel_top_renders_from_the_resolution_below(tiny_cfg, monkeypatch):
+    """top_convs 0: nothing runs at 128^2 except the sub-pixel ToRGB's rearrangement; with
+    its weight at zero the output is the 64^2 image upsampled, plus the ToRGB's bias."""
+    cfg = N.make_config(**{**tiny_cfg, "top_convs": 0})
+    _, G = N.build(cfg)
+    randomize_warps(G)
+    assert len(G.convs) == 4 and G.to_rgbs[-1].subpixel
+    w, f = inputs(cfg, G)
+    captured = []
+    monkeypatch.setattr(N, "upsample2x", lambda x: captured.append(x) or F.interpolate(
+        x, scale_factor=2, mode="bilinear", align_corners=False))
+    G.to_rgbs[-1].conv.weight.zero_()
+    G.to_rgbs[-1].bias.fill_(0.25)
+    image = G(w, f, torch.ones(1))[0]
+    image_64 = captured[-1]                                  # the skip image entering 128^2
+    assert image_64.shape[-1] == 64
+    expected = F.interpolate(image_64, scale_factor=2, mode="bilinear", align_corners=False) + 0.25
+    torch.testing.assert_close(image, expected)
+
+
+@pytest.mark.parametrize("late", [False, True])
+@torch.no_grad()
+def test_warp_placement(tiny_cfg, monkeypatch, late):
+    """warp_after_convs moves each warp behind its resolution's convs, onto narrower maps;
+    the identity field and alpha = 0 leave the output unwarped either way."""
+    cfg = N.make_config(**{**tiny_cfg, "warp_after_convs": late})
+    _, G = N.build(cfg)
+    widths = []
+    original = N.SpatialTransformer.warp
+    monkeypatch.setattr(N.SpatialTransformer, "warp", lambda self, x, d: widths.append(x.shape[1]) or original(self, x, d))
+    w, f = inputs(cfg, G)
+    G(w, f, torch.ones(1))
+    ch = cfg["channels"]
+    assert widths == ([ch[64], ch[128] + 3] if late else [cfg["feature_ch"], ch[64] + 3])
+    randomize_warps(G)
+    torch.testing.assert_close(G(w, f, torch.zeros(1))[0], no_warp_output(G, w, f, monkeypatch), atol=1e-5, rtol=0)
+
+
+def test_older_checkpoints_load_with_the_layout_they_were_trained_with():
+    saved = {k: v for k, v in N.make_config().items() if k not in N.LEGACY_CONFIG}
     assert N.config_from_checkpoint(saved)["top_convs"] == 2
+    assert N.config_from_checkpoint(saved)["warp_after_convs"] is False
     assert N.config_from_checkpoint({**saved, "top_convs": 1})["top_convs"] == 1
 
 

@@ -92,3 +92,20 @@ def test_compact_checkpoint(tmp_path):
     assert ck["format"] == "face-stylizer-base-v1" and set(ck) >= {"config", "encoder", "generator"}
     E, G = N.build(N.make_config(**ck["config"]))
     E.load_state_dict(ck["encoder"]), G.load_state_dict(ck["generator"])
+
+
+@torch.no_grad()
+def test_init_from_a_model_with_another_top(tmp_path):
+    """--init-from copies every tensor that fits and starts a new sub-pixel ToRGB at zero."""
+    E_old, G_old = N.build(N.make_config(**{**TINY, "top_convs": 1}))
+    torch.save(train.compact_state(G_old.cfg, E_old, G_old, 0, None), tmp_path / "old.pt")
+    E, G = N.build(N.make_config(**{**TINY, "top_convs": 0}))
+    train.init_from_checkpoint(tmp_path / "old.pt", E, G)
+    for name, value in E_old.state_dict().items():
+        assert torch.equal(E.state_dict()[name], value), name
+    new, old = G.state_dict(), G_old.state_dict()
+    copied = [k for k in new if k in old and new[k].shape == old[k].shape]
+    assert "convs.3.conv.weight" in copied and "to_rgbs.2.conv.modulation.weight" in copied
+    for name in copied:
+        assert torch.equal(new[name], old[name]), name
+    assert G.to_rgbs[2].subpixel and not G.to_rgbs[2].conv.weight.any()
