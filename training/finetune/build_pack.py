@@ -131,7 +131,8 @@ def build_work(args, emit):
 
     opts = loop.FinetuneOptions(steps=args.steps, minutes=args.minutes, seed=args.seed)
     for k, v in json.loads(args.options).items():
-        setattr(opts, k, type(getattr(opts, k))(v))
+        default = getattr(opts, k)
+        setattr(opts, k, v if default is None else type(default)(v))
     t_ft = time.time()
 
     def progress(step, total, parts):

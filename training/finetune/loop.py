@@ -17,6 +17,7 @@ Per step, for a batch of latent samples (w, f) from the real-face pool:
 import copy
 import time
 from dataclasses import asdict, dataclass
+from typing import List, Optional
 
 import torch
 import torch.nn.functional as F
@@ -40,6 +41,7 @@ class FinetuneOptions:
     adv: float = 0.05           # patch-GAN term (style image = the only real example)
     smooth: float = 1.0         # WarpSmoothness
     mix: bool = True            # StyleMixing of the fine layers (False: ablation only)
+    mix_layers: Optional[List[int]] = None   # the latents to mix instead of generator.fine
     disc_ch: int = 16           # patch D width: half the base D's 32 (4x cheaper; one real image)
     r1_gamma: float = 1.0
     r1_every: int = 4
@@ -52,7 +54,9 @@ class FinetuneOptions:
 
     def mixing_layers(self, generator):
         """The latent layers that take the style image's codes."""
-        return list(generator.fine) if self.mix else []
+        if not self.mix:
+            return []
+        return list(generator.fine) if self.mix_layers is None else list(self.mix_layers)
 
 
 def augment_style(style, g, n):

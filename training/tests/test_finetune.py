@@ -87,6 +87,13 @@ def test_style_mixing_takes_fine_layers_from_style(tiny_cfg):
 
 
 @pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning")
+def test_mixing_layers_option(tiny_cfg):
+    _, G_ = N.build(tiny_cfg)
+    assert loop.FinetuneOptions().mixing_layers(G_) == list(G_.fine)
+    assert loop.FinetuneOptions(mix_layers=[4, 5]).mixing_layers(G_) == [4, 5]
+    assert loop.FinetuneOptions(mix=False, mix_layers=[4, 5]).mixing_layers(G_) == []
+
+
 def test_pack_generator_without_mixing_exports_as_the_plain_generator(tiny_cfg, tmp_path):
     """The no-mix ablation exports a generator with no mixed layers: StyleMixing([]) is the
     identity, and the export no longer traces an empty index (torch 1.13 died on it, SIGFPE)."""
