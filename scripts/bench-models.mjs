@@ -78,9 +78,12 @@ if (args.includes('--json')) {
   console.log(`onnxruntime-web WASM, ${cpus().length} × ${cpus()[0]?.model}, ${runs} runs after warm-up`);
   console.log('threads  model                                   p50 ms   p90 ms');
   for (const r of results) console.log(`${String(r.threads).padStart(7)}  ${r.model.padEnd(38)} ${r.p50.toFixed(1).padStart(7)}  ${r.p90.toFixed(1).padStart(7)}`);
-  const enc = results.find((r) => r.model === 'encoder' && r.threads === threads);
-  const gen = results.find((r) => r.model === 'generator' && r.threads === threads);
-  const perFace = (label, e, g) => e && g && console.log(`${label} encoder + generator per face (${threads} thread${threads > 1 ? 's' : ''}): p50 ${(e.p50 + g.p50).toFixed(1)} ms, p90 ${(e.p90 + g.p90).toFixed(1)} ms`);
-  perFace('models/base', enc, gen);
-  if (compare) perFace(compare, results.find((r) => r.model === `${compare} encoder`), results.find((r) => r.model === `${compare} generator`));
+  /** Encoder + generator of the base model whose result names start with `prefix`. */
+  const perFace = (label, prefix) => {
+    const e = results.find((r) => r.model === `${prefix}encoder`);
+    const g = results.find((r) => r.model === `${prefix}generator`);
+    if (e && g) console.log(`${label} encoder + generator per face (${threads} thread${threads > 1 ? 's' : ''}): p50 ${(e.p50 + g.p50).toFixed(1)} ms, p90 ${(e.p90 + g.p90).toFixed(1)} ms`);
+  };
+  perFace('models/base', '');
+  if (compare) perFace(compare, `${compare} `);
 }

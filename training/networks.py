@@ -351,14 +351,16 @@ class Generator(nn.Module):
         k = 0   # index into self.convs
         late_warps = self.cfg.get("warp_after_convs", False)
         for i, res in enumerate(self.resolutions):
-            if i > 0:   # up-conv first, so the warp below acts on this resolution's features
-                if self.n_convs[i] > 0:
-                    x = self.convs[k](x, w_plus[:, self.conv_latents[k]])
-                    k += 1
+            # above the entry, the first conv (if any) is the up-conv: it runs before the early warp
+            up_convs = 1 if i > 0 and self.n_convs[i] > 0 else 0
+            if up_convs:
+                x = self.convs[k](x, w_plus[:, self.conv_latents[k]])
+                k += 1
+            if i > 0:
                 skip = upsample2x(skip)
             if res in self.warp_index and not late_warps:
                 x, skip = self._warp(res, disps, x, skip)
-            for _ in range(self.n_convs[i] - (1 if i > 0 else 0)):
+            for _ in range(self.n_convs[i] - up_convs):
                 x = self.convs[k](x, w_plus[:, self.conv_latents[k]])
                 k += 1
             if res in self.warp_index and late_warps:

@@ -121,15 +121,16 @@ def init_from_checkpoint(path, encoder, generator):
     sub-pixel ToRGB, which starts at zero so the first output is the trained model's image
     one resolution down, upsampled (training then only has to add the detail)."""
     saved = torch.load(path, map_location="cpu")
+    fresh = {}   # per network: the tensors left at their fresh init
     for name, module in [("encoder", encoder), ("generator", generator)]:
         weights = saved.get(f"{name}_ema", saved[name])
         own = module.state_dict()
         kept = {k: v for k, v in weights.items() if k in own and own[k].shape == v.shape}
         module.load_state_dict(kept, strict=False)
-        fresh = sorted(set(own) - set(kept))
-        print(f"init {name} from {path}: {len(kept)} tensors copied, fresh: {', '.join(fresh) or 'none'}")
-    for i, rgb in enumerate(generator.to_rgbs):   # (`fresh` is the generator's here)
-        if rgb.subpixel and f"to_rgbs.{i}.conv.weight" in fresh:
+        fresh[name] = sorted(set(own) - set(kept))
+        print(f"init {name} from {path}: {len(kept)} tensors copied, fresh: {', '.join(fresh[name]) or 'none'}")
+    for i, rgb in enumerate(generator.to_rgbs):
+        if rgb.subpixel and f"to_rgbs.{i}.conv.weight" in fresh["generator"]:
             with torch.no_grad():
                 rgb.conv.weight.zero_()
 
@@ -176,7 +177,7 @@ def train(argv=None):
     # a resumed run keeps the architecture it was started with
     cfg = N.config_from_checkpoint(ck["config"]) if ck else N.make_config(**json.loads(o.config))
     encoder, generator = (m.to(device) for m in N.build(cfg))
-    if getattr(o, "init_from", "") and not ck:   # (older runs' options lack it)
+    if not ck and o.init_from:   # (a resumed run has its weights; older runs' options lack the key)
         init_from_checkpoint(o.init_from, encoder, generator)
     discriminator = N.PatchDiscriminator(cfg).to(device)
     encoder_ema, generator_ema = copy.deepcopy(encoder).eval(), copy.deepcopy(generator).eval()
