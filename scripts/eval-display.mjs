@@ -145,10 +145,16 @@ try {
         const flicker = await call('flicker', { start: 0, count: Math.min(flickerFrames, loaded.frames), pack: `/assets/packs/${defaultPack}/` });
         const checker = withChecker && r === 0 ? await call('checkerboard', { generators }) : undefined;
         const pngs = [];
-        for (const [index, dataUrl] of Object.entries(recon.pngs)) {
+        for (const [k, [index, dataUrl]] of Object.entries(recon.pngs).entries()) {
           const png = join(outDir, `${clip}-${res.name}-${index}.png`);
-          writeFileSync(png, Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64'));
+          const bytes = Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64');
+          writeFileSync(png, bytes);
           pngs.push(png);
+          // Pictures in docs/ only of the project's own clips (the shared clips are third-party).
+          if (writeDocs && isProject(clip) && k === 0) {
+            mkdirSync(join(root, 'docs/quality'), { recursive: true });
+            writeFileSync(join(root, 'docs/quality', `${clip}-${res.name}.png`), bytes);
+          }
         }
         delete recon.pngs;
         const coverage = recon.samples.filter((s) => s.coverage).map((s) => s.coverage);
