@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from prepare_data import sample_crop
+from prepare_data import FACE_CORE_FRAMING, reframe, sample_crop
 
 FIXTURE = Path(__file__).resolve().parent.parent / "packages/sdk/test/fixtures/crop-sampling.json"
 SIZE = 8
@@ -34,7 +34,12 @@ def build_fixture() -> dict:
             "outside": round(outside, 4),
             "crop": [round(float(v), 4) for v in crop.numpy().reshape(-1)],  # [S, S, 3], 0..255
         })
-    return {"width": width, "height": height, "size": SIZE, "rgb": rgb.reshape(-1).tolist(), "cases": cases}
+    # face-core-v1 reframing of an ffhq-v1 matrix (the TS reframe() must give the same matrix)
+    ffhq = [0.31, 0.05, -12.0, -0.05, 0.31, -20.0]
+    framing = {"framing": FACE_CORE_FRAMING, "size": 128, "ffhqCropFromImage": ffhq,
+               "faceCoreCropFromImage": [round(v, 9) for v in reframe(ffhq, 128, "face-core-v1")]}
+    return {"width": width, "height": height, "size": SIZE, "rgb": rgb.reshape(-1).tolist(), "cases": cases,
+            "faceCore": framing}
 
 
 if __name__ == "__main__":

@@ -29,6 +29,14 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_ALIGNED = Path(os.environ.get("FACE_STYLIZER_ALIGNED", REPO / ".cache" / "aligned"))
+
+
+def aligned_cache(alignment=None):
+    """The crop cache of an alignment: ffhq-v1 crops (and landmarks.jsonl) in .cache/aligned,
+    other framings beside it in .cache/aligned-<alignment> (prepare_data.py --alignment X --out it)."""
+    if alignment in (None, "ffhq-v1"):
+        return DEFAULT_ALIGNED
+    return DEFAULT_ALIGNED.with_name(f"{DEFAULT_ALIGNED.name}-{alignment}")
 DEFAULT_SHARED_FACES = Path(os.environ.get("FACE_STYLIZER_SHARED_FACES", REPO.parent / "shared" / "data" / "faces"))
 
 
@@ -105,11 +113,12 @@ class SharedRawFaces:
         return np.asarray(image)
 
 
-def open_dataset(data, split, size=128, limit=None):
-    """--data: 'aligned' (default cache location), 'shared-raw', or a cache folder path."""
+def open_dataset(data, split, size=128, limit=None, alignment=None):
+    """--data: 'aligned' (the default cache of `alignment`, see aligned_cache), 'shared-raw', or a
+    cache folder path."""
     if data == "shared-raw":
         return SharedRawFaces(split=split, size=size, limit=limit)
-    return AlignedCrops(DEFAULT_ALIGNED if data == "aligned" else data, split, size)
+    return AlignedCrops(aligned_cache(alignment) if data == "aligned" else data, split, size)
 
 
 def to_tensor(images):

@@ -90,8 +90,8 @@ def contract(cfg, L):
     """The contract of docs/model-contract.md with L, D, C, S filled in."""
     size, D, C, S = cfg["size"], cfg["style_dim"], cfg["feature_ch"], cfg["feature_res"]
     return {
-        "contractVersion": 1,
-        "crop": {"size": size, "alignment": "ffhq-v1"},
+        "contractVersion": N.CONTRACT_VERSION[cfg["alignment"]],
+        "crop": {"size": size, "alignment": cfg["alignment"]},
         "pixel": {"layout": "NCHW", "channels": "RGB", "range": [-1, 1]},
         "encoder": {
             "file": "encoder.onnx",

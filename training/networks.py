@@ -38,12 +38,20 @@ DEFAULT_CONFIG = {
     "tps_grid": 7,            # K x K TPS control points per slot
     "enc_width": 0.5,         # MobileNetV2 width multiplier of the encoder
     "disc_ch": 32,            # patch discriminator base width
-    "top_convs": 0,           # convs at the output resolution (1 = up-conv only, 0 = sub-pixel ToRGB)
+    "top_convs": 1,           # convs at the output resolution (1 = up-conv only, 0 = sub-pixel ToRGB)
     "warp_after_convs": True,  # warp each slot's resolution after its convs (False: before)
+    "alignment": "face-core-v1",  # the crop framing the model is trained on (contract crop.alignment)
 }
 
+# The fourth base model goes back to a resize + conv at 128^2 (top_convs 1): the sub-pixel
+# ToRGB's period-2 pattern showed once packs fine-tuned it (a checkerboard at display size),
+# and resize + conv cannot make one. It renders the face-core-v1 crop (contract v2).
+
 # Keys added after checkpoints were first saved, with the value those checkpoints used.
-LEGACY_CONFIG = {"top_convs": 2, "warp_after_convs": False}
+LEGACY_CONFIG = {"top_convs": 2, "warp_after_convs": False, "alignment": "ffhq-v1"}
+
+# Contract version by crop alignment: v2 changed the crop framing (docs/model-contract.md).
+CONTRACT_VERSION = {"ffhq-v1": 1, "face-core-v1": 2}
 
 
 def config_from_checkpoint(saved):

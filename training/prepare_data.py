@@ -14,7 +14,7 @@ Evaluation split: UTKFace photos are (almost all) of different people, while Cel
 identity ~20 times without labels here; so the held-out people are the last EVAL_COUNT accepted
 UTKFace photos (by name), and no CelebA photo is used for evaluation.
 
-Usage: /usr/bin/python3 training/prepare_data.py [--faces DIR] [--out DIR] [--size 128]
+Usage: /usr/bin/python3 training/prepare_data.py [--alignment face-core-v1|ffhq-v1] [--faces DIR] [--out DIR] [--size 128]
 """
 import argparse
 import io
@@ -30,6 +30,13 @@ import torch.nn.functional as F
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
+# Crop framings by the contract's crop.alignment id. landmark-faces.mjs writes ffhq-v1 matrices
+# (at --crop-size 128); face-core-v1 (contract v2) reframes them on the face oval: the ffhq-v1
+# square shrunk to `scale` of its side and moved down by `shift` of it. The same numbers as
+# FACE_CORE_FRAMING in packages/sdk/src/alignment/ffhq.ts (the crop fixture checks they agree).
+ALIGNMENTS = ("ffhq-v1", "face-core-v1")
+FACE_CORE_FRAMING = {"scale": 0.77, "shift": 0.1}
+LANDMARK_CROP_SIZE = 128  # the size landmark-faces.mjs computes its ffhq-v1 matrices for
 SHARD_SIZE = 4096
 EVAL_COUNT = 1500
 MIN_SOURCE_SIDE = 96  # below this the crop is mostly upsampling blur
@@ -46,6 +53,34 @@ def crop_grid(image_from_crop: np.ndarray, size: int, width: int, height: int) -
     # align_corners=False: -1 and 1 are the outer edges of the border pixels, as in our continuous coords.
     grid = np.stack([ix / width * 2 - 1, iy / height * 2 - 1], axis=-1)
     return torch.from_numpy(grid[None].astype(np.float32))
+
+
+def compose(outer, inner):
+    """outer ∘ inner for row-major 2x3 affines [a, b, c, d, e, f]."""
+    a, b, c, d, e, f = outer
+    A, B, C, D, E, F_ = inner
+    return [a * A + b * D, a * B + b * E, a * C + b * F_ + c, d * A + e * D, d * B + e * E, d * C + e * F_ + f]
+
+
+def reframe(ffhq_crop_from_image, size: int, alignment: str = "face-core-v1"):
+    """The crop matrix of `alignment` at `size` from an ffhq-v1 matrix at the same size
+    (reframe() of packages/sdk/src/alignment/ffhq.ts)."""
+    if alignment not in ALIGNMENTS:
+        raise ValueError(f"unknown alignment {alignment!r} (known: {', '.join(ALIGNMENTS)})")
+    m = [float(v) for v in ffhq_crop_from_image]
+    if alignment == "ffhq-v1":
+        return m
+    scale, shift = FACE_CORE_FRAMING["scale"], FACE_CORE_FRAMING["shift"]
+    origin = size * (1 - scale) / 2
+    core_from_ffhq = [1 / scale, 0.0, -origin / scale, 0.0, 1 / scale, -(origin + shift * size) / scale]
+    return compose(core_from_ffhq, m)
+
+
+def crop_from_landmark_row(row, size: int, alignment: str):
+    """A landmarks.jsonl row's crop matrix for `alignment` at `size` (its matrix is ffhq-v1 at 128)."""
+    k = size / LANDMARK_CROP_SIZE
+    ffhq = [v * k for v in row["cropFromImage"]]
+    return reframe(ffhq, size, alignment)
 
 
 def invert(m):
@@ -103,12 +138,16 @@ class ShardWriter:
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--faces", type=Path, default=REPO.parent / "shared" / "data" / "faces")
-    parser.add_argument("--out", type=Path, default=REPO / ".cache" / "aligned")
-    parser.add_argument("--landmarks", type=Path, default=None, help="default: <out>/landmarks.jsonl")
+    parser.add_argument("--out", type=Path, default=None, help="default: the alignment's cache (dataset.aligned_cache)")
+    parser.add_argument("--landmarks", type=Path, default=None, help="default: .cache/aligned/landmarks.jsonl")
     parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--alignment", default="face-core-v1", choices=ALIGNMENTS)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    landmarks_path = args.landmarks or args.out / "landmarks.jsonl"
+    from dataset import DEFAULT_ALIGNED, aligned_cache
+
+    args.out = args.out or aligned_cache(args.alignment)
+    landmarks_path = args.landmarks or DEFAULT_ALIGNED / "landmarks.jsonl"
     rows = [json.loads(line) for line in landmarks_path.read_text().splitlines() if line.strip()]
     rows.sort(key=lambda r: r["key"])
 
@@ -121,10 +160,14 @@ def main():
             rejected["no-face"] += 1
         elif row["faces"] > 1:
             rejected["several-faces"] += 1
-        elif source_side(row["cropFromImage"], args.size) < MIN_SOURCE_SIDE:
+        elif source_side(crop_from_landmark_row(row, args.size, args.alignment), args.size) < MIN_SOURCE_SIDE:
             rejected["face-too-small"] += 1
         else:
             accepted.append(row)
+    # How many source pixels each crop is cut from (128 or more: no upsampling at all).
+    sides = np.array([source_side(crop_from_landmark_row(r, args.size, args.alignment), args.size) for r in accepted])
+    side_quantiles = {f"p{q}": round(float(np.percentile(sides, q)), 1) for q in (5, 10, 25, 50, 75, 90)} if len(sides) else {}
+    side_quantiles["atLeastCropSize"] = round(float((sides >= args.size).mean()), 3) if len(sides) else 0.0
     utk = [r for r in accepted if r["key"].startswith("utkface")]
     eval_keys = {r["key"] for r in utk[-EVAL_COUNT:]}
 
@@ -138,7 +181,7 @@ def main():
             open_tars[shard] = tarfile.open(args.faces / shard)
         data = open_tars[shard].extractfile(name).read()
         rgb = np.array(Image.open(io.BytesIO(data)).convert("RGB"))
-        crop, outside = cut_crop(rgb, row["cropFromImage"], args.size)
+        crop, outside = cut_crop(rgb, crop_from_landmark_row(row, args.size, args.alignment), args.size)
         outside_histogram[min(int(outside * 10), 9)] += 1
         if outside > MAX_OUTSIDE_FRACTION:
             rejected["crop-outside-photo"] += 1
@@ -150,12 +193,13 @@ def main():
         writer.flush()
 
     index = {
-        "alignment": "ffhq-v1",
+        "alignment": args.alignment,
         "size": args.size,
         "photos": len(rows),
         "kept": {split: w.count for split, w in writers.items()},
         "rejected": dict(rejected),
         "outsideFractionHistogram": {f"{i / 10:.1f}-{(i + 1) / 10:.1f}": n for i, n in enumerate(outside_histogram)},
+        "sourceSide": side_quantiles,
         "rules": {"minSourceSide": MIN_SOURCE_SIDE, "maxOutsideFraction": MAX_OUTSIDE_FRACTION},
         "evalSplit": f"last {EVAL_COUNT} accepted UTKFace photos by name (distinct people); CelebA only in train",
     }

@@ -129,8 +129,12 @@ def init_from_checkpoint(path, encoder, generator):
         module.load_state_dict(kept, strict=False)
         fresh[name] = sorted(set(own) - set(kept))
         print(f"init {name} from {path}: {len(kept)} tensors copied, fresh: {', '.join(fresh[name]) or 'none'}")
+    # A fresh ToRGB at the top (sub-pixel, or the 1x1 behind a new up-conv at the output
+    # resolution) starts at zero: the first output is the trained model's image one resolution
+    # down, upsampled by the skip path, and training only has to add the detail.
+    top = len(generator.to_rgbs) - 1
     for i, rgb in enumerate(generator.to_rgbs):
-        if rgb.subpixel and f"to_rgbs.{i}.conv.weight" in fresh["generator"]:
+        if (rgb.subpixel or i == top) and f"to_rgbs.{i}.conv.weight" in fresh["generator"]:
             with torch.no_grad():
                 rgb.conv.weight.zero_()
 
@@ -193,8 +197,12 @@ def train(argv=None):
     c = o.r1_every / (o.r1_every + 1)
     d_opt = torch.optim.Adam(discriminator.parameters(), lr=o.d_lr * c, betas=(0.0, 0.99 ** c))
 
-    train_set = data.open_dataset(o.data, "train", cfg["size"], limit=o.raw_limit or None)
-    eval_set = data.open_dataset(o.data, "eval", cfg["size"])
+    train_set = data.open_dataset(o.data, "train", cfg["size"], limit=o.raw_limit or None, alignment=cfg["alignment"])
+    eval_set = data.open_dataset(o.data, "eval", cfg["size"], alignment=cfg["alignment"])
+    data_alignment = getattr(train_set, "meta", {}).get("alignment")
+    if data_alignment and data_alignment != cfg["alignment"]:
+        sys.exit(f"the data's crops are {data_alignment} but the model is configured for {cfg['alignment']} "
+                 f"(cut them with training/prepare_data.py --alignment {cfg['alignment']}, or pass --config)")
     eval_images = data.fixed_images(eval_set, o.eval_images).to(device)
     print(f"data: {train_set.name} ({len(train_set)} train), {eval_set.name} ({len(eval_images)} eval)")
 

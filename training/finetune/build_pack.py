@@ -56,8 +56,10 @@ class BuildError(Exception):
         self.code = code
 
 
-def load_image(path, crop_from_image=None, size=128):
-    """An aligned [1, 3, size, size] crop in [-1, 1]."""
+def load_image(path, crop_from_image=None, size=128, alignment="ffhq-v1"):
+    """An aligned [1, 3, size, size] crop in [-1, 1] of the model's crop `alignment`.
+    crop_from_image: the ffhq-v1 matrix at `size` the CLI's landmarker found (reframed here);
+    without it the image must be an ffhq-v1 aligned square (../shared/data/pairs)."""
     from PIL import Image, UnidentifiedImageError
 
     import prepare_data
@@ -70,12 +72,15 @@ def load_image(path, crop_from_image=None, size=128):
     except (UnidentifiedImageError, OSError) as e:
         raise BuildError("not-an-image", f"{path}: not a readable image ({e})") from e
     if crop_from_image is not None:
-        crop, _ = prepare_data.cut_crop(rgb, crop_from_image, size)
+        crop, _ = prepare_data.cut_crop(rgb, prepare_data.reframe(crop_from_image, size, alignment), size)
     else:
         h, w = rgb.shape[:2]
         if abs(h - w) > 2:
             raise BuildError("not-aligned", f"{path}: {w}x{h} is not square; pass --align (or use `face-stylizer pack build`)")
-        crop = np.asarray(Image.fromarray(rgb).resize((size, size), Image.LANCZOS))
+        # the ffhq-v1 square -> the model's framing (a box in it), resized with a proper filter
+        core_from_ffhq = prepare_data.reframe([1, 0, 0, 0, 1, 0], w, alignment)   # in this image's pixels
+        left, top, side = -core_from_ffhq[2] / core_from_ffhq[0], -core_from_ffhq[5] / core_from_ffhq[4], w / core_from_ffhq[0]
+        crop = np.asarray(Image.fromarray(rgb).resize((size, size), Image.LANCZOS, box=(left, top, left + side, top + side)))
     return torch.from_numpy(crop.copy()).permute(2, 0, 1)[None].float() / 127.5 - 1
 
 
@@ -114,8 +119,8 @@ def build_work(args, emit):
     guide_spec = args.guide or (f"encoder:{os.path.relpath(default_guide, REPO)}" if checkpoint else "random")
     guide = guides.load_guide(guide_spec)
     size = cfg["size"]
-    style = load_image(args.style, align.get("style", {}).get("cropFromImage"), size)
-    real = load_image(args.real, align.get("real", {}).get("cropFromImage"), size) if args.real else None
+    style = load_image(args.style, align.get("style", {}).get("cropFromImage"), size, cfg["alignment"])
+    real = load_image(args.real, align.get("real", {}).get("cropFromImage"), size, cfg["alignment"]) if args.real else None
 
     pool = LatentPool(encoder, LatentPool.real_faces(args.pool, "train", args.seed, args.data))
     # 4x the faces a preview needs, so each composite finds close neighbours (composite_groups)

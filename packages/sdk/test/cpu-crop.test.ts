@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cropSourceRect, sampleCrop } from '../src/alignment/cpu-crop';
-import { invertAffine, type Affine } from '../src/alignment/ffhq';
+import { FACE_CORE_FRAMING, alignmentFor, invertAffine, reframe, type Affine } from '../src/alignment/ffhq';
 
 // Written by training/crop_fixture.py from dataset preparation's own sampling (torch grid_sample,
 // reflection padding, 2×2 supersampling); the trainer's tests check it still matches.
@@ -11,7 +11,34 @@ const fixture = JSON.parse(readFileSync(new URL('./fixtures/crop-sampling.json',
   size: number;
   rgb: number[];
   cases: { name: string; cropFromImage: number[]; outside: number; crop: number[] }[];
+  faceCore: { framing: { scale: number; shift: number }; size: number; ffhqCropFromImage: number[]; faceCoreCropFromImage: number[] };
 };
+
+describe('face-core-v1 framing', () => {
+  it('reframes an ffhq-v1 matrix exactly as dataset preparation does', () => {
+    const { framing, size, ffhqCropFromImage, faceCoreCropFromImage } = fixture.faceCore;
+    expect(FACE_CORE_FRAMING).toEqual(framing);
+    const { cropFromImage } = reframe(ffhqCropFromImage as unknown as Affine, size);
+    cropFromImage.forEach((v, i) => expect(v).toBeCloseTo(faceCoreCropFromImage[i] as number, 6));
+  });
+
+  it('frames a smaller, lower square of the ffhq-v1 crop', () => {
+    // A frontal face: eyes at y = 100, mouth at y = 160, in a 468-point landmark array.
+    const landmarks = Array.from({ length: 468 }, () => ({ x: 200, y: 100 }));
+    for (const i of [33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246]) landmarks[i] = { x: 170, y: 100 };
+    for (const i of [263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466]) landmarks[i] = { x: 230, y: 100 };
+    landmarks[61] = { x: 180, y: 160 };
+    landmarks[291] = { x: 220, y: 160 };
+    const ffhq = alignmentFor('ffhq-v1')(landmarks, 128);
+    const core = alignmentFor('face-core-v1')(landmarks, 128);
+    const side = (m: Affine) => 128 / Math.hypot(m[0], m[1]); // crop side in image pixels
+    expect(side(core.cropFromImage) / side(ffhq.cropFromImage)).toBeCloseTo(0.77, 6);
+    // the centre moves down by 0.1 of the ffhq side
+    const centreY = (m: Affine) => m[3] * 64 + m[4] * 64 + m[5];
+    expect(centreY(core.imageFromCrop) - centreY(ffhq.imageFromCrop)).toBeCloseTo(0.1 * side(ffhq.cropFromImage), 6);
+    expect(() => alignmentFor('ffhq-v9')).toThrow(/not implemented/);
+  });
+});
 
 /** The fixture's RGB image as RGBA rows of `rect` only, as copyTo delivers it. */
 function pixelsOf(rect: { x: number; y: number; width: number; height: number }) {

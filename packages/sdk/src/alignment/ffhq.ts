@@ -28,6 +28,33 @@ export interface FaceAlignment {
 export const ALIGNMENT_ID = 'ffhq-v1';
 
 /**
+ * Alignment `face-core-v1` (contract v2): the ffhq-v1 square shrunk to `scale` of its side and
+ * moved down by `shift` of its side, so the crop frames the face oval (forehead to chin) instead
+ * of FFHQ's head-and-shoulders. The blend only uses the oval, and on MediaPipe's canonical face
+ * the oval spans 61 % × 70 % of the ffhq-v1 square but 79 % × 91 % of this one: the model's
+ * pixels go where a person looks (a face whose oval is 40 % of a 480 px frame gets 0.6 crop
+ * pixels per displayed pixel at 128², not 0.47). The margin left around the oval (6 px above
+ * and below, 13 px at the sides at 128²) is what the warps sample from at the crop's edge.
+ * training/prepare_data.py reframes the dataset's ffhq-v1 matrices with the same numbers
+ * (checked by the shared crop fixture).
+ */
+export const FACE_CORE_ALIGNMENT_ID = 'face-core-v1';
+export const FACE_CORE_FRAMING = { scale: 0.77, shift: 0.1 } as const;
+
+/** The alignments this runtime implements, by the contract's `crop.alignment` id. */
+export const ALIGNMENTS: Readonly<Record<string, (landmarks: readonly Point[], size: number) => FaceAlignment>> = {
+  [ALIGNMENT_ID]: ffhqAlignment,
+  [FACE_CORE_ALIGNMENT_ID]: faceCoreAlignment,
+};
+
+/** The alignment function for a contract's `crop.alignment`; throws a RangeError for one it does not know. */
+export function alignmentFor(id: string): (landmarks: readonly Point[], size: number) => FaceAlignment {
+  const align = ALIGNMENTS[id];
+  if (!align) throw new RangeError(`crop alignment '${id}' is not implemented (known: ${Object.keys(ALIGNMENTS).join(', ')})`);
+  return align;
+}
+
+/**
  * How a crop pixel is sampled (both runtime shader and dataset tool follow it): the mean of
  * four bilinear samples at crop offsets (±0.25, ±0.25) px — a 2× supersample that avoids the
  * aliasing of a single bilinear tap when a large face is shrunk — with mirrored edges.
@@ -101,6 +128,20 @@ export function ffhqAlignment(landmarks: readonly Point[], size: number): FaceAl
     size / 2 - k * (centre.x * axisY.x + centre.y * axisY.y),
   ];
   return { cropFromImage, imageFromCrop: invertAffine(cropFromImage), size };
+}
+
+/** `face-core-v1`: the ffhq-v1 crop reframed on the face oval (see FACE_CORE_FRAMING). */
+export function faceCoreAlignment(landmarks: readonly Point[], size: number): FaceAlignment {
+  return { ...reframe(ffhqAlignment(landmarks, size).cropFromImage, size), size };
+}
+
+/** ffhq-v1 crop pixels -> face-core-v1 crop pixels, composed after an ffhq-v1 cropFromImage. */
+export function reframe(ffhqCropFromImage: Affine, size: number): Omit<FaceAlignment, 'size'> {
+  const { scale, shift } = FACE_CORE_FRAMING;
+  const origin = (size * (1 - scale)) / 2; // the new crop's top-left corner in ffhq-v1 crop pixels
+  const coreFromFfhq: Affine = [1 / scale, 0, -origin / scale, 0, 1 / scale, -(origin + shift * size) / scale];
+  const cropFromImage = composeAffine(coreFromFfhq, ffhqCropFromImage);
+  return { cropFromImage, imageFromCrop: invertAffine(cropFromImage) };
 }
 
 export function applyAffine(m: Affine, p: Point): Point {

@@ -2,7 +2,7 @@ import { map, type OperatorFunction } from 'rxjs';
 import type { StatsRecorder } from '../frames/stats';
 import { FACE_OVAL_INDICES } from '../tracking/face-oval';
 import type { TrackedFace, TrackedFrame } from '../tracking';
-import { applyAffine, ffhqAlignment, type FaceAlignment } from './ffhq';
+import { alignmentFor, applyAffine, type FaceAlignment } from './ffhq';
 
 export { GlCropRenderer, type CropRenderer } from './crop';
 export { cropVideoFrame, sampleCrop, type FrameCrop } from './cpu-crop';
@@ -18,19 +18,26 @@ export interface AlignedFrame extends TrackedFrame {
   readonly faces: readonly AlignedFace[];
 }
 
-/** Stage operator: adds each face's FFHQ crop transform (CPU math; the warp itself runs on the GPU later). */
-export function alignFaces(cropSize: number, stats?: StatsRecorder): OperatorFunction<TrackedFrame, AlignedFrame> {
+/** The contract's crop: its side in pixels and the alignment rule's id (`ffhq-v1`, `face-core-v1`). */
+export interface CropSpec {
+  readonly size: number;
+  readonly alignment: string;
+}
+
+/** Stage operator: adds each face's crop transform (CPU math; the warp itself runs on the GPU later). */
+export function alignFaces(crop: CropSpec, stats?: StatsRecorder): OperatorFunction<TrackedFrame, AlignedFrame> {
   return map((tracked) => {
-    const align = () => ({ ...tracked, faces: tracked.faces.flatMap((face) => alignFace(face, cropSize)) });
+    const align = () => ({ ...tracked, faces: tracked.faces.flatMap((face) => alignFace(face, crop)) });
     return stats ? stats.measure('alignment', align) : align();
   });
 }
 
 /** One face's crop transform and oval in crop space; none for degenerate landmarks. */
-export function alignFace(face: TrackedFace, cropSize: number): AlignedFace[] {
+export function alignFace(face: TrackedFace, crop: CropSpec): AlignedFace[] {
+  const align = alignmentFor(crop.alignment); // (an unknown id is refused when the contract is parsed)
   let alignment: FaceAlignment;
   try {
-    alignment = ffhqAlignment(face.landmarks, cropSize);
+    alignment = align(face.landmarks, crop.size);
   } catch {
     return []; // degenerate landmarks (e.g. a face seen edge-on): leave this face unstylized
   }

@@ -422,7 +422,7 @@ export class FaceStylizer {
         // Upload once, after tracking (whose synchronous readback would otherwise also wait
         // for this upload in the GPU process): crop and blend both sample this texture.
         tap(({ frame }) => this.stats.measure('upload', () => this.blend.upload(frame))),
-        alignFaces(this.contract.crop.size, this.stats),
+        alignFaces(this.contract.crop, this.stats),
         stylizeFaces({
           engine: this.engine,
           ...(this.crops ? { crops: this.crops } : {}),

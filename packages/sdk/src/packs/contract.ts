@@ -4,6 +4,7 @@
  * The exporter writes the contract once; this is the one place the TypeScript side checks it.
  */
 
+import { ALIGNMENTS } from '../alignment/ffhq';
 import { Issues, childPath, isRecord, numberAt, objectAt, stringAt } from './json-checks';
 
 export interface TensorSpec {
@@ -53,7 +54,10 @@ export function collectModelContract(value: unknown, path: string, issues: Issue
   const crop = objectAt(value, 'crop', path, issues);
   if (crop) {
     numberAt(crop, 'size', childPath(path, 'crop'), issues, { integer: true, min: 1 });
-    stringAt(crop, 'alignment', childPath(path, 'crop'), issues);
+    const alignment = stringAt(crop, 'alignment', childPath(path, 'crop'), issues);
+    if (alignment !== undefined && !Object.hasOwn(ALIGNMENTS, alignment)) {
+      issues.add(childPath(childPath(path, 'crop'), 'alignment'), `'${alignment}' is not an alignment this SDK implements (${Object.keys(ALIGNMENTS).join(', ')})`);
+    }
   }
 
   const pixel = objectAt(value, 'pixel', path, issues);
