@@ -133,11 +133,21 @@ describe('StyleEngine execution-provider selection', () => {
     expect(encoder?.options.outputsOnGpu).toEqual(['w_plus', 'features']);
   });
 
-  it('uses WASM when WebGPU is unavailable, without a warning', async () => {
+  it('uses WASM when WebGPU is unavailable, with an execution-provider-fallback warning', async () => {
     const backend = new FakeBackend();
     backend.available.delete('webgpu');
     const warnings: FaceStylizerWarning[] = [];
     const engine = await engineWith(backend, warnings);
+    expect(engine.executionProvider).toBe('wasm');
+    expect(warnings.map((w) => w.code)).toEqual(['execution-provider-fallback']);
+    expect(warnings[0]?.message).toMatch(/no WebGPU adapter/);
+  });
+
+  it('warns of nothing when only WASM was asked for', async () => {
+    const backend = new FakeBackend();
+    backend.available.delete('webgpu');
+    const warnings: FaceStylizerWarning[] = [];
+    const engine = await StyleEngine.create({ backend, contract, encoder: ENCODER, generator: GENERATOR, providers: ['wasm'], onWarning: (w) => warnings.push(w) });
     expect(engine.executionProvider).toBe('wasm');
     expect(warnings).toEqual([]);
   });

@@ -203,6 +203,11 @@ export class StyleEngine {
     for (const provider of providers) {
       if (!(await options.backend.isAvailable(provider))) {
         failures.push(`${provider}: unavailable`);
+        // Asked for and not there (WebGPU without an adapter): the caller learns it runs on the next one.
+        if (provider !== providers[providers.length - 1]) {
+          const detail = provider === 'webgpu' ? 'no WebGPU adapter is available' : `${provider} is unavailable here`;
+          options.onWarning?.({ code: 'execution-provider-fallback', message: `${detail}; trying the next provider.` });
+        }
         continue;
       }
       if (provider === 'wasm' && options.wasmRunner) {
