@@ -59,7 +59,16 @@ interface Fixtures {
   openPage: (clip: string | undefined, options?: OpenOptions) => Promise<Page>;
   /** Every URL the test's pages (and their workers) requested. */
   requestedUrls: string[];
+  /**
+   * Uncaught exceptions of the test's pages and workers, and VideoFrames garbage-collected without
+   * being closed (Chromium's console warning): asserted empty after every test. A test that
+   * provokes one on purpose removes it from the list.
+   */
+  uncaughtErrors: string[];
 }
+
+/** Console messages that mean an exception nobody caught, or a leaked camera frame. */
+const UNCAUGHT = /^Uncaught |A VideoFrame was garbage collected without being closed/;
 
 export const test = base.extend<Fixtures, { server: Server }>({
   server: [
@@ -89,7 +98,11 @@ export const test = base.extend<Fixtures, { server: Server }>({
     await use([]);
   },
 
-  openPage: async ({ server, requestedUrls }, use, testInfo) => {
+  uncaughtErrors: async ({}, use) => {
+    await use([]);
+  },
+
+  openPage: async ({ server, requestedUrls, uncaughtErrors }, use, testInfo) => {
     const browsers: Browser[] = [];
     await use(async (clip, { webgpu = false, camera = true, path = '/e2e/harness.html' } = {}) => {
       const fakeCameraFile = clip ? requireClip(clip) : undefined;
@@ -100,12 +113,20 @@ export const test = base.extend<Fixtures, { server: Server }>({
       const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
       context.on('request', (request) => requestedUrls.push(request.url()));
       const page = await context.newPage();
-      page.on('pageerror', (error) => testInfo.annotations.push({ type: 'pageerror', description: error.message }));
+      page.on('pageerror', (error) => {
+        testInfo.annotations.push({ type: 'pageerror', description: error.message });
+        uncaughtErrors.push(`pageerror: ${error.message}`);
+      });
+      // Workers' uncaught exceptions and the VideoFrame leak warning arrive as console messages.
+      page.on('console', (message) => {
+        if (UNCAUGHT.test(message.text())) uncaughtErrors.push(`console.${message.type()}: ${message.text()}`);
+      });
       await page.goto(server.url + path);
       if (path.startsWith('/e2e/')) await page.waitForFunction(() => (window as unknown as { e2eReady?: boolean }).e2eReady === true);
       return page;
     });
     for (const browser of browsers) await browser.close();
+    expect(uncaughtErrors, 'uncaught exceptions and unclosed VideoFrames in the pages and workers').toEqual([]);
     // Nothing may leave the page's origin (the server that also hosts the asset base).
     const foreign = requestedUrls.filter((url) => !url.startsWith(`${server.url}/`) && !url.startsWith('data:') && !url.startsWith('blob:'));
     expect(foreign, 'requests outside the test server').toEqual([]);

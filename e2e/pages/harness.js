@@ -355,12 +355,14 @@ async function cameraRun(stylizer) {
 
 async function packSwitch({ good, bad, createWith }) {
   const result = {};
-  if (createWith) {
+  result.creates = {};
+  for (const url of createWith ? [createWith].flat() : []) {
     try {
-      await sdk.FaceStylizer.create({ assetBase: ASSET_BASE, executionProviders: ['wasm'], packCache: false, pack: createWith });
-      result.create = 'resolved';
+      const stylizer = await sdk.FaceStylizer.create({ assetBase: ASSET_BASE, executionProviders: ['wasm'], packCache: false, pack: url });
+      await stylizer.close();
+      result.creates[url] = 'resolved';
     } catch (error) {
-      result.create = describeError(error);
+      result.creates[url] = describeError(error);
     }
   }
   const { stylizer, events } = await createStylizer();
@@ -393,6 +395,27 @@ async function packSwitch({ good, bad, createWith }) {
   result.streamError = run.streamError;
   result.events = [...new Set(events)];
   run.stop();
+  await stylizer.close();
+  return result;
+}
+
+/**
+ * Concurrent setPack calls, not awaited, `rounds` times over `urls` in a rotating order: reports
+ * how each call settled and which pack is active afterwards (the last call must win).
+ */
+async function packRace({ urls, rounds = 6 }) {
+  const { stylizer, events } = await createStylizer();
+  const result = { rounds: [] };
+  for (let round = 0; round < rounds; round++) {
+    const order = urls.map((_, i) => urls[(i + round) % urls.length]);
+    const settled = await Promise.allSettled(order.map((url) => stylizer.setPack(url)));
+    result.rounds.push({
+      order,
+      outcomes: settled.map((s) => (s.status === 'fulfilled' ? 'resolved' : describeError(s.reason))),
+      active: stylizer.pack?.id ?? null,
+    });
+  }
+  result.events = [...new Set(events)];
   await stylizer.close();
   return result;
 }
@@ -582,5 +605,16 @@ async function workerCrash({ secondsAfter = 6 } = {}) {
   return { provider, phases, stylizedFps: stats.fps.stylized, events: [...new Set(events)], streamError: run.streamError };
 }
 
-window.e2e = { captureFrames, lockstep, compareOutputs, modelParity, deviceLoss, live, packSwitch, rendererParity, workerCrash, sdk, hasWebGpu: async () => !!(await navigator.gpu?.requestAdapter()) };
+/** create() with `options`: 'resolved' (then closed) or the typed error it rejected with. */
+async function tryCreate(options = {}) {
+  try {
+    const stylizer = await sdk.FaceStylizer.create({ assetBase: ASSET_BASE, executionProviders: ['wasm'], packCache: false, ...options });
+    await stylizer.close();
+    return 'resolved';
+  } catch (error) {
+    return describeError(error);
+  }
+}
+
+window.e2e = { tryCreate, captureFrames, lockstep, compareOutputs, modelParity, deviceLoss, live, packSwitch, packRace, rendererParity, workerCrash, sdk, hasWebGpu: async () => !!(await navigator.gpu?.requestAdapter()) };
 window.e2eReady = true;

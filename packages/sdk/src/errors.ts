@@ -6,6 +6,10 @@ export type FaceStylizerErrorCode =
   | 'webgl2-unavailable'
   | 'asset-load-failed' // a model / wasm file under the asset base could not be fetched or parsed
   | 'inference-unavailable' // no execution provider could run the models
+  | 'csp-blocks-wasm' // the page's Content-Security-Policy forbids WebAssembly: add 'wasm-unsafe-eval' to script-src
+  | 'invalid-asset-base' // assetBase is not a URL and there is no page URL to resolve it against
+  | 'video-source-failed' // a <video> source could not be demuxed or decoded (MediaError code in the message)
+  | 'superseded' // setPack: a later setPack call replaced this one before it took effect
   | 'closed'; // the stylizer was used after close()
 
 export class FaceStylizerError extends Error {

@@ -1,4 +1,5 @@
 import type { Subscription } from 'rxjs';
+import { FaceStylizerError } from '../errors';
 import { FaceStylizer } from './face-stylizer';
 
 // The SDK bundle may be loaded in a worker (onnxruntime-web starts its workers from its own
@@ -21,6 +22,7 @@ export class FaceStylizerElement extends ElementBase {
   private stream: MediaStream | undefined;
   private video: HTMLVideoElement | undefined;
   private generation = 0;
+  private restartScheduled = false;
   private readonly canvas = document.createElement('canvas');
 
   constructor() {
@@ -37,7 +39,7 @@ export class FaceStylizerElement extends ElementBase {
   }
 
   connectedCallback(): void {
-    void this.restart();
+    this.scheduleRestart();
   }
 
   disconnectedCallback(): void {
@@ -51,10 +53,27 @@ export class FaceStylizerElement extends ElementBase {
     if (name === 'strength' || name === 'exaggeration' || name === 'num-faces') {
       stylizer?.setOptions(this.numericOptions());
     } else if (name === 'pack' && stylizer) {
-      stylizer.setPack(value).catch((error: unknown) => this.emit('error', error));
+      stylizer.setPack(value).catch((error: unknown) => {
+        // A later pack attribute replaced this one: not an error of the element.
+        if (!(error instanceof FaceStylizerError && error.code === 'superseded')) this.emit('error', error);
+      });
     } else {
-      void this.restart(); // source or asset base changed
+      this.scheduleRestart(); // source or asset base changed (or the pack, before the stylizer exists)
     }
+  }
+
+  /**
+   * Restarts once for everything that changes in one task: an element declared in HTML gets
+   * `attributeChangedCallback` for each attribute and `connectedCallback` at upgrade, and must
+   * still start one pipeline, not one per callback.
+   */
+  private scheduleRestart(): void {
+    if (this.restartScheduled) return;
+    this.restartScheduled = true;
+    queueMicrotask(() => {
+      this.restartScheduled = false;
+      if (this.isConnected) void this.restart();
+    });
   }
 
   private numericOptions() {

@@ -7,9 +7,10 @@ import { frames, hasInsertableStreams, trackFrames, type Frame, type FrameSource
 import { StatsRecorder, type PipelineStats } from '../frames/stats';
 import { GlContext, webGlIsSoftware } from '../gpu/gl';
 import { StyleEngine, WorkerRunner, createOrtBackend, stylizeFaces, type ExecutionProvider, type InferenceStage, type StylizedFrame } from '../inference';
-import { loadStylePack, type StylePackCache, type StylePackManifest } from '../packs';
+import { StylePackError, loadStylePack, type StylePackCache, type StylePackManifest } from '../packs';
 import { ALL_ORT_BUILDS } from '../inference/ort-builds';
 import { parseModelContract, type ModelContract } from '../packs/contract';
+import { checkGeneratorModel } from '../packs/onnx-io';
 import { FaceTracker, trackFaces, type OneEuroParams, type TrackingMode } from '../tracking';
 import { fetchAsset, resolveAssetUrls, sha256Hex, type AssetUrls, type LoadProgress } from './assets';
 
@@ -152,6 +153,9 @@ export class FaceStylizer {
   private readonly engine: StyleEngine;
   private readonly stats: StatsRecorder;
   private currentPack: StylePackManifest | undefined;
+  /** setPack calls so far; only the newest may swap the generator (last call wins). */
+  private packRequests = 0;
+  private packAbort: AbortController | undefined;
 
   private constructor(parts: StylizerParts) {
     this.config = parts.config;
@@ -178,7 +182,14 @@ export class FaceStylizer {
   }
 
   static async create(config: FaceStylizerOptions): Promise<FaceStylizer> {
-    const assets = resolveAssetUrls(config.assetBase, config.assets);
+    let assets: AssetUrls;
+    try {
+      assets = resolveAssetUrls(config.assetBase, config.assets);
+    } catch (cause) {
+      // e.g. a relative assetBase where there is no page URL to resolve it against (a worker, Node).
+      throw new FaceStylizerError('invalid-asset-base', `assetBase ${JSON.stringify(config.assetBase)} is not a URL, and there is no page URL to resolve it against: give an absolute URL.`, { cause });
+    }
+    await checkWasmAllowed();
     const stats = new StatsRecorder();
     const warnings: FaceStylizerWarning[] = [];
     let contract: ModelContract;
@@ -197,6 +208,7 @@ export class FaceStylizer {
         base: { contract, encoderSha256 },
         ...(config.packCache !== undefined ? { cache: config.packCache } : {}),
       });
+      checkGeneratorModel(loaded.generator, contract, config.pack, loaded.manifest.files.generator.path);
       generator = loaded.generator;
       pack = loaded.manifest;
     } else {
@@ -377,28 +389,63 @@ export class FaceStylizer {
   /**
    * Switches style pack (null = the base generator). Resolves once the new generator runs;
    * rejects with StylePackError for a corrupt / truncated / foreign / newer / incompatible pack,
-   * and the current style keeps running.
+   * and the current style keeps running. The last call wins: a call that a later one replaces
+   * before it took effect (and any call still pending when a later one is made) rejects with
+   * FaceStylizerError `superseded`, its download is aborted, and `pack` ends as the last call's.
    */
   async setPack(url: string | null, options: { signal?: AbortSignal } = {}): Promise<void> {
     this.assertOpen();
-    if (url === null) {
-      const generator = await fetchAsset(new URL(this.contract.generator.file, this.assets.baseModel).href, this.config.onProgress);
-      await this.engine.setGenerator(generator);
-      this.currentPack = undefined;
-      return;
+    const request = ++this.packRequests;
+    this.packAbort?.abort(new FaceStylizerError('superseded', 'A later setPack call replaced this one.'));
+    const abort = new AbortController();
+    this.packAbort = abort;
+    const signal = options.signal ? anySignal([abort.signal, options.signal]) : abort.signal;
+    const superseded = () => request !== this.packRequests;
+    const throwIfSuperseded = () => {
+      if (superseded()) throw new FaceStylizerError('superseded', `setPack(${url === null ? 'null' : JSON.stringify(url)}) was replaced by a later setPack call.`);
+    };
+    try {
+      let generator: Uint8Array;
+      let manifest: StylePackManifest | undefined;
+      if (url === null) {
+        generator = await fetchAsset(new URL(this.contract.generator.file, this.assets.baseModel).href, this.config.onProgress);
+      } else {
+        const pack = await loadStylePack(url, {
+          base: { contract: this.contract, encoderSha256: this.encoderSha256 },
+          signal,
+          ...(this.config.packCache !== undefined ? { cache: this.config.packCache } : {}),
+        });
+        // Before it can replace the running generator: ONNX at all, and the contract's tensors.
+        checkGeneratorModel(pack.generator, this.contract, url, pack.manifest.files.generator.path);
+        generator = pack.generator;
+        manifest = pack.manifest;
+      }
+      throwIfSuperseded();
+      try {
+        await this.engine.setGenerator(generator);
+      } catch (cause) {
+        // The generator passed its hash and I/O check but onnxruntime cannot load or run it.
+        if (url === null || cause instanceof FaceStylizerError || cause instanceof StylePackError) throw cause;
+        throw new StylePackError('corrupt', url, `the generator could not run (${cause instanceof Error ? cause.message : String(cause)})`, { file: manifest?.files.generator.path ?? 'generator', cause });
+      }
+      // Whatever was swapped in last is what runs, even if a later call then fails.
+      this.currentPack = manifest;
+      throwIfSuperseded();
+    } catch (error) {
+      if (this.closed) throw new FaceStylizerError('closed', 'The stylizer was closed while the pack loaded.', { cause: error });
+      if (superseded() && !(error instanceof FaceStylizerError && error.code === 'superseded')) {
+        throw new FaceStylizerError('superseded', 'A later setPack call replaced this one.', { cause: error });
+      }
+      throw error;
+    } finally {
+      if (this.packAbort === abort) this.packAbort = undefined;
     }
-    const pack = await loadStylePack(url, {
-      base: { contract: this.contract, encoderSha256: this.encoderSha256 },
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(this.config.packCache !== undefined ? { cache: this.config.packCache } : {}),
-    });
-    await this.engine.setGenerator(pack.generator);
-    this.currentPack = pack.manifest;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.packAbort?.abort(new FaceStylizerError('closed', 'The stylizer was closed.'));
     this.streamStarted.next();
     this.tracker.close();
     await this.engine.close();
@@ -478,6 +525,39 @@ function frameInfo(frame: StylizedFrame): FrameInfo {
     faces: frame.faces.map((face) => ({ id: face.id, landmarks: face.landmarks, stylized: frame.stylized.has(face.id) })),
     landmarksPredicted: frame.predicted,
   };
+}
+
+/** The smallest valid WebAssembly module: just the header. */
+const EMPTY_WASM_MODULE = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+
+/**
+ * Face tracking and inference are WebAssembly: a page whose Content-Security-Policy forbids
+ * compiling it (script-src without 'wasm-unsafe-eval') would otherwise fail later with a
+ * misleading "could not load" from the first library to try.
+ */
+async function checkWasmAllowed(): Promise<void> {
+  if (typeof WebAssembly !== 'object') throw new FaceStylizerError('inference-unavailable', 'This browser has no WebAssembly.');
+  try {
+    await WebAssembly.compile(EMPTY_WASM_MODULE);
+  } catch (cause) {
+    throw new FaceStylizerError(
+      'csp-blocks-wasm',
+      "The page's Content-Security-Policy blocks WebAssembly, which face tracking and inference run on: add 'wasm-unsafe-eval' to its script-src directive.",
+      { cause },
+    );
+  }
+}
+
+/** AbortSignal.any where it exists (Chromium 116+), otherwise a forwarding controller. */
+function anySignal(signals: readonly AbortSignal[]): AbortSignal {
+  const any = (AbortSignal as { any?: (signals: AbortSignal[]) => AbortSignal }).any;
+  if (any) return any([...signals]);
+  const controller = new AbortController();
+  for (const signal of signals) {
+    if (signal.aborted) controller.abort(signal.reason);
+    else signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+  }
+  return controller.signal;
 }
 
 function clampAlpha(alpha: number, contract: ModelContract): number {
