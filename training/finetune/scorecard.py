@@ -19,6 +19,12 @@ run by onnxruntime-web (wasm) in node, on held-out aligned crops (people never t
                network this project trains (`gram_ratio` < 1: closer to the style's texture)
   diversity    mean pairwise identity cosine among the outputs vs among the inputs (different
                people stay different when the outputs' is not much higher than the inputs')
+  judge top-1  the style judge (style_judge.py, a fixed descriptor no training loss uses): the share
+               of the outputs at alpha = 1 whose nearest exemplar among ALL packs' style images
+               (every pack of models/packs with a style, plus the scored ones) is the pack's own
+               (chance = 1 / exemplars); `inputs` = the same share for the unstylised inputs.
+               The judge's sanity checks (exemplar and augmented-exemplar self-retrieval, how the
+               real inputs spread over the exemplars) are reported with it.
 
     /usr/bin/python3 training/finetune/scorecard.py                      # every pack in models/packs
     /usr/bin/python3 training/finetune/scorecard.py DIR... --faces 24 --json out.json --markdown out.md
@@ -47,6 +53,7 @@ import identity  # noqa: E402
 from finetune.build_pack import find_checkpoint, load_image, sha256  # noqa: E402
 from finetune.metrics import ALPHAS  # noqa: E402
 from finetune.networks import LatentPool, load_base  # noqa: E402
+from finetune import style_judge  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = REPO / "models" / "base"
@@ -188,6 +195,25 @@ def align_files(paths):
     return out
 
 
+def style_packs(folder=PACKS):
+    """Every pack folder with a style image in its training info."""
+    return sorted(str(p.parent) for p in Path(folder).glob("*/manifest.json")
+                  if json.loads(p.read_text()).get("training", {}).get("style"))
+
+
+def exemplar_set(pack_dirs, size):
+    """The judge's exemplars: the aligned style crops of every style pack in models/packs and of
+    the scored packs, one per style image (by file name), named by the first pack using it.
+    Returns (names, uint8 [K, S, S, 3], {style file: index})."""
+    styles = {}
+    for pack in [*style_packs(), *map(str, pack_dirs)]:
+        m = json.loads((Path(pack) / "manifest.json").read_text())
+        styles.setdefault(m["training"]["style"], m["id"])
+    files = [find_source(f) for f in styles]
+    crops = [load_image(f, a, size) for f, a in zip(files, align_files(files))]
+    return list(styles.values()), to_uint8(torch.cat(crops).numpy()), {f: i for i, f in enumerate(styles)}
+
+
 def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
     encoder_onnx, base_generator = BASE / "encoder.onnx", BASE / "generator.onnx"
     encoder_sha = sha256(encoder_onnx)
@@ -216,6 +242,10 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
     rows = {"_inputs": {"faces": faces, "base_identity": float(base_identity),
                         "diversity_inputs": mean_pairwise_cosine(e_in)}}
     lm_in = landmarks(inputs)
+    judge_names, exemplars, exemplar_of = exemplar_set(pack_dirs, size)
+    judge = style_judge.StyleJudge(exemplars, judge_names)
+    nearest_in = judge.nearest(inputs)
+    rows["_judge"] = style_judge.sanity(judge, exemplars, inputs)
     for pack in pack_dirs:
         pack = Path(pack)
         manifest = json.loads((pack / "manifest.json").read_text())
@@ -258,6 +288,12 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
             "colour_out": float(colour_out), "colour_in": float(colour_in), "colour_ratio": float(colour_out / colour_in),
             "gram_out": float(gram_out), "gram_in": float(gram_in), "gram_ratio": float(gram_out / gram_in),
             "diversity": mean_pairwise_cosine(e_out),
+            "judge_exemplar": judge_names[exemplar_of[manifest["training"]["style"]]],
+            "judge_top1": float((judge.nearest(outputs[1.0]) == exemplar_of[manifest["training"]["style"]]).mean()),
+            "judge_top1_alpha0": float((judge.nearest(outputs[0.0]) == exemplar_of[manifest["training"]["style"]]).mean()),
+            "judge_inputs": float((nearest_in == exemplar_of[manifest["training"]["style"]]).mean()),
+            "judge_nearest": {n: int(c) for n, c in zip(judge_names, np.bincount(judge.nearest(outputs[1.0]),
+                                                                                    minlength=len(judge_names)))},
         }
     return rows
 
@@ -269,26 +305,44 @@ change of MediaPipe landmarks input → output projected on the pair's own chang
 step; *colour* / *Gram* — distance to the style image of the outputs vs of the inputs (per-channel
 mean/std; Gram matrices of fixed random conv filters), lower is closer; *diversity* — mean
 pairwise identity cosine among the outputs (compare with the inputs'); *faces found* — the
-landmarker's detection rate on the outputs (lowest α)."""
+landmarker's detection rate on the outputs (lowest α); *judge top-1* — the style judge
+(`training/finetune/style_judge.py`, descriptor version {version}, frozen): share of the outputs at
+α = 1 (and α = 0) whose nearest exemplar among all packs' style images is the pack's own (chance
+1/{k}); *inputs* — the same share for the unstylised inputs (what a pack that changes nothing would
+score); *nearest* — where the outputs at α = 1 go (exemplar: count) when not to their own style."""
 
 
 def markdown(rows, title=None, command=None):
     info = rows["_inputs"]
     head = ([f"# {title}", ""] if title else []) + ([f"`{command}`", ""] if command else [])
-    lines = head + [EXPLANATION, "", f"Held-out faces: {info['faces']}. Base reconstruction identity (ceiling): {info['base_identity']:.3f}. "
+    judge = rows.get("_judge")
+    k = len(judge["exemplars"]) if judge else 0
+    lines = head + [EXPLANATION.format(version=style_judge.DESCRIPTOR_VERSION, k=k), "", f"Held-out faces: {info['faces']}. Base reconstruction identity (ceiling): {info['base_identity']:.3f}. "
              f"Pairwise identity cosine among the inputs: {info['diversity_inputs']:.3f}.", "",
-             "| pack | mode | identity | transfer α=0 / 0.5 / 1 / 1.5 | monotonic | colour out/in | Gram out/in | diversity | faces found |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| pack | mode | judge top-1 α=1 (α=0) | inputs | nearest (others) | identity | transfer α=0 / 0.5 / 1 / 1.5 | monotonic | colour out/in | Gram out/in | diversity | faces found |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in rows.items():
         if name.startswith("_"):
             continue
         if "error" in r:
-            lines.append(f"| {name} | {r['error']} | | | | | | | |")
+            lines.append(f"| {name} | {r['error']} | | | | | | | | | | |")
             continue
+        others = ", ".join(f"{n}: {c}" for n, c in sorted(r["judge_nearest"].items(), key=lambda x: -x[1])
+                           if c and n != r["judge_exemplar"])
         t = " / ".join("–" if v is None else f"{v:.2f}" for v in r["transfer"].values())
-        lines.append(f"| {name} | {r['mode']} | {r['identity']:.3f} | {t} | {'yes' if r['monotonic'] else 'no'} | "
+        lines.append(f"| {name} | {r['mode']} | **{r['judge_top1']:.0%}** ({r['judge_top1_alpha0']:.0%}) | "
+                     f"{r['judge_inputs']:.0%} | {others or '–'} | {r['identity']:.3f} | {t} | {'yes' if r['monotonic'] else 'no'} | "
                      f"{r['colour_out']:.3f}/{r['colour_in']:.3f} | {r['gram_out']:.3f}/{r['gram_in']:.3f} | "
                      f"{r['diversity']:.3f} | {min(r['faces_found'].values()):.0%} ({r['transfer_faces']} in all) |")
+    if judge:
+        share = ", ".join(f"{n} {v:.0%}" for n, v in judge["real_nearest_share"].items())
+        lines += ["", f"Style judge: {k} exemplars ({', '.join(judge['exemplars'])}), chance {1 / k:.0%}. "
+                  f"Sanity: the exemplars retrieve themselves {judge['exemplar_self_top1']:.0%}, augmented copies "
+                  f"(flip, 85–100 % crop, ±10 % brightness/contrast/saturation; {judge['augmentations']} each) "
+                  f"{judge['augmented_self_top1']:.0%}; the {judge['real_faces']} unstylised inputs go to {share} "
+                  f"(median margin (d2 − d1)/d1 {judge['real_margin']:.2f} against {judge['augmented_margin']:.2f} for "
+                  f"the augmented exemplars; median nearest distance {judge['real_nearest_distance']:.2f}, the "
+                  f"exemplars' median spacing {judge['exemplar_spacing']:.2f})."]
     return "\n".join(lines) + "\n"
 
 
@@ -303,8 +357,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    packs = args.packs or sorted(str(p.parent) for p in PACKS.glob("*/manifest.json")
-                                 if json.loads(p.read_text()).get("training", {}).get("style"))
+    packs = args.packs or style_packs()
     if not packs:
         sys.exit("no style packs to score (models/packs/*/manifest.json with training.style)")
     report(packs, "Style-pack scorecard", "training/finetune/scorecard.py", args.faces, args.json, args.markdown,
