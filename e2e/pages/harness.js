@@ -521,7 +521,7 @@ async function rendererParity({ strength = 0.8, feather = 8 } = {}) {
   for (let t = 1; t < 10 && faces.length === 0; t++) faces = tracker.detect({ ...frame, timestampMs: t });
   tracker.close();
   const size = 128;
-  const aligned = faces.flatMap((face) => sdk.alignFace(face, size));
+  const aligned = faces.flatMap((face) => sdk.alignFace(face, { size, alignment: 'face-core-v1' }));
   const plane = size * size;
   const pattern = new Float32Array(3 * plane);
   const flow = new Float32Array(2 * plane);

@@ -9,7 +9,7 @@ const cropFromImage = [0.5, 0, -5, 0, 0.5, -5];
 // A square face oval well inside the crop.
 const oval = Float32Array.of(6, 6, 26, 6, 26, 26, 6, 26);
 const mask = fillMaskTexels(new Uint8Array(MASK_TEXTURE_SIZE * MASK_TEXTURE_SIZE), oval, SIZE, 3);
-const texels = new Uint8ClampedArray(SIZE * SIZE * 4).fill(200);
+const texels = new Uint8ClampedArray(2 * SIZE * 2 * SIZE * 4).fill(200); // COLOR_TEXELS_PER_CROP_PIXEL = 2
 
 function blend(strength: number) {
   const rect = { x: 0, y: 0, width: 90, height: 90 };

@@ -142,16 +142,35 @@ describe('planarToInterleaved', () => {
 
 describe('correctedTexels', () => {
   it('applies the seam colour transform, maps the pixel range to 0–255, clamps, opaque alpha', () => {
-    // 3 channels of 2×2 in [-1, 1]
-    const image = Float32Array.from([-1, 0, 1, 0.5, -1, -1, -1, -1, 0.2, 0.2, 0.2, 2]);
+    // 3 channels of 2×2 in [-1, 1], each channel constant (so the 2× upsample keeps it exactly)
+    const image = Float32Array.from([0.5, 0.5, 0.5, 0.5, -1, -1, -1, -1, 0.2, 0.2, 0.2, 0.2]);
     const color = { gain: [1, 2, 0.5] as const, offset: [0, 0.5, -0.1] as const };
     const texels = correctedTexels({ image, size: 2, color }, [-1, 1]);
+    expect(texels.length).toBe(4 * 4 * 4); // 2× per axis
     const level = (v: number) => Math.min(255, Math.max(0, Math.round(((v + 1) / 2) * 255)));
-    expect(Array.from(texels.subarray(0, 4))).toEqual([level(-1), level(-1 * 2 + 0.5), level(0.2 * 0.5 - 0.1), 255]);
-    expect(Array.from(texels.subarray(4, 8))).toEqual([level(0), 0, level(0), 255]);
-    expect(texels[8]).toBe(255); // 1 → white
-    expect(texels[14]).toBe(level(2 * 0.5 - 0.1)); // 0.9
-    expect(texels[13]).toBe(0); // -1·2 + 0.5 = -1.5 clamps to 0
+    for (let i = 0; i < 16; i++) {
+      expect(Array.from(texels.subarray(4 * i, 4 * i + 4))).toEqual([level(0.5), 0, level(0.2 * 0.5 - 0.1), 255]); // -1·2 + 0.5 clamps to 0
+    }
+  });
+
+  it('upsamples 2× with Catmull-Rom: a linear ramp lands exactly between the crop pixels, edges clamp', () => {
+    const size = 8;
+    const image = new Float32Array(3 * size * size);
+    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) image[y * size + x] = -1 + (x * 2) / (size - 1) / 2; // ramp in [-1, 0]
+    const texels = correctedTexels({ image, size, color: { gain: [1, 1, 1], offset: [0, 0, 0] } }, [-1, 1]);
+    const wide = 2 * size;
+    const red = (x: number, y: number) => texels[(y * wide + x) * 4] as number;
+    for (let x = 4; x < wide - 4; x++) {
+      const u = x / 2 - 0.25; // the output texel's centre in crop pixels (centres at integers)
+      const expected = ((-1 + u / (size - 1) + 1) / 2) * 255;
+      expect(Math.abs(red(x, 5) - expected), `x ${x}`).toBeLessThanOrEqual(0.5);
+    }
+    expect(red(0, 0)).toBe(0); // clamped edge: the first crop pixel's value
+    // a step edge overshoots a little (the sharpening) and the clamp keeps it in range
+    const step = new Float32Array(3 * size * size).map((_, i) => ((i % size) < size / 2 ? -1 : 1));
+    const sharp = correctedTexels({ image: step, size, color: { gain: [1, 1, 1], offset: [0, 0, 0] } }, [-1, 1]);
+    expect(sharp[(3 * wide + 6) * 4]).toBe(0);
+    expect(sharp[(3 * wide + 9) * 4]).toBe(255);
   });
 });
 

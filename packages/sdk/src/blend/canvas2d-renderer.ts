@@ -2,11 +2,11 @@ import type { Frame } from '../frames';
 import type { AlignedFace } from '../alignment';
 import type { StylizedCrop, StylizedFrame } from '../inference';
 import { MASK_TEXTURE_SIZE, fillMaskTexels, polygonBounds, smoothstep } from './mask';
-import { correctedTexels, flowReach, type BlendOptions, type FrameRenderer } from './renderer';
+import { COLOR_TEXELS_PER_CROP_PIXEL, correctedTexels, flowReach, type BlendOptions, type FrameRenderer } from './renderer';
 
 interface FaceTexels {
   version: number;
-  /** correctedTexels of the result: RGBA8, size × size. */
+  /** correctedTexels of the result: RGBA8, (2·size)² (COLOR_TEXELS_PER_CROP_PIXEL). */
   texels: Uint8ClampedArray;
   flow: Float32Array;
   flowReach: number;
@@ -129,7 +129,7 @@ export class Canvas2dBlendRenderer implements FrameRenderer {
 export interface FaceBlendInputs {
   readonly cropFromImage: readonly number[];
   readonly size: number;
-  /** The stylized crop as colour-corrected RGBA8 texels (correctedTexels). */
+  /** The stylized crop as colour-corrected RGBA8 texels, COLOR_TEXELS_PER_CROP_PIXEL per crop pixel (correctedTexels). */
   readonly texels: Uint8ClampedArray;
   /** [2, size, size], normalised [-1, 1]: where each stylized pixel samples the undeformed face. */
   readonly flow: Float32Array;
@@ -158,7 +158,9 @@ export function blendFaceRegion(
   const [a, b, c, d, e, f] = m as [number, number, number, number, number, number];
   const plane = size * size;
   const crop = new BilinearTaps();
+  const colorTaps = new BilinearTaps();
   const maskTaps = new BilinearTaps();
+  const k = COLOR_TEXELS_PER_CROP_PIXEL;
   let changed = false;
   for (let row = 0; row < rect.height; row++) {
     const iy = rect.y + row + 0.5;
@@ -183,9 +185,12 @@ export function blendFaceRegion(
       const weight = (maskValue / 255) * smoothstep(0, feather, border) * strength;
       if (weight <= 0) continue;
       const p = (row * rect.width + column) * 4;
+      colorTaps.at(cx * k - 0.5, cy * k - 0.5, size * k);
+      const { i00: c00, i10: c10, i01: c01, i11: c11 } = colorTaps;
+      const { w00: v00, w10: v10, w01: v01, w11: v11 } = colorTaps;
       for (let ch = 0; ch < 3; ch++) {
         const stylizedValue =
-          w00 * (texels[i00 * 4 + ch] as number) + w10 * (texels[i10 * 4 + ch] as number) + w01 * (texels[i01 * 4 + ch] as number) + w11 * (texels[i11 * 4 + ch] as number);
+          v00 * (texels[c00 * 4 + ch] as number) + v10 * (texels[c10 * 4 + ch] as number) + v01 * (texels[c01 * 4 + ch] as number) + v11 * (texels[c11 * 4 + ch] as number);
         pixels[p + ch] = weight * stylizedValue + (1 - weight) * (pixels[p + ch] as number);
       }
       changed = true;
