@@ -10,6 +10,7 @@ import { FaceStylizerError } from '../errors';
  *   <assetBase>/sdk/inference-worker.js       dist/worker/inference-worker.js of this package
  *   <assetBase>/sdk/tracking-worker.js        dist/worker/tracking-worker.js of this package
  *   <assetBase>/models/base/                  contract.json, encoder.onnx, generator.onnx
+ *   <assetBase>/packs/<id>/                   style packs named by id (`pack: 'caricature-bigeyes'`)
  */
 export interface AssetUrls {
   readonly mediapipeWasm: string;
@@ -20,9 +21,22 @@ export interface AssetUrls {
   /** The SDK's tracking worker script (classic worker; same origin as the page). */
   readonly trackingWorker: string;
   readonly baseModel: string;
+  /** Folder of the style packs a `pack` option names by id. */
+  readonly packs: string;
 }
 
-export function resolveAssetUrls(assetBase: string, overrides: Partial<AssetUrls> = {}): AssetUrls {
+/**
+ * The default asset base: the folder of the JavaScript file the SDK runs from (this module's URL
+ * after bundling), where `npx face-stylizer assets <dir>` (beside face-stylizer.bundle.js) and the
+ * Vite/Rollup plugins (beside the chunks) put the assets. Read as a string, not
+ * `new URL('./', import.meta.url)`, which bundlers would try to resolve as a file at build time.
+ */
+export function defaultAssetBase(): string {
+  const url = import.meta.url;
+  return url.slice(0, url.lastIndexOf('/') + 1);
+}
+
+export function resolveAssetUrls(assetBase: string = defaultAssetBase(), overrides: Partial<AssetUrls> = {}): AssetUrls {
   const base = new URL(assetBase.endsWith('/') ? assetBase : `${assetBase}/`, globalThis.location?.href).href;
   return {
     mediapipeWasm: overrides.mediapipeWasm ?? `${base}mediapipe/wasm/`,
@@ -31,7 +45,16 @@ export function resolveAssetUrls(assetBase: string, overrides: Partial<AssetUrls
     inferenceWorker: overrides.inferenceWorker ?? `${base}sdk/inference-worker.js`,
     trackingWorker: overrides.trackingWorker ?? `${base}sdk/tracking-worker.js`,
     baseModel: overrides.baseModel ?? `${base}models/base/`,
+    packs: overrides.packs ?? `${base}packs/`,
   };
+}
+
+/**
+ * A `pack` option as a URL: a bare pack id (`caricature-bigeyes`: no slash, not a file name) is
+ * the pack of that id under the asset base's packs/; anything else is a URL, relative to the page.
+ */
+export function packUrl(pack: string, assets: AssetUrls): string {
+  return /^[a-z0-9][a-z0-9._-]{0,63}$/.test(pack) && !/\.(json|tar|zip)$/.test(pack) ? `${assets.packs}${pack}/` : pack;
 }
 
 export interface LoadProgress {

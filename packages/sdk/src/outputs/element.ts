@@ -95,7 +95,7 @@ export class FaceStylizerElement extends ElementBase {
     try {
       const pack = this.getAttribute('pack');
       const stylizer = await FaceStylizer.create({
-        assetBase: this.getAttribute('asset-base') ?? './',
+        ...(this.hasAttribute('asset-base') ? { assetBase: this.getAttribute('asset-base')! } : {}),
         canvas: this.canvas,
         ...(pack ? { pack } : {}),
         ...this.numericOptions(),

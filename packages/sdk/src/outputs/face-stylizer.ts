@@ -12,14 +12,21 @@ import { ALL_ORT_BUILDS } from '../inference/ort-builds';
 import { parseModelContract, type ModelContract } from '../packs/contract';
 import { checkGeneratorModel } from '../packs/onnx-io';
 import { FaceTracker, trackFaces, type OneEuroParams, type TrackingMode } from '../tracking';
-import { fetchAsset, resolveAssetUrls, sha256Hex, type AssetUrls, type LoadProgress } from './assets';
+import { fetchAsset, packUrl, resolveAssetUrls, sha256Hex, type AssetUrls, type LoadProgress } from './assets';
 
 export interface FaceStylizerOptions {
-  /** Base URL of every asset (see AssetUrls); nothing outside it is requested. */
-  readonly assetBase: string;
+  /**
+   * Base URL of every asset (see AssetUrls); nothing outside it is requested. Default: the folder
+   * of the JavaScript file the SDK runs from (`defaultAssetBase`), where `npx face-stylizer assets`
+   * and the Vite/Rollup plugins put them.
+   */
+  readonly assetBase?: string;
   /** Per-asset overrides of the default layout under `assetBase`. */
   readonly assets?: Partial<AssetUrls>;
-  /** Style pack URL; without one, the base model's own generator runs. */
+  /**
+   * Style pack URL, or the id of a pack under the asset base (`packs/<id>/`); without one, the
+   * base model's own generator runs.
+   */
   readonly pack?: string;
   /** Canvas to draw into; by default the stylizer creates one (see `canvas`). */
   readonly canvas?: HTMLCanvasElement | OffscreenCanvas;
@@ -204,7 +211,7 @@ export class FaceStylizer {
     let generator: Uint8Array;
     let pack: StylePackManifest | undefined;
     if (config.pack) {
-      const loaded = await loadStylePack(config.pack, {
+      const loaded = await loadStylePack(packUrl(config.pack, assets), {
         base: { contract, encoderSha256 },
         ...(config.packCache !== undefined ? { cache: config.packCache } : {}),
       });
@@ -305,14 +312,21 @@ export class FaceStylizer {
     return stylizer;
   }
 
-  /** Opens the default camera; rejects with 'camera-not-found' / 'camera-permission-denied'. */
-  static async openCamera(constraints: MediaTrackConstraints = { width: 640, height: 480 }): Promise<MediaStream> {
+  /**
+   * Opens the default camera; rejects with 'camera-not-found' / 'camera-permission-denied'. By
+   * default asks for 1280×720 and takes the nearest the camera offers (640×480 on a VGA camera);
+   * `FaceStylizer.CAMERA_DEFAULT` is that request.
+   */
+  static async openCamera(constraints: MediaTrackConstraints = FaceStylizer.CAMERA_DEFAULT): Promise<MediaStream> {
     try {
       return await navigator.mediaDevices.getUserMedia({ video: constraints, audio: false });
     } catch (error) {
       throw cameraError(error);
     }
   }
+
+  /** openCamera's default: 1280×720 where the camera offers it (ideal, not exact: never fails). */
+  static readonly CAMERA_DEFAULT: MediaTrackConstraints = { width: { ideal: 1280 }, height: { ideal: 720 } };
 
   /** The output canvas (the one given at creation, or created by the stylizer). */
   get canvas(): HTMLCanvasElement | OffscreenCanvas {
@@ -410,7 +424,7 @@ export class FaceStylizer {
       if (url === null) {
         generator = await fetchAsset(new URL(this.contract.generator.file, this.assets.baseModel).href, this.config.onProgress);
       } else {
-        const pack = await loadStylePack(url, {
+        const pack = await loadStylePack(packUrl(url, this.assets), {
           base: { contract: this.contract, encoderSha256: this.encoderSha256 },
           signal,
           ...(this.config.packCache !== undefined ? { cache: this.config.packCache } : {}),
