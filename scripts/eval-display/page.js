@@ -135,10 +135,18 @@ async function reconstruction({ indices, pack, exaggeration = 0, settle = 20, ma
   const samples = [];
   const pngs = {};
   try {
+    let blank;
     for (const index of indices) {
       const bitmap = await frame(index);
       let info;
       let steps = 0;
+      if (index !== indices[0]) {
+        // A face-less frame until the track is lost: the sampled frame's face then gets a new id,
+        // so "stylized" can only mean a result computed from this very frame (not a stale crop
+        // of the previous sample warped onto new landmarks).
+        blank ??= await createImageBitmap(new ImageData(bitmap.width, bitmap.height));
+        for (let empty = 0, k = 0; empty < 3 && k < 120; k++) empty = (await run.step(blank)).faces.length === 0 ? empty + 1 : 0;
+      }
       let sinceStylized = -1;
       while (steps < maxSteps) {
         info = await run.step(bitmap);
