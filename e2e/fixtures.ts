@@ -5,7 +5,7 @@
  * nothing outside the server's origin.
  */
 import { test as base, expect, chromium, type Browser, type Page } from '@playwright/test';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,16 +80,20 @@ export const test = base.extend<Fixtures, { server: Server }>({
       }
       const packs = mkdtempSync(join(tmpdir(), 'face-stylizer-e2e-packs-'));
       writeFixturePacks(validPack, packs);
+      const brokenMedia = mkdtempSync(join(tmpdir(), 'face-stylizer-e2e-media-'));
+      writeBrokenMedia(brokenMedia);
       const server = (await startDemoServer({
         mounts: {
           '/sdk/': join(root, 'packages/sdk/dist'),
           '/e2e/': join(root, 'e2e/pages'),
           '/assets/packs/e2e/': packs,
+          '/e2e-media/': brokenMedia,
         },
       })) as Server;
       await use(server);
       await server.close();
       rmSync(packs, { recursive: true, force: true });
+      rmSync(brokenMedia, { recursive: true, force: true });
     },
     { scope: 'worker' },
   ],
@@ -132,6 +136,30 @@ export const test = base.extend<Fixtures, { server: Server }>({
     expect(foreign, 'requests outside the test server').toEqual([]);
   },
 });
+
+/** The demo's clip (served at /media/sample-face.webm): the base generator's faces, else the synthetic heads. */
+export const DEMO_CLIP = existsSync(join(root, 'models/media/generated-face.webm')) ? join(root, 'models/media/generated-face.webm') : join(media, 'sample-face.webm');
+
+/**
+ * Broken <video> sources, served under /e2e-media/: `not-a-video.webm` (random bytes: the demuxer
+ * refuses it) and `damaged.webm` (the demo clip with its second half overwritten by random bytes:
+ * it starts, then cannot be decoded or demuxed further).
+ */
+function writeBrokenMedia(dir: string): void {
+  const random = (length: number, seed: number) => {
+    const bytes = Buffer.alloc(length);
+    for (let i = 0, state = seed; i < length; i++) {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      bytes[i] = state >>> 24;
+    }
+    return bytes;
+  };
+  writeFileSync(join(dir, 'not-a-video.webm'), random(100_000, 1));
+  const clip = readFileSync(DEMO_CLIP);
+  const half = Math.floor(clip.length / 2);
+  random(clip.length - half, 2).copy(clip, half);
+  writeFileSync(join(dir, 'damaged.webm'), clip);
+}
 
 /** Calls window.e2e[fn](args) in the harness page. */
 export function call<T = any>(page: Page, fn: string, args: unknown = {}): Promise<T> {

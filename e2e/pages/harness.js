@@ -91,7 +91,7 @@ async function createStylizer(options = {}) {
  *    compares the last output with the input.
  *  - mode 'sequence': every captured frame once; compares each output with its input.
  */
-async function lockstep({ mode = 'still', expectFaces = 1, settle = 3, totalSteps, maxSteps = 900, keep, ...options } = {}) {
+async function lockstep({ mode = 'still', expectFaces = 1, settle = 3, totalSteps, maxSteps = 900, keep, cropped = false, ...options } = {}) {
   const { stylizer, events } = await createStylizer(options);
   const generator = new MediaStreamTrackGenerator({ kind: 'video' });
   const writer = generator.writable.getWriter();
@@ -109,11 +109,26 @@ async function lockstep({ mode = 'still', expectFaces = 1, settle = 3, totalStep
     lastWrite = performance.now();
     const emitted = new Promise((resolve, reject) => (pending = { resolve, reject }));
     timestamp += 33333;
-    await writer.write(new VideoFrame(bitmap, { timestamp }));
+    await writer.write(cropped ? croppedFrame(bitmap, timestamp) : new VideoFrame(bitmap, { timestamp }));
     return withTimeout(emitted, 20000, 'frame through the pipeline');
   };
   // The output canvas keeps the last frame until the next one is written (preserveDrawingBuffer).
   const readOutput = (bitmap) => pixelsOf(stylizer.canvas, bitmap.width, bitmap.height);
+  // A cropped frame is compared with what it displays (its visible rect scaled to its display size).
+  const reference = new Map();
+  const inputOf = (bitmap) => {
+    if (!cropped) return bitmap;
+    if (!reference.has(bitmap)) {
+      const frame = croppedFrame(bitmap, 0);
+      const canvas = document.createElement('canvas');
+      canvas.width = bitmap.width;
+      canvas.height = bitmap.height;
+      canvas.getContext('2d').drawImage(frame, 0, 0, bitmap.width, bitmap.height);
+      frame.close();
+      reference.set(bitmap, canvas);
+    }
+    return reference.get(bitmap);
+  };
   const results = [];
   let steps = 0;
   let png;
@@ -132,13 +147,13 @@ async function lockstep({ mode = 'still', expectFaces = 1, settle = 3, totalStep
       }
       const output = readOutput(bitmap);
       png = toPng(output, bitmap.width, bitmap.height);
-      results.push({ ...compare(bitmap, output, last), stylizedAt });
+      results.push({ ...compare(inputOf(bitmap), output, last), stylizedAt });
       if (keep) state.outputs[keep] = { pixels: output, info: last, width: bitmap.width, height: bitmap.height };
     } else {
       for (const bitmap of state.frames) {
         const info = await step(bitmap);
         steps++;
-        results.push(compare(bitmap, readOutput(bitmap), info));
+        results.push(compare(inputOf(bitmap), readOutput(bitmap), info));
       }
     }
   } finally {
@@ -150,6 +165,20 @@ async function lockstep({ mode = 'still', expectFaces = 1, settle = 3, totalStep
   // How many different input frames the run saw (a sequence test must not feed one frame over and over).
   const distinctInputs = new Set(state.frames.map((bitmap) => checksum(pixelsOf(bitmap, bitmap.width, bitmap.height)))).size;
   return { provider, steps, events: [...new Set(events)], results, distinctInputs, png };
+}
+
+/**
+ * What a 1280×720 camera asked for 640×480 delivers: a crop-and-scale frame, coded 1280×720 with
+ * visibleRect {x: 160, y: 0, 960×720} and display size 640×480. The captured frame fills the
+ * visible rect (scaled 1.5×); the cropped-away sides are a flat grey, so reading them shows.
+ */
+function croppedFrame(bitmap, timestamp) {
+  const canvas = new OffscreenCanvas(1280, 720);
+  const context = canvas.getContext('2d');
+  context.fillStyle = 'rgb(40, 160, 40)';
+  context.fillRect(0, 0, 1280, 720);
+  context.drawImage(bitmap, 160, 0, 960, 720);
+  return new VideoFrame(canvas, { timestamp, visibleRect: { x: 160, y: 0, width: 960, height: 720 }, displayWidth: bitmap.width, displayHeight: bitmap.height });
 }
 
 function checksum(pixels) {
@@ -605,6 +634,78 @@ async function workerCrash({ secondsAfter = 6 } = {}) {
   return { provider, phases, stylizedFps: stats.fps.stylized, events: [...new Set(events)], streamError: run.streamError };
 }
 
+/**
+ * One stylizer, its source switched `switches` times between the camera (a MediaStream: insertable
+ * streams, capture timestamps) and a looping <video> of the sample clip (media-time frames), as the
+ * demo's Source selector does. Per phase: frames shown and frames with every face stylized.
+ */
+async function sourceSwitch({ switches = 6, secondsEach = 4, clip = '/media/sample-face.webm' } = {}) {
+  const { stylizer, events } = await createStylizer();
+  const phases = [];
+  let streamErrors = [];
+  for (let i = 0; i <= switches; i++) {
+    const kind = i % 2 === 0 ? 'camera' : 'video';
+    let source;
+    let stop;
+    if (kind === 'camera') {
+      source = await sdk.FaceStylizer.openCamera();
+      stop = () => source.getTracks().forEach((track) => track.stop());
+    } else {
+      source = document.createElement('video');
+      Object.assign(source, { muted: true, loop: true, playsInline: true, src: clip });
+      await source.play();
+      stop = () => {
+        source.pause();
+        source.removeAttribute('src');
+        source.load();
+      };
+    }
+    const counts = { kind, frames: 0, stylized: 0 };
+    const subscription = stylizer.stylize(source).subscribe({
+      next: (info) => {
+        counts.frames++;
+        if (info.faces.length > 0 && info.faces.every((face) => face.stylized)) counts.stylized++;
+      },
+      error: (error) => streamErrors.push(describeError(error)),
+    });
+    await sleep(secondsEach * 1000);
+    subscription.unsubscribe();
+    stop();
+    phases.push(counts);
+  }
+  await stylizer.close();
+  return { phases, events: [...new Set(events)], streamErrors };
+}
+
+/**
+ * stylize(<video>) of `src` (or of the camera under srcObject when `camera`), until the stream
+ * errors or completes or `timeoutMs` passes; `stopCameraAfterMs` stops the camera track.
+ */
+async function videoSource({ src, loop = false, camera = false, stopCameraAfterMs, timeoutMs = 30000 } = {}) {
+  const { stylizer, events } = await createStylizer();
+  const video = document.createElement('video');
+  Object.assign(video, { muted: true, loop, playsInline: true });
+  let stream;
+  if (camera) video.srcObject = stream = await sdk.FaceStylizer.openCamera();
+  else video.src = src;
+  let playError;
+  video.play().catch((error) => (playError = describeError(error)));
+  let frames = 0;
+  const started = performance.now();
+  const outcome = await new Promise((resolve) => {
+    stylizer.stylize(video).subscribe({
+      next: () => frames++,
+      error: (error) => resolve({ kind: 'error', error: describeError(error), afterMs: performance.now() - started }),
+      complete: () => resolve({ kind: 'complete', afterMs: performance.now() - started }),
+    });
+    if (stopCameraAfterMs !== undefined) setTimeout(() => stream.getTracks().forEach((track) => track.stop()), stopCameraAfterMs);
+    setTimeout(() => resolve({ kind: 'timeout' }), timeoutMs);
+  });
+  stream?.getTracks().forEach((track) => track.stop());
+  await stylizer.close();
+  return { outcome, frames, playError, mediaError: video.error?.code ?? null, events: [...new Set(events)] };
+}
+
 /** create() with `options`: 'resolved' (then closed) or the typed error it rejected with. */
 async function tryCreate(options = {}) {
   try {
@@ -616,5 +717,5 @@ async function tryCreate(options = {}) {
   }
 }
 
-window.e2e = { tryCreate, captureFrames, lockstep, compareOutputs, modelParity, deviceLoss, live, packSwitch, packRace, rendererParity, workerCrash, sdk, hasWebGpu: async () => !!(await navigator.gpu?.requestAdapter()) };
+window.e2e = { sourceSwitch, videoSource, tryCreate, captureFrames, lockstep, compareOutputs, modelParity, deviceLoss, live, packSwitch, packRace, rendererParity, workerCrash, sdk, hasWebGpu: async () => !!(await navigator.gpu?.requestAdapter()) };
 window.e2eReady = true;

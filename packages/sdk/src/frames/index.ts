@@ -31,7 +31,34 @@ export type FrameSource = HTMLVideoElement | MediaStream | MediaStreamTrack;
  */
 export function ownVideoFrame(frame: Frame): VideoFrame {
   const { image } = frame;
-  return image instanceof VideoFrame ? image.clone() : new VideoFrame(image, { timestamp: Math.round(frame.timestampMs * 1000) });
+  return unscaledVideoFrame(image instanceof VideoFrame ? image.clone() : new VideoFrame(image, { timestamp: Math.round(frame.timestampMs * 1000) }));
+}
+
+/** Whether a frame's visible rect is shown at another size (a camera's crop-and-scale frames). */
+export function isScaledVideoFrame(frame: VideoFrame): boolean {
+  const rect = frame.visibleRect;
+  return !!rect && (rect.width !== frame.displayWidth || rect.height !== frame.displayHeight);
+}
+
+/**
+ * `frame` (taken over: closed or returned) as a frame whose display size is its visible rect's
+ * size; the same pixels, no copy. A 1280×720 camera asked for 640×480 delivers coded 1280×720
+ * frames with visibleRect {x: 160, 960×720} displayed at 640×480, and consumers that take the
+ * display size for the size of what they upload (MediaPipe's landmarker: it uploads the 960×720
+ * visible rect into a 640×480 image) read a scaled, shifted picture. Coordinates normalised to
+ * this frame are normalised to the displayed picture too.
+ */
+export function unscaledVideoFrame(frame: VideoFrame): VideoFrame {
+  if (!isScaledVideoFrame(frame)) return frame;
+  const { x, y, width, height } = frame.visibleRect as DOMRectReadOnly;
+  let unscaled: VideoFrame;
+  try {
+    unscaled = new VideoFrame(frame, { visibleRect: { x, y, width, height }, displayWidth: width, displayHeight: height });
+  } catch {
+    return frame; // not expected (the rect is the frame's own); the scaled frame is better than none
+  }
+  frame.close();
+  return unscaled;
 }
 
 /**
@@ -68,8 +95,60 @@ export function frames(source: FrameSource): Observable<Frame> {
   });
 }
 
+const MEDIA_ERRORS: Record<number, string> = {
+  1: 'MEDIA_ERR_ABORTED',
+  2: 'MEDIA_ERR_NETWORK',
+  3: 'MEDIA_ERR_DECODE',
+  4: 'MEDIA_ERR_SRC_NOT_SUPPORTED',
+};
+
+/** The typed error for a <video> that failed (its MediaError, or the cause, e.g. play()'s rejection). */
+export function videoSourceError(video: HTMLVideoElement, cause?: unknown): FaceStylizerError {
+  const error = video.error;
+  const what = error
+    ? `${MEDIA_ERRORS[error.code] ?? 'MediaError'} (code ${error.code})${error.message ? `: ${error.message}` : ''}`
+    : cause instanceof Error
+      ? `${cause.name}: ${cause.message}`
+      : String(cause ?? 'unknown error');
+  const source = video.currentSrc || video.src || (video.srcObject ? 'its stream' : 'no source');
+  return new FaceStylizerError('video-source-failed', `The video (${source}) could not be played: ${what}.`, { cause: cause ?? error });
+}
+
+/**
+ * Ends `subscriber` when the <video> does: an error (demux, decode, network) errors it with
+ * 'video-source-failed', the end of a non-looping file completes it, and the video track of a
+ * stream under `srcObject` ending (camera stopped or unplugged) errors it with 'camera-ended'.
+ */
+function watchVideoEnd(video: HTMLVideoElement, subscriber: { error(error: unknown): void; complete(): void }): () => void {
+  const onError = () => subscriber.error(videoSourceError(video));
+  const stream = video.srcObject instanceof MediaStream ? video.srcObject : undefined;
+  const track = stream?.getVideoTracks()[0];
+  const onTrackEnded = () =>
+    subscriber.error(new FaceStylizerError('camera-ended', 'The video track of the <video> element ended (device unplugged or stopped).'));
+  const onEnded = () => {
+    if (stream) onTrackEnded(); // a stream ends when its tracks do
+    else if (!video.loop) subscriber.complete();
+  };
+  video.addEventListener('error', onError);
+  video.addEventListener('ended', onEnded);
+  track?.addEventListener('ended', onTrackEnded);
+  // MediaStreamTrack.stop() fires no 'ended' event, and a stopped track delivers no more frames.
+  const poll = track ? setInterval(() => track.readyState === 'ended' && onTrackEnded(), 500) : undefined;
+  if (video.error) queueMicrotask(onError);
+  else if (track?.readyState === 'ended') queueMicrotask(onTrackEnded);
+  else if (video.ended && !video.loop && !stream) queueMicrotask(onEnded);
+  return () => {
+    clearInterval(poll);
+    video.removeEventListener('error', onError);
+    video.removeEventListener('ended', onEnded);
+    track?.removeEventListener('ended', onTrackEnded);
+  };
+}
+
 function videoFrames(video: HTMLVideoElement): Observable<Frame> {
   return new Observable<Frame>((subscriber) => {
+    const unwatch = watchVideoEnd(video, subscriber);
+    subscriber.add(unwatch);
     let index = 0;
     let lastTimestamp = -Infinity;
     let lastPresented: number | undefined;

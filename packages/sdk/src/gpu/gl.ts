@@ -1,5 +1,5 @@
 import { FaceStylizerError } from '../errors';
-import type { Frame } from '../frames';
+import { isScaledVideoFrame, type Frame } from '../frames';
 
 /**
  * The one WebGL2 context shared by alignment (crop warp) and blend (composite): the camera
@@ -12,6 +12,7 @@ export class GlContext {
   readonly floatTargets: boolean;
   private readonly frameTex: WebGLTexture;
   private uploadedFrame: Frame | undefined;
+  private scaler: OffscreenCanvasRenderingContext2D | undefined;
 
   constructor(readonly canvas: HTMLCanvasElement | OffscreenCanvas) {
     const gl = canvas.getContext('webgl2', {
@@ -35,7 +36,7 @@ export class GlContext {
       gl.bindTexture(gl.TEXTURE_2D, this.frameTex);
       gl.pixelStorei(gl.UNPACK_FLIP_Y_WEBGL, false);
       gl.pixelStorei(gl.UNPACK_PREMULTIPLY_ALPHA_WEBGL, false);
-      gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, gl.RGBA, gl.UNSIGNED_BYTE, frame.image);
+      gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, gl.RGBA, gl.UNSIGNED_BYTE, this.displayed(frame));
       this.uploadedFrame = frame;
     }
     return this.frameTex;
@@ -44,6 +45,23 @@ export class GlContext {
   dispose(): void {
     this.gl.deleteTexture(this.frameTex);
     this.uploadedFrame = undefined;
+    this.scaler = undefined;
+  }
+
+  /**
+   * What to upload: the frame itself, or, for a crop-and-scale VideoFrame (visible rect shown at
+   * another size), its picture drawn at the display size. texImage2D uploads the visible rect at
+   * its own size, and the passes address the texture in display pixels (texelFetch).
+   */
+  private displayed(frame: Frame): TexImageSource {
+    const { image } = frame;
+    if (!(typeof VideoFrame === 'function' && image instanceof VideoFrame && isScaledVideoFrame(image))) return image;
+    if (!this.scaler || this.scaler.canvas.width !== frame.width || this.scaler.canvas.height !== frame.height) {
+      this.scaler = new OffscreenCanvas(frame.width, frame.height).getContext('2d') ?? undefined;
+    }
+    if (!this.scaler) return image;
+    this.scaler.drawImage(image, 0, 0, frame.width, frame.height);
+    return this.scaler.canvas;
   }
 }
 

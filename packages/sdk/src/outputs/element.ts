@@ -1,5 +1,6 @@
 import type { Subscription } from 'rxjs';
 import { FaceStylizerError } from '../errors';
+import { videoSourceError } from '../frames';
 import { FaceStylizer } from './face-stylizer';
 
 // The SDK bundle may be loaded in a worker (onnxruntime-web starts its workers from its own
@@ -129,7 +130,11 @@ export class FaceStylizerElement extends ElementBase {
     video.crossOrigin = 'anonymous';
     video.src = src;
     this.video = video;
-    await video.play();
+    try {
+      await video.play();
+    } catch (cause) {
+      throw videoSourceError(video, cause);
+    }
     return video;
   }
 

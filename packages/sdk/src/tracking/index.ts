@@ -2,7 +2,7 @@ import type { FaceLandmarker } from '@mediapipe/tasks-vision';
 import { Observable, map, type OperatorFunction } from 'rxjs';
 import type { Point } from '../alignment/ffhq';
 import { FaceStylizerError, type FaceStylizerWarning } from '../errors';
-import { ownVideoFrame, type Frame } from '../frames';
+import { isScaledVideoFrame, ownVideoFrame, unscaledVideoFrame, type Frame } from '../frames';
 import type { StatsRecorder } from '../frames/stats';
 import { assignTrackIds, type TrackCentre } from './identity';
 import { WorkerClient, type WorkerLike } from '../workers/worker-client';
@@ -95,6 +95,13 @@ export class FaceTracker {
   private tracks: Track[] = [];
   private lastId = 0;
   private lastDetectionMs = -Infinity;
+  /** Tracker time = source time + offsetMs (see trackerTime). */
+  private offsetMs = 0;
+  private lastSourceMs = -Infinity;
+  private lastTrackerMs = -Infinity;
+  private rebase = false;
+  /** Incremented per stream: detections of an earlier stream's frames arriving late are dropped. */
+  private stream = 0;
 
   private constructor(
     private landmarks: Landmarks,
@@ -119,6 +126,35 @@ export class FaceTracker {
     }
   }
 
+  /**
+   * A new stream starts (another source, or the same one again): the previous stream's faces are
+   * forgotten and its timestamps are carried on from the tracker's clock. The landmarker (VIDEO
+   * mode) refuses a timestamp that is not after its last one, and sources have unrelated clocks
+   * (a camera's capture time, a file's media time, the page's performance.now()).
+   */
+  startStream(): void {
+    this.stream++;
+    this.tracks = [];
+    this.lastDetectionMs = -Infinity;
+    this.rebase = true;
+  }
+
+  /**
+   * A source timestamp on the tracker's clock, which only moves forward: within a stream it keeps
+   * the source's spacing; a new stream (startStream) or a source whose time goes back continues
+   * one frame (1/30 s) after the latest time the tracker saw.
+   */
+  trackerTime(sourceMs: number): number {
+    if (this.rebase || sourceMs < this.lastSourceMs) {
+      this.offsetMs = Number.isFinite(this.lastTrackerMs) ? this.lastTrackerMs + 1000 / 30 - sourceMs : 0;
+      this.rebase = false;
+    }
+    this.lastSourceMs = sourceMs;
+    const ms = sourceMs + this.offsetMs;
+    this.lastTrackerMs = Math.max(this.lastTrackerMs, ms);
+    return ms;
+  }
+
   /** Whether detection runs in the tracking worker (use `detectInWorker`) or here (`detect`). */
   get inWorker(): boolean {
     return this.landmarks.kind === 'worker';
@@ -132,7 +168,15 @@ export class FaceTracker {
   /** Detects faces in `frame` synchronously (the frame's pixels are only valid now). */
   detect(frame: Frame): TrackedFace[] {
     if (this.landmarks.kind !== 'page') throw new Error('FaceTracker: the landmarker runs in a worker; use detectInWorker');
-    return this.update(detectLandmarks(this.landmarks.landmarker, frame.image, frame.timestampMs), frame);
+    const timestampMs = this.trackerTime(frame.timestampMs);
+    const { image } = frame;
+    // The landmarker must see the displayed picture (see unscaledVideoFrame): a crop-and-scale frame gets a reference that shows it unscaled.
+    const unscaled = typeof VideoFrame === 'function' && image instanceof VideoFrame && isScaledVideoFrame(image) ? unscaledVideoFrame(image.clone()) : undefined;
+    try {
+      return this.update(detectLandmarks(this.landmarks.landmarker, unscaled ?? image, timestampMs), { ...frame, timestampMs });
+    } finally {
+      unscaled?.close();
+    }
   }
 
   /**
@@ -143,11 +187,14 @@ export class FaceTracker {
   async detectInWorker(frame: Frame): Promise<TrackedFace[]> {
     if (this.landmarks.kind !== 'worker') throw new Error('FaceTracker: no tracking worker; use detect');
     const { client } = this.landmarks;
+    const stream = this.stream;
+    const timestampMs = this.trackerTime(frame.timestampMs);
     const image = ownVideoFrame(frame);
     const reply = await client
-      .request({ type: 'detect', frame: image, timestampMs: frame.timestampMs }, [image])
+      .request({ type: 'detect', frame: image, timestampMs }, [image])
       .finally(() => image.close()); // a no-op once transferred
-    return this.update(reply.faces ?? [], frame);
+    if (stream !== this.stream) return []; // a frame of the previous stream
+    return this.update(reply.faces ?? [], { ...frame, timestampMs });
   }
 
   /**
@@ -162,7 +209,7 @@ export class FaceTracker {
 
   /** The tracked faces extrapolated to `frame`'s time (at most MAX_PREDICTION_LEAD_MS past the last detection). */
   predict(frame: Pick<Frame, 'timestampMs'>): TrackedFace[] {
-    const seconds = Math.min(frame.timestampMs, this.lastDetectionMs + MAX_PREDICTION_LEAD_MS) / 1000;
+    const seconds = Math.min(this.trackerTime(frame.timestampMs), this.lastDetectionMs + MAX_PREDICTION_LEAD_MS) / 1000;
     return this.tracks.flatMap((track) => {
       const predicted = track.filter.predict(seconds);
       if (!predicted) return [];
@@ -233,6 +280,7 @@ export function trackFaces(
 ): OperatorFunction<Frame, TrackedFrame> {
   return (source) =>
     new Observable<TrackedFrame>((subscriber) => {
+      tracker.startStream();
       const schedule = new TrackingSchedule(mode);
       // The models' dropped requests (stats 'stylize'): the pipeline is behind the camera.
       let stylizeDrops = stats?.droppedBy('stylize') ?? 0;
@@ -274,7 +322,14 @@ export function trackFaces(
               subscriber.next({ frame, faces: tracker.predict(frame), predicted: true });
               return;
             }
-            const faces = stats ? stats.measure('tracking', () => tracker.detect(frame)) : tracker.detect(frame);
+            let faces: TrackedFace[];
+            try {
+              faces = stats ? stats.measure('tracking', () => tracker.detect(frame)) : tracker.detect(frame);
+            } catch (error) {
+              // End the stream with the error (an error event), not one uncaught exception per frame.
+              subscriber.error(error);
+              return;
+            }
             if (stats) stats.faces = faces.length;
             subscriber.next({ frame, faces, predicted: false });
             return;
