@@ -3,10 +3,13 @@
 //   /                 packages/demo/dist (built by `npm run build`)
 //   /media/sample-face.webm  the demo's clip when there is no camera (project-made at set-up)
 //   /assets/          the SDK asset base (README of packages/sdk) plus /assets/packs/ = models/packs
+//   /api/pack-jobs    the pack builder: `face-stylizer pack build` one at a time, into models/packs
+//                     (scripts/lib/pack-jobs.mjs; work folders in .cache/pack-builds/server-<pid>)
 // The end-to-end tests and the benchmark start the same server in-process (startDemoServer).
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PackJobQueue, packJobsHandler } from './lib/pack-jobs.mjs';
 import { startStaticServer } from './lib/static-server.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -34,9 +37,37 @@ export function demoMounts() {
   };
 }
 
-/** @param {{ port?: number, mounts?: Record<string, string> }} options extra mounts win over the demo's */
-export function startDemoServer({ port = 0, mounts = {} } = {}) {
-  return startStaticServer({ mounts: { ...demoMounts(), ...mounts }, port });
+/**
+ * @param {{ port?: number, mounts?: Record<string, string>, packJobs?: ConstructorParameters<typeof PackJobQueue>[0] }} options
+ *   extra mounts win over the demo's; packJobs: the build queue's folders and command (default:
+ *   the CLI into models/packs, work in .cache/pack-builds/server-<pid>)
+ */
+export async function startDemoServer({ port = 0, mounts = {}, packJobs } = {}) {
+  const builds = join(root, '.cache/pack-builds');
+  removeDeadServersBuilds(builds);
+  const workDir = join(builds, `server-${process.pid}`);
+  const queue = new PackJobQueue({ packsDir: join(root, 'models/packs'), workDir, ...packJobs });
+  const server = await startStaticServer({ mounts: { ...demoMounts(), ...mounts }, handlers: { '/api/pack-jobs': packJobsHandler(queue) }, port });
+  const close = async () => {
+    await queue.close();
+    await server.close();
+    rmSync(workDir, { recursive: true, force: true });
+  };
+  return { ...server, packJobs: queue, close };
+}
+
+/** Work folders of servers that died without closing (other running servers' stay). */
+function removeDeadServersBuilds(builds) {
+  for (const name of existsSync(builds) ? readdirSync(builds) : []) {
+    const pid = Number(/^server-(\d+)$/.exec(name)?.[1]);
+    let alive = false;
+    try {
+      alive = pid > 0 && process.kill(pid, 0);
+    } catch {
+      alive = false;
+    }
+    if (!alive) rmSync(join(builds, name), { recursive: true, force: true });
+  }
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -33,7 +33,7 @@ class UsageError extends Error {}
 
 export const packSubcommands: Record<string, PackSubcommand> = {
   build: {
-    usage: '--style STYLE [--real REAL] --name NAME --out DIR [--steps N] [--minutes M] [--id ID] [--author A] [--licence L] [--assume-aligned] [-- BUILD_PACK_ARGS]',
+    usage: '--style STYLE [--real REAL] --name NAME --out DIR [--steps N] [--minutes M] [--id ID] [--author A] [--licence L] [--assume-aligned] [--progress bar|json] [-- BUILD_PACK_ARGS]',
     summary: 'fine-tune a style pack from one real/style pair (or a style image alone) on CPU, then write and verify it',
     async run(args, output) {
       const { values, positionals } = parseArgs({
@@ -42,7 +42,7 @@ export const packSubcommands: Record<string, PackSubcommand> = {
           style: { type: 'string' }, real: { type: 'string' }, name: { type: 'string' }, out: { type: 'string' },
           steps: { type: 'string' }, minutes: { type: 'string' }, id: { type: 'string' }, author: { type: 'string' },
           licence: { type: 'string' }, description: { type: 'string' }, version: { type: 'string' },
-          'assume-aligned': { type: 'boolean' },
+          'assume-aligned': { type: 'boolean' }, progress: { type: 'string' },
         },
         allowPositionals: true,
       });
@@ -67,6 +67,8 @@ export const packSubcommands: Record<string, PackSubcommand> = {
         pythonArgs: positionals,
         onWarning: (message) => output.err(`${tty ? '\n' : ''}warning: ${message}`),
         onProgress: (p) => {
+          // one JSON object per line on stderr, for programs (the demo server's build queue)
+          if (values.progress === 'json') return output.err(JSON.stringify({ event: 'progress', ...p }));
           const line = formatProgress(p);
           // a live bar on a terminal; otherwise only every 10% (logs stay short)
           if (tty) process.stderr.write(`\r${line}${p.step === p.total ? '\n' : ''}`);

@@ -4,9 +4,10 @@
  * per-stage latency overlay.
  *
  * URL parameters (handy for tests and screenshots): `source=camera|clip`, `pack=<id>|none`,
- * `ep=wasm` or `ep=webgpu,wasm` (execution providers in order).
+ * `ep=wasm` or `ep=webgpu,wasm` (execution providers in order), `resolution=auto|1920x1080|1280x720|640x480`.
  */
 import { FaceStylizer, FaceStylizerError, StylePackError, type ExecutionProvider, type PipelineStats } from '@face-stylizer/sdk';
+import { initBuilder } from './builder';
 import { formatStats } from './overlay';
 import { listPacks, type PackEntry } from './packs';
 
@@ -33,6 +34,8 @@ const ui = {
   exaggerationValue: element<HTMLOutputElement>('exaggeration-value'),
   before: element<HTMLInputElement>('before'),
   source: element<HTMLSelectElement>('source'),
+  resolution: element<HTMLSelectElement>('resolution'),
+  resolutionActual: element<HTMLOutputElement>('resolution-actual'),
   error: element<HTMLParagraphElement>('error'),
 };
 
@@ -40,6 +43,8 @@ const ui = {
 interface DemoState {
   stylizer?: FaceStylizer;
   source?: SourceKind;
+  /** The camera's delivered size, e.g. "1280x720" (the clip's when it plays). */
+  resolution?: string;
   packId: string;
   lastStats?: PipelineStats;
   errors: string[];
@@ -110,7 +115,7 @@ async function openSource(kind: SourceKind): Promise<{ source: MediaStream | HTM
   sourceNote = kind === 'clip' ? ' Source: the sample clip.' : '';
   if (kind === 'camera') {
     try {
-      const camera = await FaceStylizer.openCamera();
+      const camera = await FaceStylizer.openCamera(cameraConstraints(ui.resolution.value));
       return { source: camera, kind, stop: () => camera.getTracks().forEach((track) => track.stop()) };
     } catch (error) {
       const code = error instanceof FaceStylizerError ? error.code : 'camera-error';
@@ -139,6 +144,19 @@ async function openSource(kind: SourceKind): Promise<{ source: MediaStream | HTM
   };
 }
 
+/** The resolution picker: 'auto' is the SDK's default (1280×720 where the camera offers it). */
+function cameraConstraints(choice: string): MediaTrackConstraints {
+  const [width, height] = choice.split('x').map(Number);
+  return width && height ? { width: { ideal: width }, height: { ideal: height } } : FaceStylizer.CAMERA_DEFAULT;
+}
+
+function showResolution(source: MediaStream | HTMLVideoElement): void {
+  const settings = source instanceof MediaStream ? source.getVideoTracks()[0]?.getSettings() : undefined;
+  const size = settings ? [settings.width, settings.height] : source instanceof HTMLVideoElement ? [source.videoWidth, source.videoHeight] : [];
+  demo.resolution = size.join('x');
+  ui.resolutionActual.textContent = size.every(Boolean) ? size.join('×') : '';
+}
+
 async function startSource(stylizer: FaceStylizer, kind: SourceKind): Promise<void> {
   stream?.unsubscribe();
   stopSource();
@@ -146,6 +164,8 @@ async function startSource(stylizer: FaceStylizer, kind: SourceKind): Promise<vo
   stopSource = opened.stop;
   demo.source = opened.kind;
   ui.source.value = opened.kind;
+  ui.resolution.disabled = opened.kind !== 'camera';
+  showResolution(opened.source);
   stream = stylizer.stylize(opened.source).subscribe({
     error: (error: unknown) => {
       showError(error, 'Stream stopped');
@@ -190,6 +210,23 @@ async function main(): Promise<void> {
     new Option('Base generator (no pack)', NO_PACK),
   );
   const requested = params.get('pack') ?? index.default ?? NO_PACK;
+  // the pack builder (only where the demo server runs it): a finished pack joins the picker
+  const fillPicker = (list: PackEntry[]) => {
+    const current = ui.pack.value;
+    ui.pack.replaceChildren(...list.map((pack) => new Option(pack.name, pack.id)), new Option('Base generator (no pack)', NO_PACK));
+    ui.pack.value = current;
+  };
+  // independent of the models loading below
+  initBuilder({
+    onPackBuilt: async () => {
+      packs = (await listPacks(PACKS_INDEX)).packs;
+      fillPicker(packs);
+    },
+    onUsePack: (id) => {
+      ui.pack.value = id;
+      ui.pack.dispatchEvent(new Event('change'));
+    },
+  }).catch((error: unknown) => showError(error, 'Pack builder'));
 
   setStatus('Loading models…');
   const stylizer = await createStylizer(requested, providers);
@@ -249,6 +286,11 @@ async function main(): Promise<void> {
   });
   ui.source.addEventListener('change', () => {
     startSource(stylizer, ui.source.value as SourceKind).catch((error: unknown) => showError(error, 'Source'));
+  });
+  const resolution = params.get('resolution');
+  if (resolution && [...ui.resolution.options].some((option) => option.value === resolution)) ui.resolution.value = resolution;
+  ui.resolution.addEventListener('change', () => {
+    startSource(stylizer, 'camera').catch((error: unknown) => showError(error, 'Camera resolution'));
   });
 
   await startSource(stylizer, params.get('source') === 'clip' ? 'clip' : 'camera');
