@@ -179,7 +179,9 @@ function runFinetuner(
       if (code === 0) resolvePromise();
       else {
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-        reject(error ?? new PackBuildError('finetune-failed', `build_pack.py ${how}:\n${stderr.trim()}`));
+        // one line: the last thing the fine-tuner said (a Python traceback ends with the exception)
+        const last = stderr.trim().split('\n').filter((l) => l.trim()).pop()?.trim() ?? 'no output';
+        reject(error ?? new PackBuildError('finetune-failed', `build_pack.py ${how}: ${last}`));
       }
     });
   });

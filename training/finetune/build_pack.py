@@ -40,7 +40,7 @@ import torch  # noqa: E402
 
 import export  # noqa: E402
 import guide as guides  # noqa: E402
-from finetune import loop, metrics  # noqa: E402
+from finetune import face_pool, loop, metrics  # noqa: E402
 from finetune.networks import LatentPool, MixedGeneratorExport, StyleMixing, composite_groups, load_base  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -103,6 +103,24 @@ def sha256(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def latent_faces(args, checkpoint, cfg):
+    """(pool faces, held-out faces, pool provenance or None): the committed face pool
+    (face_pool.py; --data pool, the default) or real aligned faces (--data aligned | shared-raw | DIR)."""
+    if args.data == "pool":
+        try:
+            train, held_out, info = face_pool.load(checkpoint, cfg)
+        except face_pool.PoolError as e:
+            raise BuildError("no-face-pool", str(e)) from e
+        return train[:args.pool], held_out, info
+    try:
+        pool = LatentPool.real_faces(args.pool, "train", args.seed, args.data)
+        # 4x the faces a preview needs, so each composite finds close neighbours (composite_groups)
+        held_out = LatentPool.real_faces(args.preview_faces * COMPOSITE * 4, "eval", args.seed, args.data)
+    except FileNotFoundError as e:
+        raise BuildError("no-data", f"{e}; the default --data pool needs no dataset") from e
+    return pool, held_out, None
+
+
 def build_work(args, emit):
     t_start = time.time()
     torch.set_num_threads(args.threads)
@@ -122,9 +140,8 @@ def build_work(args, emit):
     style = load_image(args.style, align.get("style", {}).get("cropFromImage"), size, cfg["alignment"])
     real = load_image(args.real, align.get("real", {}).get("cropFromImage"), size, cfg["alignment"]) if args.real else None
 
-    pool = LatentPool(encoder, LatentPool.real_faces(args.pool, "train", args.seed, args.data))
-    # 4x the faces a preview needs, so each composite finds close neighbours (composite_groups)
-    held_out = LatentPool.real_faces(args.preview_faces * COMPOSITE * 4, "eval", args.seed, args.data)
+    pool_faces, held_out, pool_info = latent_faces(args, checkpoint, cfg)
+    pool = LatentPool(encoder, pool_faces)
     with torch.no_grad():
         w_style, f_style = encoder(style)
         if real is not None:
@@ -171,9 +188,12 @@ def build_work(args, emit):
         # the committed preview shows no photo and no person of ../shared/data (its licence
         # forbids copying even crops): each row is a composite of COMPOSITE held-out faces'
         # codes, rendered by the base generator and then by the pack at each alpha
-        groups = composite_groups(f_h, COMPOSITE, args.preview_faces)
-        w_c = torch.stack([w_h[g].mean(0) for g in groups])
-        f_c = torch.stack([f_h[g].mean(0) for g in groups])
+        if pool_info:   # the committed pool's faces are composites already
+            w_c, f_c = w_h[:args.preview_faces], f_h[:args.preview_faces]
+        else:
+            groups = composite_groups(f_h, COMPOSITE, args.preview_faces)
+            w_c = torch.stack([w_h[g].mean(0) for g in groups])
+            f_c = torch.stack([f_h[g].mean(0) for g in groups])
         base_c = G_src(w_c, f_c, torch.zeros(1))[0].clamp(-1, 1)
         rows_c = loop.render(G, mixing(w_c, w_style), f_c, ALPHAS)
         rows_p = loop.render(G, mixing(w_real, w_style), f_real, ALPHAS)
@@ -194,7 +214,8 @@ def build_work(args, emit):
     build = {
         "name": args.name, "style": str(args.style), "real": str(args.real) if args.real else None,
         "mode": "pair" if args.real else "style-only", "checkpoint": str(checkpoint or "random"),
-        "guide": guide_spec, "options": opts.to_dict(), "stats": stats, "metrics": measured,
+        "guide": guide_spec, "latentFaces": pool_info or {"data": args.data, "pool": args.pool},
+        "options": opts.to_dict(), "stats": stats, "metrics": measured,
         "encoderSha256": sha256(work / "encoder.onnx"), "seconds": time.time() - t_start,
         "previewLayout": f"rows: composites of {COMPOSITE} held-out faces each; columns: base generator, alpha 0, 0.5, 1, 1.5",
         "torchThreads": args.threads,
@@ -215,11 +236,12 @@ def main(argv=None):
     ap.add_argument("--checkpoint", help="base checkpoint (default models/base/checkpoint-latest.pt), or 'random'")
     ap.add_argument("--guide", help="encoder:CHECKPOINT | vit:PATH | torchscript:PATH | random "
                     "(default: encoder:models/guide/encoder-guide.pt)")
-    ap.add_argument("--data", default="aligned", help="latent-sample faces: 'aligned' cache or a folder")
+    ap.add_argument("--data", default="pool", help="latent-sample faces: 'pool' (the committed face pool, "
+                    "training/finetune/face_pool.py), or real faces: 'aligned' cache, 'shared-raw' or a cache folder")
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--minutes", type=float, default=8.0, help="fine-tuning time cap (the pack budget is 10 min)")
     ap.add_argument("--options", default="{}", help="JSON overrides of loop.FinetuneOptions")
-    ap.add_argument("--pool", type=int, default=256, help="real faces encoded as latent samples")
+    ap.add_argument("--pool", type=int, default=256, help="faces encoded as latent samples (at most the pool's)")
     ap.add_argument("--preview-faces", type=int, default=4, help="preview rows (composite faces)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
@@ -251,10 +273,15 @@ def main(argv=None):
             print(f"{event['stage']} {event['step']}/{event['total']}{eta}", file=sys.stderr, flush=True)
     try:
         build_work(args, emit)
-    except BuildError as e:
-        emit({"event": "error", "code": e.code, "message": str(e)})
+    except Exception as e:   # one line for the user; the traceback only with FACE_STYLIZER_DEBUG=1
+        if os.environ.get("FACE_STYLIZER_DEBUG"):
+            import traceback
+            traceback.print_exc()
+        code = e.code if isinstance(e, BuildError) else "internal"
+        message = str(e) if isinstance(e, BuildError) else f"{type(e).__name__}: {e} (FACE_STYLIZER_DEBUG=1 shows the traceback)"
+        emit({"event": "error", "code": code, "message": " ".join(message.split())})
         if args.progress != "json":
-            print(f"error [{e.code}]: {e}", file=sys.stderr)
+            print(f"error [{code}]: {' '.join(message.split())}", file=sys.stderr)
         return 1
     return 0
 

@@ -53,7 +53,7 @@ import identity  # noqa: E402
 from finetune.build_pack import find_checkpoint, load_image, sha256  # noqa: E402
 from finetune.metrics import ALPHAS  # noqa: E402
 from finetune.networks import LatentPool, load_base  # noqa: E402
-from finetune import style_judge  # noqa: E402
+from finetune import face_pool, style_judge  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = REPO / "models" / "base"
@@ -231,8 +231,13 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
 
     def pool_factory():   # the latent pool build_pack.py projects style-only images onto
         if "pool" not in pool_cache:
-            _, encoder, _ = load_base(find_checkpoint(None))
-            pool_cache["pool"] = LatentPool(encoder, LatentPool.real_faces(pool_size, "train", seed, data))
+            checkpoint = find_checkpoint(None)
+            cfg, encoder, _ = load_base(checkpoint)
+            try:   # build_pack.py's default: the committed face pool
+                faces = face_pool.load(checkpoint, cfg)[0][:pool_size]
+            except face_pool.PoolError:   # (packs built with --data aligned before the pool existed)
+                faces = LatentPool.real_faces(pool_size, "train", seed, data)
+            pool_cache["pool"] = LatentPool(encoder, faces)
         return pool_cache["pool"]
 
     texture = RandomTextureNet()

@@ -3,6 +3,7 @@ Tiny networks and a tiny guide, so the whole file runs in well under a minute on
 tests that need ../shared/data or the aligned cache skip with a message when absent."""
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -308,9 +309,9 @@ def test_dino_losses_train_a_tiny_guide_one_step():
 
 
 def test_build_pack_output_passes_pack_verify(tmp_path):
-    aligned = REPO / ".cache" / "aligned"
-    if not (aligned / "train").exists():
-        pytest.skip("aligned face cache absent (.cache/aligned; see training/prepare_data.py)")
+    # latent samples from the committed face pool: no aligned dataset cache needed (fresh clone)
+    if not (REPO / "models" / "finetune" / "face-pool.json").exists():
+        pytest.skip("models/finetune/face-pool.json absent (training/finetune/face_pool.py)")
     real_path = PAIRS / "anime.real.jpg"
     if not real_path.exists():
         pytest.skip("../shared/data/pairs absent")
@@ -322,7 +323,8 @@ def test_build_pack_output_passes_pack_verify(tmp_path):
                           "--style", str(PAIRS / "anime.style.jpg"), "--name", "Anime test", "--out", str(out),
                           "--steps", "2", "--assume-aligned", "--", "--checkpoint", "random", "--guide", "random",
                           "--pool", "8", "--preview-faces", "2", "--threads", "2"],
-                         cwd=REPO, capture_output=True, text=True, timeout=300)
+                         cwd=REPO, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "FACE_STYLIZER_ALIGNED": str(tmp_path / "no-aligned-cache")})
     assert res.returncode == 0, res.stderr[-3000:]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["id"] == "anime-test" and manifest["training"]["steps"] == 2
@@ -350,3 +352,69 @@ def test_onnx_guide_runs_in_onnxruntime_web_without_gradients(tmp_path):
         assert torch.allclose(onnx_guide.tokens(x), g.tokens(x), atol=1e-4)
     with pytest.raises(RuntimeError, match="no gradients"):
         onnx_guide.tokens(x.clone().requires_grad_(True))
+
+
+# --- the committed face pool (training/finetune/face_pool.py) -----------------------------------
+
+
+def fake_pool(tmp_path, checkpoint_bytes=b"base", train=2, held_out=1):
+    import hashlib
+
+    import numpy as np
+    from PIL import Image
+
+    from finetune import face_pool
+
+    ckpt = tmp_path / "base.pt"
+    ckpt.write_bytes(checkpoint_bytes)
+    faces = (np.arange(train + held_out)[:, None, None, None] * 40 + np.zeros((1, 128, 128, 3))).astype(np.uint8)
+    sprite = np.zeros((128, face_pool.COLUMNS * 128, 3), np.uint8)
+    for i, f in enumerate(faces):
+        sprite[:, i * 128:(i + 1) * 128] = f
+    Image.fromarray(sprite).save(tmp_path / "face-pool.webp", "WEBP", lossless=True)
+    meta = {"format": face_pool.FORMAT, "formatVersion": 1, "size": 128,
+            "base": {"checkpointSha256": hashlib.sha256(checkpoint_bytes).hexdigest(), "alignment": "ffhq-v1"},
+            "faces": {"train": train, "heldOut": held_out, "composite": 3},
+            "image": {"file": "face-pool.webp", "sha256": face_pool.sha256(tmp_path / "face-pool.webp"), "columns": face_pool.COLUMNS}}
+    (tmp_path / "face-pool.json").write_text(json.dumps(meta))
+    return ckpt, tmp_path / "face-pool.json"
+
+
+def test_face_pool_loads_and_refuses_a_stale_pool_in_one_line(tmp_path):
+    from finetune import face_pool
+
+    ckpt, meta = fake_pool(tmp_path)
+    train, held_out, info = face_pool.load(ckpt, {"size": 128}, meta)
+    assert train.shape == (2, 3, 128, 128) and held_out.shape == (1, 3, 128, 128)
+    assert abs(float(held_out.mean()) - (80 / 127.5 - 1)) < 1e-6          # the third face of the sprite
+    ckpt.write_bytes(b"a new base model")
+    with pytest.raises(face_pool.PoolError) as e:
+        face_pool.load(ckpt, {"size": 128}, meta)
+    assert "stale" in str(e.value) and face_pool.REBUILD in str(e.value) and "\n" not in str(e.value)
+    with pytest.raises(face_pool.PoolError, match="no face pool"):
+        face_pool.load(ckpt, {"size": 128}, tmp_path / "absent.json")
+
+
+def test_face_pool_groups_like_composite_groups():
+    from finetune import face_pool
+    from finetune.networks import composite_groups
+
+    f = torch.randn(30, 4, 3, 3, generator=torch.Generator().manual_seed(0))
+    order = list(range(29, -1, -1))
+    assert face_pool.composite_groups(f, 3, 6, order) == composite_groups(f, 3, 6, order)
+
+
+def test_build_pack_errors_are_one_line_without_traceback(tmp_path):
+    if not (REPO / "models" / "finetune" / "face-pool.json").exists():
+        pytest.skip("models/finetune/face-pool.json absent")
+    style = tmp_path / "style.png"
+    from PIL import Image
+    Image.new("RGB", (64, 64), (200, 100, 50)).save(style)
+    res = subprocess.run(["/usr/bin/python3", "training/finetune/build_pack.py", "--style", str(style), "--work",
+                          str(tmp_path / "work"), "--checkpoint", "random", "--guide", "random", "--pool", "4",
+                          "--options", '{"no_such_option": 1}', "--progress", "json"],
+                         cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 1
+    assert "Traceback" not in res.stderr and "Traceback" not in res.stdout
+    event = json.loads(res.stdout.strip().splitlines()[-1])
+    assert event["event"] == "error" and event["code"] == "internal" and "no_such_option" in event["message"]
