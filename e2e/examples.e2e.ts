@@ -6,9 +6,10 @@
  * stylized faces and request nothing outside its origin; the CPU-path assets are measured.
  */
 import { test, expect, chromium, type Browser } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { chromiumArgs } from '../scripts/lib/chromium.mjs';
 import { startStaticServer } from '../scripts/lib/static-server.mjs';
@@ -41,6 +42,7 @@ test.beforeAll(async ({}, testInfo) => {
   const sdkTarball = tarballs.find((f) => f.startsWith('face-stylizer-sdk-'))!;
   const sizes = Object.fromEntries(tarballs.map((f) => [f, statSync(join(work, f)).size]));
   testInfo.annotations.push({ type: 'tarballs', description: JSON.stringify(sizes) });
+  console.log(`tarballs: ${JSON.stringify(sizes)}`);
   expect(sizes[sdkTarball], 'SDK tarball ≤ 1 MB').toBeLessThanOrEqual(1_000_000);
   const listing = run('tar', ['tzf', join(work, sdkTarball)], work).split('\n');
   expect(listing).toContain('package/LICENSE');
@@ -65,9 +67,13 @@ test.afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-/** Serves `dir` alone, opens it with the fake camera, waits for stylized faces. */
-async function openExample(dir: string, testInfo: { annotations: { type: string; description?: string }[] }) {
-  const server = await startStaticServer({ mounts: { '/': dir } });
+/** Serves `dir` alone (or opens `server`), opens it with the fake camera, waits for stylized faces. */
+async function openExample(
+  dir: string,
+  testInfo: { annotations: { type: string; description?: string }[] },
+  server: { url: string; requests: string[]; close(): Promise<void> } | undefined = undefined,
+) {
+  server ??= await startStaticServer({ mounts: { '/': dir } });
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs({ fakeCameraFile: requireClip(PROJECT_CLIPS.face) }) });
   browsers.push(browser);
   const requested: string[] = [];
@@ -92,6 +98,7 @@ async function openExample(dir: string, testInfo: { annotations: { type: string;
       }
     }, 0);
     testInfo.annotations.push({ type: 'served', description: `${served.length} files, ${(bytes / 1e6).toFixed(1)} MB: ${served.join(' ')}` });
+    console.log(`${dir.slice(app.length + 1)}: the page loaded ${served.length} files, ${(bytes / 1e6).toFixed(1)} MB`);
     return { page, served, bytes };
   } finally {
     await server.close();
@@ -105,9 +112,39 @@ test('Vite app (vite build, the README example as written) stylizes the fake cam
   expect(readdirSync(join(app, 'vite-app/dist/assets')).filter((f) => f.endsWith('.wasm'))).toEqual([]);
 });
 
+test('Vite app in the dev server (`vite`): the plugin serves the assets where the pre-bundled SDK looks', async ({}, testInfo) => {
+  const port = await new Promise<number>((resolvePort) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address() as { port: number };
+      probe.close(() => resolvePort(free));
+    });
+  });
+  const vite = spawn(join(app, 'node_modules/.bin/vite'), ['--host', '127.0.0.1', '--port', String(port), '--strictPort'], {
+    cwd: join(app, 'vite-app'), stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    await new Promise<void>((ready, fail) => {
+      let output = '';
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        // "ready in N ms" (the URL's port is printed with colour codes inside)
+        if (/ready in/.test(output)) ready();
+      };
+      vite.stdout.on('data', onData);
+      vite.stderr.on('data', onData);
+      vite.on('exit', (code) => fail(new Error(`vite exited with ${code}: ${output}`)));
+    });
+    const server = { url: `http://127.0.0.1:${port}`, requests: [] as string[], close: async () => undefined };
+    await openExample(join(app, 'vite-app'), testInfo, server);
+  } finally {
+    vite.kill('SIGTERM');
+  }
+});
+
 test('no-build page (<face-stylizer>, `face-stylizer assets --ep wasm`) stylizes the fake camera', async ({}, testInfo) => {
   const assets = folderBytes(join(app, 'no-build/face-stylizer'));
   testInfo.annotations.push({ type: 'assets (--ep wasm)', description: `${assets.files} files, ${(assets.bytes / 1e6).toFixed(1)} MB` });
+  console.log(`face-stylizer assets --ep wasm: ${assets.files} files, ${(assets.bytes / 1e6).toFixed(1)} MB (with the SDK bundle and the default pack)`);
   const { served } = await openExample(join(app, 'no-build'), testInfo);
   expect(served).toContain('/face-stylizer/ort/ort-wasm-simd-threaded.wasm');
   expect(served.filter((path) => /asyncify|jsep|jspi/.test(path))).toEqual([]);
