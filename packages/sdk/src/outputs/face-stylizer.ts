@@ -11,6 +11,7 @@ import { StylePackError, loadStylePack, type StylePackCache, type StylePackManif
 import { ALL_ORT_BUILDS } from '../inference/ort-builds';
 import { parseModelContract, type ModelContract } from '../packs/contract';
 import { checkGeneratorModel } from '../packs/onnx-io';
+import { stabilizeFaces } from '../stabilize';
 import { FaceTracker, trackFaces, type OneEuroParams, type TrackingMode } from '../tracking';
 import { fetchAsset, packUrl, resolveAssetUrls, sha256Hex, type AssetUrls, type LoadProgress } from './assets';
 
@@ -35,6 +36,11 @@ export interface FaceStylizerOptions {
   readonly strength?: number;
   /** α, the generator's exaggeration, within the contract's range. Default: the contract's default. */
   readonly exaggeration?: number;
+  /**
+   * 0..1: temporal stabilisation of the stylized face (stabilize/index.ts): small changes between
+   * results are averaged, large ones pass at once. 0 = off. Default 0.6.
+   */
+  readonly stabilization?: number;
   /** Feather width of the face mask, in crop pixels. Default: 6 % of the crop. */
   readonly feather?: number;
   /** Tried in order; default ['webgpu', 'wasm']. */
@@ -75,6 +81,7 @@ export interface FaceStylizerOptions {
 export interface StylizeOptions {
   readonly strength?: number;
   readonly exaggeration?: number;
+  readonly stabilization?: number;
   readonly numFaces?: number;
 }
 
@@ -179,6 +186,7 @@ export class FaceStylizer {
     this.options = {
       strength: this.config.strength ?? 1,
       exaggeration: clampAlpha(this.config.exaggeration ?? this.contract.alpha.default, this.contract),
+      stabilization: Math.min(1, Math.max(0, this.config.stabilization ?? DEFAULT_STABILIZATION)),
       numFaces: this.config.numFaces ?? 1,
     };
     this.stats$ = this.stats.stats$();
@@ -396,6 +404,7 @@ export class FaceStylizer {
     const next = { ...this.options, ...definedOnly(options) };
     next.strength = Math.min(1, Math.max(0, next.strength));
     next.exaggeration = clampAlpha(next.exaggeration, this.contract);
+    next.stabilization = Math.min(1, Math.max(0, next.stabilization));
     if (next.numFaces !== this.options.numFaces) this.tracker.setNumFaces(next.numFaces);
     this.options = next;
   }
@@ -493,6 +502,7 @@ export class FaceStylizer {
           stats: this.stats,
           onError: (error) => this.events.next({ type: 'error', error }),
         }),
+        stabilizeFaces({ strength: () => this.options.stabilization }, this.contract.pixel.range),
         blendFaces(this.blend, () => ({ strength: this.options.strength, feather: this.feather }), this.stats),
       ).pipe(
         tap((frame) => {
@@ -573,6 +583,9 @@ function anySignal(signals: readonly AbortSignal[]): AbortSignal {
   }
   return controller.signal;
 }
+
+/** Default temporal stabilisation (FaceStylizerOptions.stabilization). */
+export const DEFAULT_STABILIZATION = 0.6;
 
 function clampAlpha(alpha: number, contract: ModelContract): number {
   return Math.min(contract.alpha.max, Math.max(contract.alpha.min, alpha));
