@@ -1,16 +1,27 @@
 /**
  * The face-stylizer command line. Run it with tsx (a root devDependency):
  *   npx tsx src/cli.ts pack verify packs/caricature --base models/base
+ *   npx tsx src/cli.ts assets /tmp/site --ep wasm      (as `npx face-stylizer assets` of the SDK package)
  * Each top-level command is one entry of `commands`.
  */
 
 import { pathToFileURL } from 'node:url';
 
+import { runAssets } from '../packages/sdk/tools/cli.mjs';
 import { runPackCommand } from './packs/cli';
 import type { CliOutput } from './packs/cli';
 
 const commands: Record<string, (args: string[], output: CliOutput) => Promise<number>> = {
   pack: runPackCommand,
+  // the published SDK's `npx face-stylizer assets <dir>` (packages/sdk/tools/cli.mjs)
+  assets: async (args, output) => {
+    try {
+      return runAssets(args, output.out);
+    } catch (error) {
+      output.err(`error: ${error instanceof Error ? error.message : String(error)}`);
+      return 1;
+    }
+  },
 };
 
 const consoleOutput: CliOutput = {
