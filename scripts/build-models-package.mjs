@@ -4,9 +4,12 @@
 //
 //   mediapipe/face_landmarker.task   models/mediapipe/face_landmarker.task
 //   base/                            models/base: contract.json and the encoder/generator it names
-//   packs/<id>/, packs/index.json    every style pack of models/packs/index.json but the
-//                                    base-reconstruction stand-in (index.json rewritten to them)
+//   packs/<id>/, packs/index.json    the default style packs: those of models/packs/index.json that
+//                                    are committed (not the base-reconstruction stand-in made at
+//                                    set-up, nor packs built locally with the demo's pack builder);
+//                                    index.json rewritten to them
 //   NOTICE.md, LICENSE-APACHE-2.0    what each file is licensed under
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +35,11 @@ copy(join(models, 'base/contract.json'), 'base/contract.json');
 for (const file of new Set([contract.encoder.file, contract.generator.file])) copy(join(models, 'base', file), `base/${file}`);
 
 const index = JSON.parse(readFileSync(join(models, 'packs/index.json'), 'utf8'));
-const packs = index.packs.filter((p) => !LEFT_OUT.has(p.id) && existsSync(join(models, 'packs', p.id, 'manifest.json')));
+const committed = new Set(
+  execFileSync('git', ['ls-files', 'models/packs/*/manifest.json'], { cwd: root, encoding: 'utf8' })
+    .split('\n').filter(Boolean).map((path) => path.split('/')[2]),
+);
+const packs = index.packs.filter((p) => !LEFT_OUT.has(p.id) && committed.has(p.id) && existsSync(join(models, 'packs', p.id, 'manifest.json')));
 const licences = new Map();
 for (const pack of packs) {
   const manifest = JSON.parse(readFileSync(join(models, 'packs', pack.id, 'manifest.json'), 'utf8'));
