@@ -7,10 +7,13 @@
  * in scripts/lib/pack-jobs.test.mjs.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chromium } from '@playwright/test';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromiumArgs } from '../scripts/lib/chromium.mjs';
 import { encodePng } from '../scripts/lib/png.mjs';
+import { startDemoServer } from '../scripts/serve-demo.mjs';
 import { PROJECT_CLIPS, expect, requireClip, root, test } from './fixtures';
 
 const packsDir = join(root, 'models/packs');
@@ -72,4 +75,72 @@ test('a failed build reports the CLI error; a bad upload is refused; the camera 
   await expect(page.locator('#resolution-actual')).toHaveText('640×480');
   await expect(page.locator('#status')).toContainText('Stylizing', { timeout: 60_000 });
   expect((await demo()).errors).toEqual([]);
+});
+
+/** Stands in for `pack build` (seconds instead of minutes): the CLI's progress lines, then a valid
+ * pack (the base-reconstruction pack renamed) at --out. */
+const STAND_IN_BUILD = `
+const [out, id, name, from] = process.argv.slice(1);
+const fs = require('node:fs');
+const progress = (stage, step, total, etaSeconds) => console.error(JSON.stringify({ event: 'progress', stage, step, total, etaSeconds }));
+let step = 0;
+progress('align', 1, 1);
+const timer = setInterval(() => {
+  step += 1;
+  progress('finetune', step, 20, 20 - step);
+  if (step < 20) return;
+  clearInterval(timer);
+  fs.cpSync(from, out, { recursive: true });
+  const manifest = JSON.parse(fs.readFileSync(out + '/manifest.json', 'utf8'));
+  fs.writeFileSync(out + '/manifest.json', JSON.stringify({ ...manifest, id, name }, null, 2));
+  progress('pack', 1, 1);
+}, 200);
+`;
+
+test('a finished build appears in the picker, is used from the page and downloads as a .tar (stand-in build)', async ({}, testInfo) => {
+  // its own server: packs in a temp folder (a copy of the set-up pack), `pack build` replaced
+  const packs = mkdtempSync(join(tmpdir(), 'face-stylizer-builder-packs-'));
+  const basePack = join(packsDir, 'base-reconstruction');
+  cpSync(basePack, join(packs, 'base-reconstruction'), { recursive: true });
+  writeFileSync(join(packs, 'index.json'), JSON.stringify({ default: 'base-reconstruction', packs: [
+    { id: 'base-reconstruction', name: 'Base', description: '', path: 'base-reconstruction/', preview: 'base-reconstruction/preview.png' }] }));
+  mkdirSync(join(packs, '.work'));
+  const server = await startDemoServer({
+    mounts: { '/assets/packs/': packs },
+    packJobs: {
+      packsDir: packs,
+      workDir: join(packs, '.work'),
+      buildCommand: (job: { outDir: string; packId: string; name: string }) => ({
+        command: process.execPath, args: ['-e', STAND_IN_BUILD, job.outDir, job.packId, job.name, basePack],
+      }),
+    },
+  });
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs({ fakeCameraFile: requireClip(PROJECT_CLIPS.face) }) });
+  try {
+    const context = await browser.newContext({ acceptDownloads: true });
+    const page = await context.newPage();
+    page.on('pageerror', (error) => testInfo.annotations.push({ type: 'pageerror', description: error.message }));
+    await page.goto(`${server.url}/`);
+    await page.waitForFunction(() => (window as any).faceStylizerDemo?.ready === true, undefined, { timeout: 120_000 });
+    await page.setInputFiles('#builder-style', join(images, 'face.png'));
+    await page.fill('#builder-name', 'Stand-in toon');
+    await page.click('#builder-start');
+    const row = jobRow(page, 'Stand-in toon');
+    await expect(row.locator('.job-detail')).toContainText(/finetune \d+ % · about .* left/, { timeout: 30_000 });
+    await expect(row).toHaveAttribute('data-state', 'succeeded', { timeout: 60_000 });
+    await expect(page.locator('#pack option[value="stand-in-toon"]')).toHaveCount(1);
+    await row.getByRole('button', { name: 'Use' }).click();
+    await page.waitForFunction(() => (window as any).faceStylizerDemo.packId === 'stand-in-toon', undefined, { timeout: 60_000 });
+    expect(await page.evaluate(() => (window as any).faceStylizerDemo.errors)).toEqual([]);
+    const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('link', { name: 'Download .tar' }).click()]);
+    expect(download.suggestedFilename()).toBe('stand-in-toon.tar');
+    const tar = await download.path();
+    const listing = execFileSync('tar', ['tf', tar], { encoding: 'utf8' }).trim().split('\n');
+    expect(listing).toEqual(['manifest.json', 'generator.onnx', 'preview.png']);
+    expect(readdirSync(packs).sort()).toEqual(['.work', 'base-reconstruction', 'index.json', 'stand-in-toon']);
+  } finally {
+    await browser.close();
+    await server.close();
+    rmSync(packs, { recursive: true, force: true });
+  }
 });

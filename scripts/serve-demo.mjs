@@ -45,7 +45,7 @@ export function demoMounts() {
 export async function startDemoServer({ port = 0, mounts = {}, packJobs } = {}) {
   const builds = join(root, '.cache/pack-builds');
   removeDeadServersBuilds(builds);
-  const workDir = join(builds, `server-${process.pid}`);
+  const workDir = packJobs?.workDir ?? join(builds, `server-${process.pid}`);
   const queue = new PackJobQueue({ packsDir: join(root, 'models/packs'), workDir, ...packJobs });
   const server = await startStaticServer({ mounts: { ...demoMounts(), ...mounts }, handlers: { '/api/pack-jobs': packJobsHandler(queue) }, port });
   const close = async () => {
