@@ -164,7 +164,7 @@ def build_work(args, emit):
                   "eta_s": elapsed / step * (total - step),
                   **{k: round(v, 4) for k, v in parts.items() if k in ("dir", "rsc", "rec", "loss", "ms")}})
 
-    G, stats = loop.finetune(G_src, guide, pool, pair, opts, progress=progress)
+    G, stats = loop.finetune(G_src, guide, pool, pair, opts, progress=progress, encoder=encoder)
     if stats["steps"] < opts.steps:   # stopped by the --minutes budget: close the bar
         emit({"event": "progress", "stage": "finetune", "step": stats["steps"], "total": stats["steps"], "eta_s": 0})
 

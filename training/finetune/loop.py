@@ -10,8 +10,14 @@ Per step, for a batch of latent samples (w, f) from the real-face pool:
     L = dir * DirectionalDeformationLoss(T(x_t), T(x_s), T(style), T(real))
       + rsc * RelativeStructureLoss(same)
       + rec * PairReconstruction(x_p, style)
+      + paired * PairReconstruction(G(StyleMixing(E(A(real)), w_style), .., 1), A(style))
+      + texture * StyleTexture(T(x_t), T(style))
       + adv * non-saturating GAN(D(x_t), D(x_p))
       + smooth * WarpSmoothness(G)
+where A is one of `augment_pairs` random geometric augmentations applied to both halves of
+the pair alike (scale, rotation, shift, flip; brightness/contrast on the real half only), so
+the pair teaches a local appearance and shape mapping rather than one image (few-shot
+patch-based training, Texler et al. 2020; JoJoGAN's paired anchor with more than one view).
 """
 
 import copy
@@ -40,6 +46,10 @@ class FinetuneOptions:
     rec: float = 1.0            # PairReconstruction
     adv: float = 0.05           # patch-GAN term (style image = the only real example)
     smooth: float = 1.0         # WarpSmoothness
+    paired: float = 0.0         # PairReconstruction on augmented views of the pair (0 = off)
+    paired_batch: int = 2       # augmented views per step
+    paired_views: int = 48      # augmented views encoded once before training
+    texture: float = 0.0        # StyleTexture: guide-token Gram of the samples vs the style image
     mix: bool = True            # StyleMixing of the fine layers (False: ablation only)
     mix_layers: Optional[List[int]] = None   # the latents to mix instead of generator.fine
     disc_ch: int = 16           # patch D width: half the base D's 32 (4x cheaper; one real image)
@@ -69,10 +79,31 @@ def augment_style(style, g, n):
     return torch.stack([torch.roll(o, (int(s[0]), int(s[1])), dims=(1, 2)) for o, s in zip(out, shift)])
 
 
-def finetune(generator_source, guide, pool, pair, opts, discriminator=None, progress=None):
+@torch.no_grad()
+def augment_pairs(real, style, n, g):
+    """n views of the aligned pair under the same random similarity transform (scale 0.9-1.1,
+    rotation +-8 degrees, shift +-6 % of the crop, mirror half the time); the real half also
+    gets a brightness / contrast jitter, so the mapping does not hinge on one exposure.
+    Returns (reals, styles) [n, 3, S, S]."""
+    scale = 0.9 + 0.2 * torch.rand(n, generator=g)
+    angle = (torch.rand(n, generator=g) * 2 - 1) * (8 * torch.pi / 180)
+    shift = (torch.rand(n, 2, generator=g) * 2 - 1) * 0.12
+    mirror = torch.where(torch.rand(n, generator=g) < 0.5, -1.0, 1.0)
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack([torch.stack([cos * mirror, -sin, shift[:, 0]], 1),
+                         torch.stack([sin * mirror, cos, shift[:, 1]], 1)], 1)       # [n, 2, 3]
+    grid = F.affine_grid(theta, [n, 3, *real.shape[-2:]], align_corners=False)
+    warp = lambda x: F.grid_sample(x.expand(n, -1, -1, -1), grid, mode="bilinear",  # noqa: E731
+                                   padding_mode="reflection", align_corners=False)
+    gain = 0.85 + 0.3 * torch.rand(n, 1, 1, 1, generator=g)
+    bias = (torch.rand(n, 1, 1, 1, generator=g) * 2 - 1) * 0.1
+    return (warp(real) * gain + bias).clamp(-1, 1), warp(style)
+
+
+def finetune(generator_source, guide, pool, pair, opts, discriminator=None, progress=None, encoder=None):
     """pair: dict with 'real', 'style' images [1, 3, S, S] and their codes 'w_real',
     'f_real', 'w_style'. Returns (G_ema, stats). progress(step, total, parts) is called
-    after every step."""
+    after every step. `encoder` (the base encoder) is needed for opts.paired."""
     g = torch.Generator().manual_seed(opts.seed)
     torch.manual_seed(opts.seed)
     G = copy.deepcopy(generator_source).train()
@@ -100,6 +131,15 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
     with torch.no_grad():
         ref_real, ref_style = guide.tokens(pair["real"]), guide.tokens(pair["style"])
     w_pair = mixing(pair["w_real"], pair["w_style"])
+    texture = L.StyleTexture()
+    if opts.paired > 0:
+        if encoder is None:
+            raise ValueError("opts.paired needs the base encoder")
+        with torch.no_grad():
+            views_real, views_style = augment_pairs(pair["real"], pair["style"], opts.paired_views, g)
+            views_w, views_f = encoder(views_real)
+            views_w = mixing(views_w, pair["w_style"])
+            views_tok = guide.tokens(views_style)
     beta = 0.5 ** (1 / max(opts.ema_halflife, 1e-8))
     history, start = [], time.time()
     for step in range(opts.steps):
@@ -108,9 +148,16 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
         with torch.no_grad():
             x_s = generator_source(w, f, zero)[0]
             tok_s = guide.tokens(x_s)
-        # one forward for the samples and the pair's real half
-        x, _ = G(torch.cat([mixing(w, pair["w_style"]), w_pair]), torch.cat([f, pair["f_real"]]), one)
-        tok = guide.tokens(x)
+        # one forward for the samples, the pair's real half and its augmented views
+        ws, fs = [mixing(w, pair["w_style"]), w_pair], [f, pair["f_real"]]
+        if opts.paired > 0:
+            views = torch.randint(0, opts.paired_views, (opts.paired_batch,), generator=g)
+            ws.append(views_w[views])
+            fs.append(views_f[views])
+        x_all, _ = G(torch.cat(ws), torch.cat(fs), one)
+        tok_all = guide.tokens(x_all)
+        n = opts.batch + 1
+        x, tok = x_all[:n], tok_all[:n]
         x_t, x_p, tok_t, tok_p = x[:-1], x[-1:], tok[:-1], tok[-1:]
 
         parts = {}
@@ -120,6 +167,8 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
             ("rsc", opts.rsc, lambda: structure(tok_t, tok_s, ref_style, ref_real)),
             ("rec", opts.rec, lambda: reconstruction(x_p, pair["style"], tok_p, ref_style)),
             ("smooth", opts.smooth, lambda: smoothness(G)),
+            ("paired", opts.paired, lambda: reconstruction(x_all[n:], views_style[views], tok_all[n:], views_tok[views])),
+            ("texture", opts.texture, lambda: texture(tok_t, ref_style)),
         ]:
             if weight > 0:
                 value = fn()

@@ -71,6 +71,18 @@ class PairReconstruction(nn.Module):
         return loss
 
 
+class StyleTexture(nn.Module):
+    """Texture statistics of the style image on the generated faces (Gatys et al.): the Gram
+    matrix of each sample's guide tokens against the style image's, so the style's local
+    look reaches every face, not only the pair's. Tokens [B, N, C] -> Grams [B, C, C]."""
+
+    def forward(self, tokens, style_tokens):
+        def gram(t):
+            t = t - t.mean(dim=1, keepdim=True)
+            return t.transpose(1, 2) @ t / t.shape[1]
+        return (gram(tokens) - gram(style_tokens)).pow(2).mean() / gram(style_tokens).pow(2).mean().clamp_min(1e-8)
+
+
 class WarpSmoothness(nn.Module):
     """Smoothness prior on the warp fields: mean squared finite differences of each slot's
     unit displacement (alpha = 1), times the grid size so the prior does not depend on the
