@@ -16,7 +16,10 @@
 //     at its default α): RMS of the [[1,-2,1],[-2,4,-2],[1,-2,1]]/4 response, output ÷ input.
 //
 // Usage: npm run eval:display -- [--clips a,b] [--resolutions 640x480,1280x720] [--frames 60]
-//          [--samples 4] [--span 300] [--no-checker] [--no-docs]
+//          [--samples 4] [--span 300] [--no-checker] [--no-docs] [--models DIR]
+// --models DIR measures candidate models instead of models/: DIR/base (contract.json, encoder,
+// generator) and DIR/packs (index.json, DEFAULT, packs), e.g. a mid-training export; it implies
+// --no-docs (docs/quality.md records the shipped models only).
 // Frames come from .cache/media/NAME.mjpeg (640×480, made by set-up) and NAME-WxH.mjpeg (made
 // here with ffmpeg, letterboxed like scripts/setup.mjs, first --span frames). Writes
 // .cache/eval-display/results.json, face PNGs (input | output) in .cache/eval-display/, and the
@@ -50,7 +53,9 @@ const flickerFrames = Number(option('--frames', 60));
 const sampleCount = Number(option('--samples', 4));
 const span = Number(option('--span', 300));
 const withChecker = !args.includes('--no-checker');
-const writeDocs = !args.includes('--no-docs');
+const modelsDir = resolve(option('--models', join(root, 'models')));
+const candidate = modelsDir !== join(root, 'models');
+const writeDocs = !args.includes('--no-docs') && !candidate;
 
 /** Where a clip comes from: the shared mp4, or the project's own renders. */
 function sourceOf(clip) {
@@ -89,16 +94,16 @@ if (!selected.length) {
   process.exit(0);
 }
 if (spawnSync('ffmpeg', ['-version']).status !== 0) console.log('eval:display: ffmpeg not installed: only clips already converted can run');
-for (const built of ['packages/sdk/dist/face-stylizer.bundle.js', 'models/base/contract.json', 'models/packs/DEFAULT']) {
-  if (!existsSync(join(root, built))) {
+for (const built of ['packages/sdk/dist/face-stylizer.bundle.js', join(modelsDir, 'base/contract.json'), join(modelsDir, 'packs/DEFAULT')]) {
+  if (!existsSync(resolve(root, built))) {
     console.error(`eval:display: ${built} missing (npm run setup && npm run build)`);
     process.exit(2);
   }
 }
 
-const defaultPack = readFileSync(join(root, 'models/packs/DEFAULT'), 'utf8').trim();
-const packIndex = JSON.parse(readFileSync(join(root, 'models/packs/index.json'), 'utf8'));
-const contract = JSON.parse(readFileSync(join(root, 'models/base/contract.json'), 'utf8'));
+const defaultPack = readFileSync(join(modelsDir, 'packs/DEFAULT'), 'utf8').trim();
+const packIndex = JSON.parse(readFileSync(join(modelsDir, 'packs/index.json'), 'utf8'));
+const contract = JSON.parse(readFileSync(join(modelsDir, 'base/contract.json'), 'utf8'));
 const generators = [
   { id: 'base', url: `/assets/models/base/${contract.generator.file}`, alpha: 0 },
   ...packIndex.packs.filter((p) => p.id !== 'base-reconstruction').map((p) => ({ id: p.id, url: `/assets/packs/${p.path}generator.onnx`, alpha: p.alpha?.default ?? 1 })),
@@ -110,6 +115,7 @@ const server = await startDemoServer({
     '/sdk/': join(root, 'packages/sdk/dist'),
     '/eval/': join(root, 'scripts/eval-display'),
     '/eval-media/': media,
+    ...(candidate ? { '/assets/models/base/': join(modelsDir, 'base'), '/assets/packs/': join(modelsDir, 'packs') } : {}),
   },
 });
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs({}) });
