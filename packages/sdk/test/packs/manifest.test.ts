@@ -111,7 +111,7 @@ describe('compatibility with the base model', () => {
   it('names each difference that would break the runtime', () => {
     const cases: [string, (c: Record<string, any>) => void][] = [
       ['crop size', (c) => (c['crop']['size'] = 256)],
-      ['crop alignment', (c) => (c['crop']['alignment'] = 'arcface')],
+      ['crop alignment', (c) => (c['crop']['alignment'] = c['crop']['alignment'] === 'ffhq-v1' ? 'face-core-v1' : 'ffhq-v1')],
       ['pixel range', (c) => (c['pixel']['range'] = [0, 1])],
       ['generator input w_plus', (c) => (c['generator']['inputs']['w_plus']['shape'] = [1, 18, 512])],
       ['generator input features', (c) => (c['generator']['inputs']['features']['shape'] = [1, 512, 8, 8])],
@@ -124,6 +124,10 @@ describe('compatibility with the base model', () => {
       expect(differences.length, what).toBe(1);
       expect(differences[0]).toContain(what);
     }
+  });
+
+  it('refuses a crop alignment this SDK does not implement, naming the known ones', () => {
+    expect(() => withChange((c) => (c['crop']['alignment'] = 'arcface'))).toThrow(/'arcface' is not an alignment this SDK implements \(ffhq-v1, face-core-v1\)/);
   });
 
   it("throws 'incompatible' for a different contract or base encoder, accepting any hex case", () => {
