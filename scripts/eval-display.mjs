@@ -16,7 +16,7 @@
 //     at its default α): RMS of the [[1,-2,1],[-2,4,-2],[1,-2,1]]/4 response, output ÷ input.
 //
 // Usage: npm run eval:display -- [--clips a,b] [--resolutions 640x480,1280x720] [--frames 60]
-//          [--samples 4] [--span 300] [--no-checker] [--no-docs] [--models DIR]
+//          [--samples 4] [--span 300] [--no-checker] [--no-docs] [--models DIR] [--stabilization S]
 // --models DIR measures candidate models instead of models/: DIR/base (contract.json, encoder,
 // generator) and DIR/packs (index.json, DEFAULT, packs), e.g. a mid-training export; it implies
 // --no-docs (docs/quality.md records the shipped models only).
@@ -53,6 +53,8 @@ const flickerFrames = Number(option('--frames', 60));
 const sampleCount = Number(option('--samples', 4));
 const span = Number(option('--span', 300));
 const withChecker = !args.includes('--no-checker');
+// the runtime's temporal stabilisation for the flicker run (default: the SDK's default)
+const stabilization = args.includes('--stabilization') ? Number(option('--stabilization')) : undefined;
 const modelsDir = resolve(option('--models', join(root, 'models')));
 const candidate = modelsDir !== join(root, 'models');
 const writeDocs = !args.includes('--no-docs') && !candidate;
@@ -148,7 +150,7 @@ try {
           exaggeration: 0,
           pngIndices: indices.slice(0, 2),
         });
-        const flicker = await call('flicker', { start: 0, count: Math.min(flickerFrames, loaded.frames), pack: `/assets/packs/${defaultPack}/` });
+        const flicker = await call('flicker', { start: 0, count: Math.min(flickerFrames, loaded.frames), pack: `/assets/packs/${defaultPack}/`, ...(stabilization !== undefined ? { stabilization } : {}) });
         const checker = withChecker && r === 0 ? await call('checkerboard', { generators }) : undefined;
         const pngs = [];
         for (const [k, [index, dataUrl]] of Object.entries(recon.pngs).entries()) {

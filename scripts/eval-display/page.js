@@ -234,8 +234,8 @@ async function reconstruction({ indices, pack, exaggeration = 0, settle = 20, ma
  * lockstep at camera pace; the mean absolute frame-to-frame change over each frame's face core,
  * output ÷ input.
  */
-async function flicker({ start = 0, count = 60, pack, settle = 10, maxSteps = 400 }) {
-  const run = await openRun(pack ? { pack } : {});
+async function flicker({ start = 0, count = 60, pack, settle = 10, maxSteps = 400, stabilization }) {
+  const run = await openRun({ ...(pack ? { pack } : {}), ...(stabilization !== undefined ? { stabilization } : {}) });
   let sumOut = 0;
   let sumIn = 0;
   let pixels = 0;
