@@ -6,7 +6,7 @@
  * stylized faces and request nothing outside its origin; the CPU-path assets are measured.
  */
 import { test, expect, chromium, type Browser } from '@playwright/test';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
@@ -59,8 +59,12 @@ test.beforeAll(async ({}, testInfo) => {
 });
 
 const browsers: Browser[] = [];
+/** Servers the tests start (vite dev), stopped after each test and if the worker exits (timeout). */
+const children: ChildProcess[] = [];
+process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
 test.afterEach(async () => {
   for (const browser of browsers.splice(0)) await browser.close();
+  for (const child of children.splice(0)) child.kill('SIGTERM');
 });
 
 test.afterAll(() => {
@@ -98,7 +102,7 @@ async function openExample(
       }
     }, 0);
     testInfo.annotations.push({ type: 'served', description: `${served.length} files, ${(bytes / 1e6).toFixed(1)} MB: ${served.join(' ')}` });
-    console.log(`${dir.slice(app.length + 1)}: the page loaded ${served.length} files, ${(bytes / 1e6).toFixed(1)} MB`);
+    if (served.length) console.log(`${dir.slice(app.length + 1)}: the page loaded ${served.length} files, ${(bytes / 1e6).toFixed(1)} MB`);
     return { page, served, bytes };
   } finally {
     await server.close();
@@ -122,8 +126,10 @@ test('Vite app in the dev server (`vite`): the plugin serves the assets where th
   const vite = spawn(join(app, 'node_modules/.bin/vite'), ['--host', '127.0.0.1', '--port', String(port), '--strictPort'], {
     cwd: join(app, 'vite-app'), stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.push(vite);
   try {
     await new Promise<void>((ready, fail) => {
+      setTimeout(() => fail(new Error('vite did not start in 60 s')), 60_000);
       let output = '';
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
