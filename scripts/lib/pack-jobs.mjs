@@ -16,6 +16,12 @@ const STAGE_WEIGHTS = { align: 0.03, load: 0.04, finetune: 0.85, export: 0.04, p
 const STAGES = Object.keys(STAGE_WEIGHTS);
 /** Seconds the stages after fine-tuning take, for the ETA while it runs. */
 const AFTER_FINETUNE_S = 25;
+/**
+ * Fine-tuning time cap passed to the CLI (`--minutes`, build_pack.py's default too): on a busy
+ * machine the cap, not the step count, ends fine-tuning, so progress and ETA follow whichever
+ * ends it first.
+ */
+export const FINETUNE_MINUTES = 8;
 const IMAGE_TYPES = { png: 'png', jpg: 'jpg', jpeg: 'jpg', webp: 'webp' };
 export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 
@@ -29,7 +35,7 @@ export function cliBuildCommand(job) {
   return {
     command: join(root, 'node_modules/.bin/tsx'),
     args: [join(root, 'src/cli.ts'), 'pack', 'build', '--style', job.inputs.style, ...(job.inputs.real ? ['--real', job.inputs.real] : []),
-      '--name', job.name, '--id', job.packId, '--out', job.outDir, '--progress', 'json'],
+      '--name', job.name, '--id', job.packId, '--out', job.outDir, '--minutes', String(FINETUNE_MINUTES), '--progress', 'json'],
     cwd: root,
   };
 }
@@ -83,7 +89,7 @@ export class PackJobQueue {
     const job = {
       id, name, packId: this.uniquePackId(packIdFromName(name)), mode: real ? 'pair' : 'style-only',
       state: 'queued', createdAt: Date.now(), startedAt: undefined, finishedAt: undefined,
-      stage: undefined, fraction: 0, etaSeconds: undefined, error: undefined, log: [],
+      stage: undefined, fraction: 0, etaSeconds: undefined, error: undefined, log: [], finetuneStartedAt: undefined,
       dir, inputs, outDir: join(dir, 'pack'), archive: join(dir, 'pack.tar'), child: undefined, cancelRequested: false,
     };
     this.jobs.set(id, job);
@@ -144,7 +150,7 @@ export class PackJobQueue {
   }
 
   view(job) {
-    const { child: _c, cancelRequested: _r, dir: _d, inputs: _i, outDir: _o, archive, log, ...rest } = job;
+    const { child: _c, cancelRequested: _r, dir: _d, inputs: _i, outDir: _o, archive, log, finetuneStartedAt: _f, ...rest } = job;
     return { ...rest, log: log.slice(-20), archiveUrl: job.state === 'succeeded' ? `/api/pack-jobs/${job.id}/archive` : undefined };
   }
 
@@ -227,12 +233,19 @@ export class PackJobQueue {
     if (job.cancelRequested) return;
     const stage = STAGES.includes(event.stage) ? event.stage : undefined;
     if (!stage) return;
-    const within = event.total > 0 ? Math.min(1, event.step / event.total) : 0;
+    let within = event.total > 0 ? Math.min(1, event.step / event.total) : 0;
+    let stageEta = typeof event.etaSeconds === 'number' ? event.etaSeconds : undefined;
+    if (stage === 'finetune') {
+      job.finetuneStartedAt ??= Date.now();
+      const capLeft = Math.max(0, FINETUNE_MINUTES * 60 - (Date.now() - job.finetuneStartedAt) / 1000);
+      within = Math.max(within, 1 - capLeft / (FINETUNE_MINUTES * 60));
+      if (stageEta !== undefined) stageEta = Math.min(stageEta, capLeft);
+    }
     const before = STAGES.slice(0, STAGES.indexOf(stage)).reduce((sum, s) => sum + STAGE_WEIGHTS[s], 0);
     job.stage = stage;
     job.fraction = Math.max(job.fraction, Math.min(1, before + STAGE_WEIGHTS[stage] * within));
     const elapsed = (Date.now() - job.startedAt) / 1000;
-    if (stage === 'finetune' && typeof event.etaSeconds === 'number') job.etaSeconds = Math.round(event.etaSeconds + AFTER_FINETUNE_S);
+    if (stage === 'finetune' && stageEta !== undefined) job.etaSeconds = Math.round(stageEta + AFTER_FINETUNE_S);
     else if (job.fraction > 0.1) job.etaSeconds = Math.round((elapsed * (1 - job.fraction)) / job.fraction);
     else job.etaSeconds = undefined;
   }

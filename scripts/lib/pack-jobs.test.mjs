@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 vi.setConfig({ testTimeout: 30_000 });
-import { PackJobQueue, packIdFromName } from './pack-jobs.mjs';
+import { FINETUNE_MINUTES, PackJobQueue, packIdFromName } from './pack-jobs.mjs';
 
 const FAKE_BUILD = `
 const [mode, out, id] = process.argv.slice(1);
@@ -15,6 +15,7 @@ const fs = require('node:fs');
 const progress = (stage, step, total, etaSeconds) => console.error(JSON.stringify({ event: 'progress', stage, step, total, etaSeconds }));
 progress('align', 1, 1);
 progress('finetune', 5, 10, 3);
+progress('finetune', 6, 10, 100000); // a step-based ETA beyond the fine-tuning time cap
 if (mode === 'fail') { console.error('error [no-face]: no face in style.png'); process.exit(1); }
 fs.mkdirSync(out, { recursive: true });
 if (mode === 'hang') {
@@ -73,7 +74,7 @@ describe('PackJobQueue', () => {
   it('reports progress and an ETA from the CLI progress lines', async () => {
     const seen = [];
     const job = queue.submit({ name: 'hang', style: png });
-    for (let i = 0; i < 200 && !seen.some((v) => v.stage === 'finetune'); i += 1) {
+    for (let i = 0; i < 200 && !seen.some((v) => v.stage === 'finetune' && v.fraction >= 0.5); i += 1) {
       await new Promise((r) => setTimeout(r, 50));
       seen.push(queue.get(job.id));
     }
@@ -82,6 +83,8 @@ describe('PackJobQueue', () => {
     expect(last.fraction).toBeGreaterThan(0.3);
     expect(last.fraction).toBeLessThan(1);
     expect(last.etaSeconds).toBeGreaterThan(0);
+    // the CLI is given --minutes FINETUNE_MINUTES: the ETA never exceeds what the cap leaves
+    expect(last.etaSeconds).toBeLessThanOrEqual(FINETUNE_MINUTES * 60 + 25);
   });
 
   it('a failed build reports the CLI error, leaves nothing in packs, and the next one runs', async () => {
