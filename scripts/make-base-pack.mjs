@@ -30,15 +30,15 @@ const force = args.includes('--force');
 export const PACK_ID = 'base-reconstruction';
 
 const { buildPack, sha256File } = await tsImport('../src/packs/index.ts', import.meta.url);
-const { ffhqAlignment, applyAffine } = await tsImport('../packages/sdk/src/alignment/ffhq.ts', import.meta.url);
+const { alignmentFor, applyAffine } = await tsImport('../packages/sdk/src/alignment/ffhq.ts', import.meta.url);
 
 /** The synthetic face, aligned and sampled like the runtime's crop (CROP_SAMPLING), as NCHW floats. */
-function syntheticCrop(size, [lo, hi]) {
+function syntheticCrop({ size, alignment: alignmentId }, [lo, hi]) {
   const width = 640;
   const height = 480;
   const scene = new SyntheticScene({ width, height, faces: [{ x: 320, y: 225, scale: 11, yaw: 0.12, pitch: 0.04, mouth: 0.2 }] });
   const rgb = scene.render(0);
-  const alignment = ffhqAlignment(scene.landmarks(0)[0], size);
+  const alignment = alignmentFor(alignmentId)(scene.landmarks(0)[0], size);
   const mirror = (v, n) => {
     const period = 2 * n;
     const m = ((v % period) + period) % period;
@@ -80,7 +80,7 @@ async function renderPreview(contract) {
   const session = async (file) => ort.InferenceSession.create(readFileSync(join(baseDir, file)), { executionProviders: ['wasm'] });
   const encoder = await session(contract.encoder.file);
   const generator = await session(contract.generator.file);
-  const crop = syntheticCrop(size, range);
+  const crop = syntheticCrop(contract.crop, range);
   const encoded = await encoder.run({ image: new ort.Tensor('float32', crop, [1, 3, size, size]) });
   const generated = await generator.run({
     w_plus: encoded.w_plus,
