@@ -706,6 +706,41 @@ async function videoSource({ src, loop = false, camera = false, stopCameraAfterM
   return { outcome, frames, playError, mediaError: video.error?.code ?? null, events: [...new Set(events)] };
 }
 
+/**
+ * `count` create → stylize(camera) → close cycles (the long-run check): each runs until
+ * `framesEach` frames were shown and one was stylized (or `timeoutMs`), sharing one camera stream.
+ */
+async function createCloseCycles({ count = 20, framesEach = 5, timeoutMs = 30000, ...options } = {}) {
+  state.cycleCamera ??= await sdk.FaceStylizer.openCamera();
+  const result = { cycles: 0, unstylized: 0, errors: [] };
+  for (let i = 0; i < count; i++) {
+    const { stylizer, events } = await createStylizer(options);
+    let frames = 0;
+    let stylized = 0;
+    const subscription = stylizer.stylize(state.cycleCamera).subscribe({
+      next: (info) => {
+        frames++;
+        if (info.faces.length > 0 && info.faces.every((face) => face.stylized)) stylized++;
+      },
+      error: (error) => result.errors.push(describeError(error)),
+    });
+    const started = performance.now();
+    while ((frames < framesEach || stylized === 0) && performance.now() - started < timeoutMs) await sleep(20);
+    if (stylized === 0) result.unstylized++;
+    subscription.unsubscribe();
+    await stylizer.close();
+    result.errors.push(...events.filter((event) => event.startsWith('error')));
+    result.cycles++;
+  }
+  return result;
+}
+
+/** Stops the camera the cycles shared. */
+function stopCycleCamera() {
+  state.cycleCamera?.getTracks().forEach((track) => track.stop());
+  state.cycleCamera = undefined;
+}
+
 /** create() with `options`: 'resolved' (then closed) or the typed error it rejected with. */
 async function tryCreate(options = {}) {
   try {
@@ -717,5 +752,5 @@ async function tryCreate(options = {}) {
   }
 }
 
-window.e2e = { sourceSwitch, videoSource, tryCreate, captureFrames, lockstep, compareOutputs, modelParity, deviceLoss, live, packSwitch, packRace, rendererParity, workerCrash, sdk, hasWebGpu: async () => !!(await navigator.gpu?.requestAdapter()) };
+window.e2e = { createCloseCycles, stopCycleCamera, sourceSwitch, videoSource, tryCreate, captureFrames, lockstep, compareOutputs, modelParity, deviceLoss, live, packSwitch, packRace, rendererParity, workerCrash, sdk, hasWebGpu: async () => !!(await navigator.gpu?.requestAdapter()) };
 window.e2eReady = true;
