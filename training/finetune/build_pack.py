@@ -113,9 +113,9 @@ def latent_faces(args, checkpoint, cfg):
             raise BuildError("no-face-pool", str(e)) from e
         return train[:args.pool], held_out, info
     try:
-        pool = LatentPool.real_faces(args.pool, "train", args.seed, args.data)
+        pool = LatentPool.real_faces(args.pool, "train", args.seed, args.data, cfg["alignment"])
         # 4x the faces a preview needs, so each composite finds close neighbours (composite_groups)
-        held_out = LatentPool.real_faces(args.preview_faces * COMPOSITE * 4, "eval", args.seed, args.data)
+        held_out = LatentPool.real_faces(args.preview_faces * COMPOSITE * 4, "eval", args.seed, args.data, cfg["alignment"])
     except FileNotFoundError as e:
         raise BuildError("no-data", f"{e}; the default --data pool needs no dataset") from e
     return pool, held_out, None

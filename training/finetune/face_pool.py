@@ -131,9 +131,7 @@ def make(checkpoint, data="aligned", source_faces=1200, seed=0, out=META, qualit
     t0 = time.time()
     cfg, encoder, generator = load_base(str(checkpoint))
     alignment = base_alignment(cfg)
-    # the cache of the base's framing (only name it when not the default: older dataset.py has no such argument)
-    kwargs = {"alignment": alignment} if alignment != "ffhq-v1" and data == "aligned" else {}
-    ds = dataset.open_dataset(data, split, **kwargs)
+    ds = dataset.open_dataset(data, split, alignment=alignment)   # 'aligned': the cache of the base's framing
     n = TRAIN + HELD_OUT
     if len(ds) < n * COMPOSITE:
         raise PoolError(f"{ds.name if hasattr(ds, 'name') else data}: {len(ds)} held-out faces, need {n * COMPOSITE}")

@@ -88,9 +88,10 @@ class LatentPool:
         return self.w_plus[idx], self.features[idx]
 
     @staticmethod
-    def real_faces(count, split="train", seed=0, data_spec="aligned"):
-        """`count` aligned real faces ([-1, 1] tensor), spread over the split."""
-        ds = data.open_dataset(data_spec, split)
+    def real_faces(count, split="train", seed=0, data_spec="aligned", alignment=None):
+        """`count` aligned real faces ([-1, 1] tensor), spread over the split; 'aligned' reads the
+        crop cache of `alignment` (the base model's crop framing)."""
+        ds = data.open_dataset(data_spec, split, alignment=alignment)
         idx = np.random.default_rng(seed).choice(len(ds), size=min(count, len(ds)), replace=False)
         return data.to_tensor(np.stack([ds[int(i)] for i in sorted(idx)]))
 
