@@ -60,6 +60,7 @@ def parse_args(argv=None):
     ap.add_argument("--l1", type=float, default=1.0, help="weight of L1")
     ap.add_argument("--ssim", type=float, default=1.0, help="weight of 1 - MS-SSIM")
     ap.add_argument("--delta-reg", type=float, default=1e-3, help="weight of the e4e W+ delta regulariser")
+    ap.add_argument("--detail", type=float, default=0.0, help="weight of the high-frequency L1 (losses.detail_loss)")
     ap.add_argument("--adv", type=float, default=0.0, help="weight of the adversarial term (0 = off)")
     ap.add_argument("--adv-start-kimg", type=float, default=0.0, help="switch the adversarial term on here")
     ap.add_argument("--d-lr", type=float, default=2e-4)
@@ -278,6 +279,10 @@ def train(argv=None):
             reg = losses.w_delta_regularizer(w_plus)
             loss = loss + o.delta_reg * reg
             parts["delta_reg"] = reg.item()
+            if getattr(o, "detail", 0) > 0:   # (runs started before the option have none)
+                detail = losses.detail_loss(fake, real)
+                loss = loss + o.detail * detail
+                parts["detail"] = detail.item()
             if adv_on:
                 for p in discriminator.parameters():
                     p.requires_grad_(False)
