@@ -52,3 +52,13 @@ def test_adversarial_terms():
 def test_w_delta_regularizer_zero_for_single_w():
     w = torch.randn(2, 1, 8).expand(2, 7, 8)
     assert losses.w_delta_regularizer(w) < 1e-6
+
+
+def test_detail_loss_sees_only_fine_detail():
+    import torch.nn.functional as F
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(2, 3, 32, 32, generator=g) * 2 - 1
+    assert losses.detail_loss(x, x).item() == 0
+    assert losses.detail_loss(x + 0.3, x).item() < 1e-6           # a brightness change is not detail
+    blurred = F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)
+    assert losses.detail_loss(blurred, x).item() > 0.1            # the smear is
