@@ -36,18 +36,22 @@ for (const needed of [clipFile, join(root, 'packages/sdk/dist/face-stylizer.bund
 
 const server = await startDemoServer({ mounts: { '/sdk/': join(root, 'packages/sdk/dist'), '/e2e/': join(root, 'e2e/pages') } });
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs({ fakeCameraFile: clipFile }) });
-const result = { clip, cycles, switches, checkpoints: [], uncaught: [], startedAt: new Date().toISOString() };
-const UNCAUGHT = /^Uncaught |A VideoFrame was garbage collected without being closed/;
+const result = { clip, cycles, switches, checkpoints: [], uncaught: [], unclosedFrames: 0, startedAt: new Date().toISOString() };
+const UNCAUGHT = /^Uncaught /;
+const UNCLOSED_FRAME = /A VideoFrame was garbage collected without being closed/;
 try {
   const page = await browser.newPage();
   page.on('pageerror', (error) => result.uncaught.push(`pageerror: ${error.message}`));
-  page.on('console', (message) => UNCAUGHT.test(message.text()) && result.uncaught.push(message.text()));
+  page.on('console', (message) => {
+    if (UNCAUGHT.test(message.text())) result.uncaught.push(message.text());
+    if (UNCLOSED_FRAME.test(message.text())) result.unclosedFrames++;
+  });
   await page.goto(`${server.url}/e2e/harness.html`);
   await page.waitForFunction(() => window.e2eReady === true);
   const checkpoint = async (label, extra = {}) => {
     const memory = await rendererMemory(browser, page);
-    result.checkpoints.push({ label, ...memory, uncaught: result.uncaught.length, ...extra });
-    log(`${label.padEnd(22)} renderer RSS ${memory.rssMB.toFixed(0).padStart(5)} MB  PSS ${memory.pssMB.toFixed(0).padStart(5)} MB  page JS heap ${memory.jsHeapMB.toFixed(1)} MB  uncaught ${result.uncaught.length}`);
+    result.checkpoints.push({ label, ...memory, uncaught: result.uncaught.length, unclosedFrames: result.unclosedFrames, ...extra });
+    log(`${label.padEnd(22)} renderer RSS ${memory.rssMB.toFixed(0).padStart(5)} MB  PSS ${memory.pssMB.toFixed(0).padStart(5)} MB  page JS heap ${memory.jsHeapMB.toFixed(1)} MB  uncaught ${result.uncaught.length}  unclosed VideoFrames ${result.unclosedFrames}`);
   };
   log(`bench-longrun: clip ${clip}, ${cycles} create/close cycles, ${switches} source switches`);
   await checkpoint('start');
@@ -79,13 +83,14 @@ result.summary = {
   rssGrowthPercent: at20 && last ? (100 * (last.rssMB - at20.rssMB)) / at20.rssMB : undefined,
   pssGrowthPercent: at20 && last ? (100 * (last.pssMB - at20.pssMB)) / at20.pssMB : undefined,
   uncaught: result.uncaught.length,
+  unclosedFrames: result.unclosedFrames,
 };
 mkdirSync(join(root, '.cache/bench'), { recursive: true });
 writeFileSync(join(root, '.cache/bench', `longrun-${cycles}-${switches}.json`), `${JSON.stringify(result, null, 2)}\n`);
 if (asJson) console.log(JSON.stringify(result, null, 2));
 else {
   const s = result.summary;
-  log(`renderer RSS after 20 cycles ${s.rssAt20MB?.toFixed(0)} MB, at the end ${s.rssEndMB?.toFixed(0)} MB: ${s.rssGrowthPercent?.toFixed(1)} % (PSS ${s.pssGrowthPercent?.toFixed(1)} %); uncaught ${s.uncaught}`);
+  log(`renderer RSS after 20 cycles ${s.rssAt20MB?.toFixed(0)} MB, at the end ${s.rssEndMB?.toFixed(0)} MB: ${s.rssGrowthPercent?.toFixed(1)} % (PSS ${s.pssGrowthPercent?.toFixed(1)} %); uncaught exceptions ${s.uncaught}, unclosed-VideoFrame warnings ${s.unclosedFrames}`);
   if (result.uncaught.length) log(result.uncaught.slice(0, 10).join('\n'));
   if (result.switchRun) log(`switches: ${result.switchRun.phases} phases, ${result.switchRun.emptyPhases} without frames, events ${result.switchRun.events.join(' ')}, stream errors ${result.switchRun.streamErrors.length}`);
 }
