@@ -549,6 +549,14 @@ class PatchDiscriminator(nn.Module):
             in_ch = out_ch
         layers.append(nn.Conv2d(in_ch, 1, 3, 1, 1))
         self.net = nn.Sequential(*layers)
+        # He init for leaky ReLU(0.2), zero biases: with PyTorch's default init the signal shrank
+        # ~3x per layer and the logits started at ~0.002, so D sat at chance (d_loss = ln 4) for
+        # ~100 steps while Adam grew every layer at once, then jumped to logits in the hundreds
+        # and wrecked the generator (twice, in the fourth base model's run). Now ~0.5 at init.
+        for m in self.net:
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, a=0.2)
+                nn.init.zeros_(m.bias)
 
     def forward(self, image):
         return self.net(image)   # [B, 1, 16, 16] logits

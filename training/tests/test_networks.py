@@ -199,3 +199,13 @@ def test_encoder_batches(tiny_cfg, batch):
     w, f = E(torch.zeros(batch, 3, 128, 128))
     assert w.shape == (batch, G.n_latent, tiny_cfg["style_dim"])
     assert f.shape == (batch, tiny_cfg["feature_ch"], 32, 32)
+
+
+def test_patch_discriminator_starts_with_logits_of_order_one():
+    # (with PyTorch's default init they were ~0.002: D sat at chance, then diverged)
+    cfg = N.make_config()
+    D = N.PatchDiscriminator(cfg)
+    with torch.no_grad():
+        logits = D(torch.rand(4, 3, 128, 128, generator=torch.Generator().manual_seed(0)) * 2 - 1)
+    assert logits.shape == (4, 1, 16, 16)
+    assert 0.05 < logits.std().item() < 5
