@@ -43,7 +43,7 @@ def explicit_options(parser: argparse.ArgumentParser, argv=None) -> set:
     return {name for name, value in vars(probe).items() if value is not unset}
 
 
-def share_resume(run_dir, out_dir):
+def share_resume(run_dir, out_dir, drop_discriminator=False):
     """Writes the committable copy of a run's resume state to out_dir: checkpoint.pt plus
     options.json and log.jsonl. The run's own checkpoint is exact and large (31 MiB for the base
     model); this copy leaves out what resuming can rebuild or barely needs:
@@ -51,11 +51,16 @@ def share_resume(run_dir, out_dir):
         rebuilds it from the run's seed, bit for bit the same;
       * Adam's moments are stored as bfloat16 (relative error 2^-8; Adam's load_state_dict
         casts them back to float32), which halves the largest part.
-    Weights, EMA weights, step counters, data-stream position and RNG states stay exact."""
+    Weights, EMA weights, step counters, data-stream position and RNG states stay exact.
+    drop_discriminator: also leave out a trained discriminator and its Adam state (a third of the
+    file once the adversarial term is on): resuming starts a fresh one from the seed, which costs
+    the D a warm-up, not the generator its training."""
     import torch
 
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     ck = torch.load(run_dir / "checkpoint.pt", map_location="cpu")
+    if drop_discriminator:
+        ck["d_opt"]["state"] = {}
     if not ck["d_opt"]["state"]:
         del ck["discriminator"]
     for state in ck["opt"]["state"].values():
@@ -74,6 +79,7 @@ if __name__ == "__main__":
     ap.add_argument("command", choices=["share"])
     ap.add_argument("run", help="run folder with checkpoint.pt")
     ap.add_argument("out", help="folder for the committable copy")
+    ap.add_argument("--drop-discriminator", action="store_true", help="leave a trained D out too (fresh D on resume)")
     a = ap.parse_args()
-    path = share_resume(a.run, a.out)
+    path = share_resume(a.run, a.out, a.drop_discriminator)
     print(f"{path}: {path.stat().st_size / 2 ** 20:.1f} MiB")

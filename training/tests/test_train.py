@@ -84,6 +84,19 @@ def test_shared_resume_state_continues_the_run(tmp_path):
                 assert torch.allclose(value, b[key][name], rtol=1e-2, atol=1e-3), f"{key}.{name}"
 
 
+def test_shared_resume_state_can_leave_a_trained_discriminator_out(tmp_path):
+    import runs
+    cache = make_cache(tmp_path / "aligned", n_train=24, n_eval=4)
+    part = run(tmp_path, cache, "part", "--steps", "3", "--adv", "0.1")
+    assert torch.load(part / "checkpoint.pt")["d_opt"]["state"]   # the adversarial term trained D
+    shared = tmp_path / "shared"
+    runs.share_resume(part, shared, drop_discriminator=True)
+    saved = torch.load(shared / "checkpoint.pt")
+    assert "discriminator" not in saved and not saved["d_opt"]["state"]
+    train.train(["--resume", str(shared), "--steps", "5"])   # a fresh D from the seed
+    assert torch.load(shared / "checkpoint.pt")["step"] == 5
+
+
 def test_compact_checkpoint(tmp_path):
     cache = make_cache(tmp_path / "aligned", n_train=8, n_eval=4)
     compact = tmp_path / "models" / "checkpoint-latest.pt"
