@@ -11,8 +11,9 @@ const kB = (text, field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').ex
  * @param {import('playwright-core').Page} page
  * @returns {Promise<{ pids: number[], rssMB: number, pssMB: number, jsHeapMB: number }>}
  */
-export async function rendererMemory(browser, page, { settleMs = 1500 } = {}) {
+export async function rendererMemory(browser, page, { settleMs = 1500, purgeCaches = false } = {}) {
   const pageSession = await page.context().newCDPSession(page);
+  if (purgeCaches) await pageSession.send('Memory.simulatePressureNotification', { level: 'critical' });
   await pageSession.send('HeapProfiler.collectGarbage');
   await new Promise((resolve) => setTimeout(resolve, settleMs)); // terminated workers' threads wind down
   await pageSession.send('HeapProfiler.collectGarbage');
