@@ -16,7 +16,8 @@
 //     at its default α): RMS of the [[1,-2,1],[-2,4,-2],[1,-2,1]]/4 response, output ÷ input.
 //
 // Usage: npm run eval:display -- [--clips a,b] [--resolutions 640x480,1280x720] [--frames 60]
-//          [--samples 4] [--span 300] [--no-checker] [--no-docs] [--models DIR] [--stabilization S]
+//          [--samples 4] [--span 300] [--no-checker] [--no-docs] [--models DIR] [--stabilization S] [--sharpening S]
+//          [--flicker-packs]
 // --models DIR measures candidate models instead of models/: DIR/base (contract.json, encoder,
 // generator) and DIR/packs (index.json, DEFAULT, packs), e.g. a mid-training export; it implies
 // --no-docs (docs/quality.md records the shipped models only).
@@ -50,11 +51,16 @@ const resolutions = option('--resolutions', '640x480,1280x720').split(',').map((
   return { width, height, name: `${width}x${height}` };
 });
 const flickerFrames = Number(option('--frames', 60));
+// --flicker-packs: the flicker ratio of every style pack too (at the first resolution), not only the default's
+const flickerPacks = args.includes('--flicker-packs');
 const sampleCount = Number(option('--samples', 4));
 const span = Number(option('--span', 300));
 const withChecker = !args.includes('--no-checker');
 // the runtime's temporal stabilisation for the flicker run (default: the SDK's default)
-const stabilization = args.includes('--stabilization') ? Number(option('--stabilization')) : undefined;
+// FaceStylizer options under test (both default to the SDK's defaults)
+const runOptions = Object.fromEntries(
+  ['stabilization', 'sharpening'].filter((name) => args.includes(`--${name}`)).map((name) => [name, Number(option(`--${name}`))]),
+);
 const modelsDir = resolve(option('--models', join(root, 'models')));
 const candidate = modelsDir !== join(root, 'models');
 const writeDocs = !args.includes('--no-docs') && !candidate;
@@ -149,9 +155,18 @@ try {
           pack: '/assets/packs/base-reconstruction/',
           exaggeration: 0,
           pngIndices: indices.slice(0, 2),
+          options: runOptions,
         });
-        const flicker = await call('flicker', { start: 0, count: Math.min(flickerFrames, loaded.frames), pack: `/assets/packs/${defaultPack}/`, ...(stabilization !== undefined ? { stabilization } : {}) });
+        const flicker = await call('flicker', { start: 0, count: Math.min(flickerFrames, loaded.frames), pack: `/assets/packs/${defaultPack}/`, options: runOptions });
         const checker = withChecker && r === 0 ? await call('checkerboard', { generators }) : undefined;
+        const packFlicker = {};
+        if (flickerPacks && r === 0) {
+          for (const { id, url } of generators.filter((g) => g.id !== 'base')) {
+            const pack = url.slice(0, url.lastIndexOf('/') + 1);
+            const run = await call('flicker', { start: 0, count: Math.min(flickerFrames, loaded.frames), pack, options: runOptions });
+            packFlicker[id] = run.flickerRatio;
+          }
+        }
         const pngs = [];
         for (const [k, [index, dataUrl]] of Object.entries(recon.pngs).entries()) {
           const png = join(outDir, `${clip}-${res.name}-${index}.png`);
@@ -174,6 +189,7 @@ try {
           indices,
           reconstruction: recon,
           flicker,
+          packFlicker,
           checkerboard: checker,
           coverage: {
             ovalWidthDisplay: mean(coverage.map((c) => c.displayWidth)),
@@ -241,6 +257,13 @@ if (checkers.length) {
   tables.push('', `Checkerboard score (crop space, ${contract.crop.size}² generator grid, over the face oval in the crop; whole crop in results.json), resolution ${resolutions[0].name}:`, '');
   tables.push(`| clip | ${ids.map((id) => (id === 'base' ? 'base (α 0)' : id)).join(' | ')} |`, `| --- | ${ids.map(() => '---:').join(' | ')} |`);
   for (const r of checkers) tables.push(`| ${r.clip} | ${ids.map((id) => fmt(r.checkerboard.generators[id]?.oval)).join(' | ')} |`);
+}
+const flickers = ok.filter((r) => r.packFlicker && Object.keys(r.packFlicker).length);
+if (flickers.length) {
+  const ids = Object.keys(flickers[0].packFlicker);
+  tables.push('', `Flicker ratio per pack (${flickerFrames} consecutive frames, resolution ${resolutions[0].name}):`, '');
+  tables.push(`| clip | ${ids.join(' | ')} |`, `| --- | ${ids.map(() => '---:').join(' | ')} |`);
+  for (const r of flickers) tables.push(`| ${r.clip} | ${ids.map((id) => fmt(r.packFlicker[id])).join(' | ')} |`);
 }
 const failed = results.filter((r) => r.error);
 if (failed.length) tables.push('', `Failed: ${failed.map((r) => `${r.clip} ${r.resolution} (${r.error})`).join('; ')}`);

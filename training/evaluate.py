@@ -32,6 +32,7 @@ import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dataset  # noqa: E402
+import networks  # noqa: E402
 import identity  # noqa: E402
 import losses  # noqa: E402
 import metrics  # noqa: E402
@@ -148,7 +149,10 @@ def main():
     torch.set_num_threads(args.threads)
 
     files = checkpoint_files(args.checkpoints)
-    data = dataset.open_dataset(args.data, "eval")
+    # the held-out crops of the framing the (first) checkpoint was trained on (config "alignment")
+    config = torch.load(files[0], map_location="cpu").get("config", {})
+    alignment = config.get("alignment", networks.LEGACY_CONFIG["alignment"])
+    data = dataset.open_dataset(args.data, "eval", alignment=alignment)
     count = min(args.limit or len(data), len(data))
     images = np.stack([data[i] for i in range(count)])
     baselines, input_embeddings = None, None

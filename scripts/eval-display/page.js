@@ -128,8 +128,8 @@ function alignmentOf(face, crop) {
  * more frames went through (a stylized result of this very frame, tracking settled), then the
  * output canvas is compared with the input over the face core.
  */
-async function reconstruction({ indices, pack, exaggeration = 0, settle = 20, maxSteps = 400, pngIndices = [], keepCrops = true }) {
-  const run = await openRun({ ...(pack ? { pack } : {}), exaggeration });
+async function reconstruction({ indices, pack, exaggeration = 0, settle = 20, maxSteps = 400, pngIndices = [], keepCrops = true, options = {} }) {
+  const run = await openRun({ ...(pack ? { pack } : {}), exaggeration, ...options });
   const spec = await contract();
   const totals = { se: 0, seCount: 0, ssim: 0, ssimCount: 0, detailOut: 0, detailIn: 0, detailCount: 0 };
   const samples = [];
@@ -234,8 +234,8 @@ async function reconstruction({ indices, pack, exaggeration = 0, settle = 20, ma
  * lockstep at camera pace; the mean absolute frame-to-frame change over each frame's face core,
  * output ÷ input.
  */
-async function flicker({ start = 0, count = 60, pack, settle = 10, maxSteps = 400, stabilization }) {
-  const run = await openRun({ ...(pack ? { pack } : {}), ...(stabilization !== undefined ? { stabilization } : {}) });
+async function flicker({ start = 0, count = 60, pack, settle = 10, maxSteps = 400, options = {} }) {
+  const run = await openRun({ ...(pack ? { pack } : {}), ...options });
   let sumOut = 0;
   let sumIn = 0;
   let pixels = 0;
@@ -348,5 +348,54 @@ async function checkerboard({ generators }) {
   return { crops: crops.length, cropSize: size, alignment: spec.crop.alignment, inputRmsOval: rms(inputOval), inputRmsWhole: rms(inputWhole), generators: results };
 }
 
-window.evalDisplay = { loadClip, reconstruction, flicker, checkerboard };
+/**
+ * The gallery (scripts/gallery.mjs): the sampled frames' face boxes through `pack` at
+ * `exaggeration`, as two strips (before, after) of faces scaled to `height` px, side by side.
+ */
+async function galleryStrips({ indices, pack, exaggeration, height = 160, gap = 4 }) {
+  const run = await reconstruction({ indices, pack, exaggeration, settle: 12, pngIndices: indices, keepCrops: false });
+  const pairs = await Promise.all(indices.filter((i) => run.pngs[i]).map(async (i) => {
+    const image = await createImageBitmap(await (await fetch(run.pngs[i])).blob());
+    return image;
+  }));
+  const strip = (half) => {
+    const widths = pairs.map((image) => Math.round(((image.width / 2) * height) / image.height));
+    const canvas = document.createElement('canvas');
+    canvas.width = widths.reduce((a, b) => a + b, 0) + gap * Math.max(0, pairs.length - 1);
+    canvas.height = height;
+    const context = canvas.getContext('2d');
+    context.fillStyle = '#fff';
+    context.fillRect(0, 0, canvas.width, canvas.height);
+    context.imageSmoothingQuality = 'high';
+    let x = 0;
+    pairs.forEach((image, k) => {
+      const w = image.width / 2;
+      context.drawImage(image, half * w, 0, w, image.height, x, 0, widths[k], height);
+      x += widths[k] + gap;
+    });
+    return canvas.toDataURL('image/png');
+  };
+  return { faces: pairs.length, before: strip(0), after: strip(1), samples: run.samples.map(({ index, stylized }) => ({ index, stylized })) };
+}
+
+/** Images (data or same-origin URLs) joined left to right at `height` px, `gap` px apart; a PNG data URL. */
+async function joinImages({ urls, height = 160, gap = 8 }) {
+  const images = await Promise.all(urls.map(async (url) => createImageBitmap(await (await fetch(url)).blob())));
+  const widths = images.map((image) => Math.round((image.width * height) / image.height));
+  const canvas = document.createElement('canvas');
+  canvas.width = widths.reduce((a, b) => a + b, 0) + gap * Math.max(0, images.length - 1);
+  canvas.height = height;
+  const context = canvas.getContext('2d');
+  context.fillStyle = '#fff';
+  context.fillRect(0, 0, canvas.width, canvas.height);
+  context.imageSmoothingQuality = 'high';
+  let x = 0;
+  images.forEach((image, k) => {
+    context.drawImage(image, x, 0, widths[k], height);
+    x += widths[k] + gap;
+  });
+  return canvas.toDataURL('image/png');
+}
+
+window.evalDisplay = { loadClip, reconstruction, flicker, checkerboard, galleryStrips, joinImages };
 window.evalReady = true;

@@ -11,6 +11,7 @@ import { StylePackError, loadStylePack, type StylePackCache, type StylePackManif
 import { ALL_ORT_BUILDS } from '../inference/ort-builds';
 import { parseModelContract, type ModelContract } from '../packs/contract';
 import { checkGeneratorModel } from '../packs/onnx-io';
+import { sharpenFaces } from '../sharpen';
 import { stabilizeFaces } from '../stabilize';
 import { FaceTracker, trackFaces, type OneEuroParams, type TrackingMode } from '../tracking';
 import { fetchAsset, packUrl, resolveAssetUrls, sha256Hex, type AssetUrls, type LoadProgress } from './assets';
@@ -41,6 +42,11 @@ export interface FaceStylizerOptions {
    * results are averaged, large ones pass at once. 0 = off. Default 0.6.
    */
   readonly stabilization?: number;
+  /**
+   * ≥ 0: unsharp mask of the stylized face on the generator's pixel grid (sharpen/index.ts), so
+   * the magnified face is about as crisp as the camera image around it. 0 = off. Default 0.8.
+   */
+  readonly sharpening?: number;
   /** Feather width of the face mask, in crop pixels. Default: 6 % of the crop. */
   readonly feather?: number;
   /** Tried in order; default ['webgpu', 'wasm']. */
@@ -82,6 +88,7 @@ export interface StylizeOptions {
   readonly strength?: number;
   readonly exaggeration?: number;
   readonly stabilization?: number;
+  readonly sharpening?: number;
   readonly numFaces?: number;
 }
 
@@ -187,6 +194,7 @@ export class FaceStylizer {
       strength: this.config.strength ?? 1,
       exaggeration: clampAlpha(this.config.exaggeration ?? this.contract.alpha.default, this.contract),
       stabilization: Math.min(1, Math.max(0, this.config.stabilization ?? DEFAULT_STABILIZATION)),
+      sharpening: Math.max(0, this.config.sharpening ?? DEFAULT_SHARPENING),
       numFaces: this.config.numFaces ?? 1,
     };
     this.stats$ = this.stats.stats$();
@@ -405,6 +413,7 @@ export class FaceStylizer {
     next.strength = Math.min(1, Math.max(0, next.strength));
     next.exaggeration = clampAlpha(next.exaggeration, this.contract);
     next.stabilization = Math.min(1, Math.max(0, next.stabilization));
+    next.sharpening = Math.max(0, next.sharpening);
     if (next.numFaces !== this.options.numFaces) this.tracker.setNumFaces(next.numFaces);
     this.options = next;
   }
@@ -503,6 +512,7 @@ export class FaceStylizer {
           onError: (error) => this.events.next({ type: 'error', error }),
         }),
         stabilizeFaces({ strength: () => this.options.stabilization }, this.contract.pixel.range),
+        sharpenFaces({ amount: () => this.options.sharpening }),
         blendFaces(this.blend, () => ({ strength: this.options.strength, feather: this.feather }), this.stats),
       ).pipe(
         tap((frame) => {
@@ -586,6 +596,9 @@ function anySignal(signals: readonly AbortSignal[]): AbortSignal {
 
 /** Default temporal stabilisation (FaceStylizerOptions.stabilization). */
 export const DEFAULT_STABILIZATION = 0.6;
+
+/** Default sharpening (FaceStylizerOptions.sharpening). */
+export const DEFAULT_SHARPENING = 0.8;
 
 function clampAlpha(alpha: number, contract: ModelContract): number {
   return Math.min(contract.alpha.max, Math.max(contract.alpha.min, alpha));
