@@ -5,7 +5,7 @@
 // models/packs/index.json. Packs that exist and were trained behind the current base encoder
 // are kept; delete a pack folder (or pass --force) to rebuild it.
 //
-// Usage: node scripts/build-default-packs.mjs [--only ID,ID] [--force] [-- BUILD_PACK_ARGS]
+// Usage: node scripts/build-default-packs.mjs [--only ID,ID] [--force] [--minutes M] [-- BUILD_PACK_ARGS]
 // Runs for about 5–10 minutes per pack on the 2-core machine.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -20,6 +20,7 @@ const passThrough = args.includes('--') ? args.slice(args.indexOf('--') + 1) : [
 const own = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
 const only = own.includes('--only') ? own[own.indexOf('--only') + 1].split(',') : undefined;
 const force = own.includes('--force');
+const minutes = own.includes('--minutes') ? ['--minutes', own[own.indexOf('--minutes') + 1]] : []; // the builder's time cap (default 8)
 
 export const DEFAULT_PACKS = [
   { id: 'caricature-bigeyes', name: 'Caricature: big eyes', real: 'pairs/caricature-bigeyes.real.jpg', style: 'pairs/caricature-bigeyes.style.jpg' },
@@ -28,7 +29,11 @@ export const DEFAULT_PACKS = [
   { id: 'pixar-3d', name: '3D animation', real: 'pairs/pixar-3d.real.jpg', style: 'pairs/pixar-3d.style.jpg' },
   { id: 'anime', name: 'Anime', real: 'pairs/anime.real.jpg', style: 'pairs/anime.style.jpg' },
   { id: 'arcane', name: 'Painted (style image only)', style: 'styles/arcane-jinx.jpg' },
-  { id: 'sketch', name: 'Pencil sketch (style image only)', style: 'styles/sketch.jpg' },
+  // without the directional loss: with it the outputs turn green (the guide-space direction
+  // real -> grey pencil is met by a hue shift; docs/ablation.md, session 8)
+  { id: 'sketch', name: 'Pencil sketch (style image only)', style: 'styles/sketch.jpg', options: { dir: 0 } },
+  { id: 'jojo', name: 'Manga ink (style image only)', style: 'styles/jojo.jpg' },
+  { id: 'speed-paint', name: 'Speed painting (style image only)', style: 'styles/speed-paint.jpg' },
 ];
 
 const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -51,9 +56,9 @@ for (const pack of DEFAULT_PACKS.filter((p) => !only || only.includes(p.id))) {
   rmSync(out, { recursive: true, force: true });
   const started = Date.now();
   const result = spawnSync('npx', ['tsx', 'src/cli.ts', 'pack', 'build', '--id', pack.id, '--name', pack.name,
-    '--style', join(data, pack.style), ...(pack.real ? ['--real', join(data, pack.real)] : []), '--out', out,
+    '--style', join(data, pack.style), ...(pack.real ? ['--real', join(data, pack.real)] : []), '--out', out, ...minutes,
     '--licence', 'LicenseRef-non-commercial-research', '--author', 'face-stylizer project',
-    ...(passThrough.length ? ['--', ...passThrough] : [])], { cwd: root, stdio: 'inherit' });
+    ...(passThrough.length || pack.options ? ['--', ...(pack.options ? ['--options', JSON.stringify(pack.options)] : []), ...passThrough] : [])], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);
   console.log(`build-default-packs: ${pack.id} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
