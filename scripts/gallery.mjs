@@ -98,7 +98,7 @@ try {
 
 const seconds = (Date.now() - started) / 1000;
 console.log(`gallery: ${packs.length} packs × ${FACES.reduce((n, [, i]) => n + i.length, 0)} faces in ${seconds.toFixed(0)} s → ${outDir}`);
-if (shared) process.exit(0);
+if (shared || wanted) process.exit(0); // docs/gallery.md lists every pack: only a full run rewrites it
 
 const docs = join(root, 'docs/gallery.md');
 const notes = existsSync(docs) && readFileSync(docs, 'utf8').includes('<!-- notes -->') ? readFileSync(docs, 'utf8').split('<!-- notes -->')[1] : '\n';

@@ -349,52 +349,44 @@ async function checkerboard({ generators }) {
 }
 
 /**
- * The gallery (scripts/gallery.mjs): the sampled frames' face boxes through `pack` at
- * `exaggeration`, as two strips (before, after) of faces scaled to `height` px, side by side.
+ * Draws `parts` (each an image and its source rectangle [x, y, w, h]) left to right at `height`
+ * px, `gap` px apart, on white; returns a PNG data URL.
  */
-async function galleryStrips({ indices, pack, exaggeration, height = 160, gap = 4 }) {
-  const run = await reconstruction({ indices, pack, exaggeration, settle: 12, pngIndices: indices, keepCrops: false });
-  const pairs = await Promise.all(indices.filter((i) => run.pngs[i]).map(async (i) => {
-    const image = await createImageBitmap(await (await fetch(run.pngs[i])).blob());
-    return image;
-  }));
-  const strip = (half) => {
-    const widths = pairs.map((image) => Math.round(((image.width / 2) * height) / image.height));
-    const canvas = document.createElement('canvas');
-    canvas.width = widths.reduce((a, b) => a + b, 0) + gap * Math.max(0, pairs.length - 1);
-    canvas.height = height;
-    const context = canvas.getContext('2d');
-    context.fillStyle = '#fff';
-    context.fillRect(0, 0, canvas.width, canvas.height);
-    context.imageSmoothingQuality = 'high';
-    let x = 0;
-    pairs.forEach((image, k) => {
-      const w = image.width / 2;
-      context.drawImage(image, half * w, 0, w, image.height, x, 0, widths[k], height);
-      x += widths[k] + gap;
-    });
-    return canvas.toDataURL('image/png');
-  };
-  return { faces: pairs.length, before: strip(0), after: strip(1), samples: run.samples.map(({ index, stylized }) => ({ index, stylized })) };
-}
-
-/** Images (data or same-origin URLs) joined left to right at `height` px, `gap` px apart; a PNG data URL. */
-async function joinImages({ urls, height = 160, gap = 8 }) {
-  const images = await Promise.all(urls.map(async (url) => createImageBitmap(await (await fetch(url)).blob())));
-  const widths = images.map((image) => Math.round((image.width * height) / image.height));
+function drawRow(parts, height, gap) {
+  const widths = parts.map(({ rect }) => Math.round((rect[2] * height) / rect[3]));
   const canvas = document.createElement('canvas');
-  canvas.width = widths.reduce((a, b) => a + b, 0) + gap * Math.max(0, images.length - 1);
+  canvas.width = widths.reduce((a, b) => a + b, 0) + gap * Math.max(0, parts.length - 1);
   canvas.height = height;
   const context = canvas.getContext('2d');
   context.fillStyle = '#fff';
   context.fillRect(0, 0, canvas.width, canvas.height);
   context.imageSmoothingQuality = 'high';
   let x = 0;
-  images.forEach((image, k) => {
-    context.drawImage(image, x, 0, widths[k], height);
+  parts.forEach(({ image, rect }, k) => {
+    context.drawImage(image, ...rect, x, 0, widths[k], height);
     x += widths[k] + gap;
   });
   return canvas.toDataURL('image/png');
+}
+
+const bitmapOf = async (url) => createImageBitmap(await (await fetch(url)).blob());
+
+/**
+ * The gallery (scripts/gallery.mjs): the sampled frames' face boxes through `pack` at
+ * `exaggeration`, as two strips (before, after) of faces scaled to `height` px, side by side.
+ */
+async function galleryStrips({ indices, pack, exaggeration, height = 160, gap = 4 }) {
+  const run = await reconstruction({ indices, pack, exaggeration, settle: 12, pngIndices: indices, keepCrops: false });
+  // each PNG is input | output, side by side
+  const pairs = await Promise.all(indices.filter((i) => run.pngs[i]).map((i) => bitmapOf(run.pngs[i])));
+  const half = (k) => pairs.map((image) => ({ image, rect: [(k * image.width) / 2, 0, image.width / 2, image.height] }));
+  return { faces: pairs.length, before: drawRow(half(0), height, gap), after: drawRow(half(1), height, gap), samples: run.samples.map(({ index, stylized }) => ({ index, stylized })) };
+}
+
+/** Images (data or same-origin URLs) joined left to right at `height` px, `gap` px apart; a PNG data URL. */
+async function joinImages({ urls, height = 160, gap = 8 }) {
+  const images = await Promise.all(urls.map(bitmapOf));
+  return drawRow(images.map((image) => ({ image, rect: [0, 0, image.width, image.height] })), height, gap);
 }
 
 window.evalDisplay = { loadClip, reconstruction, flicker, checkerboard, galleryStrips, joinImages };

@@ -10,7 +10,7 @@ import { FaceStylizerError } from '../errors';
  *   <assetBase>/sdk/inference-worker.js       dist/worker/inference-worker.js of this package
  *   <assetBase>/sdk/tracking-worker.js        dist/worker/tracking-worker.js of this package
  *   <assetBase>/models/base/                  contract.json, encoder.onnx, generator.onnx
- *   <assetBase>/packs/<id>/                   style packs named by id (`pack: 'caricature-bigeyes'`)
+ *   <assetBase>/packs/<id>/                   style packs named by id (`pack: 'cartoon-narrow'`)
  */
 export interface AssetUrls {
   readonly mediapipeWasm: string;
@@ -50,7 +50,7 @@ export function resolveAssetUrls(assetBase: string = defaultAssetBase(), overrid
 }
 
 /**
- * A `pack` option as a URL: a bare pack id (`caricature-bigeyes`: no slash, not a file name) is
+ * A `pack` option as a URL: a bare pack id (`cartoon-narrow`: no slash, not a file name) is
  * the pack of that id under the asset base's packs/; anything else is a URL, relative to the page.
  */
 export function packUrl(pack: string, assets: AssetUrls): string {
