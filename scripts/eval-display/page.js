@@ -380,7 +380,7 @@ async function galleryStrips({ indices, pack, exaggeration, height = 160, gap = 
   // each PNG is input | output, side by side
   const pairs = await Promise.all(indices.filter((i) => run.pngs[i]).map((i) => bitmapOf(run.pngs[i])));
   const half = (k) => pairs.map((image) => ({ image, rect: [(k * image.width) / 2, 0, image.width / 2, image.height] }));
-  return { faces: pairs.length, before: drawRow(half(0), height, gap), after: drawRow(half(1), height, gap), samples: run.samples.map(({ index, stylized }) => ({ index, stylized })) };
+  return { faces: pairs.length, before: drawRow(half(0), height, gap), after: drawRow(half(1), height, gap) };
 }
 
 /** Images (data or same-origin URLs) joined left to right at `height` px, `gap` px apart; a PNG data URL. */

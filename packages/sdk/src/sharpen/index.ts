@@ -51,7 +51,7 @@ export function sharpenImage(image: Float32Array, size: number, amount: number):
 export function sharpenFaces(options: SharpenOptions): OperatorFunction<StylizedFrame, StylizedFrame> {
   return (source) =>
     defer(() => {
-      const sharpened = new Map<number, { version: number; amount: number; source: StylizedCrop; crop: StylizedCrop }>();
+      const sharpened = new Map<number, { amount: number; source: StylizedCrop; crop: StylizedCrop }>();
       return source.pipe(
         map((frame) => {
           for (const id of sharpened.keys()) if (!frame.stylized.has(id)) sharpened.delete(id);
@@ -64,7 +64,7 @@ export function sharpenFaces(options: SharpenOptions): OperatorFunction<Stylized
           for (const [id, crop] of frame.stylized) {
             let state = sharpened.get(id);
             if (!state || state.source !== crop || state.amount !== amount) {
-              state = { version: crop.version, amount, source: crop, crop: { ...crop, image: sharpenImage(crop.image, crop.size, amount) } };
+              state = { amount, source: crop, crop: { ...crop, image: sharpenImage(crop.image, crop.size, amount) } };
               sharpened.set(id, state);
             }
             stylized.set(id, state.crop);
