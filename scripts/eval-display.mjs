@@ -17,6 +17,7 @@
 //
 // Usage: npm run eval:display -- [--clips a,b] [--resolutions 640x480,1280x720] [--frames 60]
 //          [--samples 4] [--span 300] [--no-checker] [--no-docs] [--models DIR] [--stabilization S] [--sharpening S]
+//          [--color-match luminance|color|off]
 //          [--flicker-packs]
 // --models DIR measures candidate models instead of models/: DIR/base (contract.json, encoder,
 // generator) and DIR/packs (index.json, DEFAULT, packs), e.g. a mid-training export; it implies
@@ -57,10 +58,13 @@ const sampleCount = Number(option('--samples', 4));
 const span = Number(option('--span', 300));
 const withChecker = !args.includes('--no-checker');
 // the runtime's temporal stabilisation for the flicker run (default: the SDK's default)
-// FaceStylizer options under test (both default to the SDK's defaults)
-const runOptions = Object.fromEntries(
-  ['stabilization', 'sharpening'].filter((name) => args.includes(`--${name}`)).map((name) => [name, Number(option(`--${name}`))]),
-);
+// FaceStylizer options under test (each defaults to the SDK's default)
+const runOptions = {
+  ...Object.fromEntries(
+    ['stabilization', 'sharpening'].filter((name) => args.includes(`--${name}`)).map((name) => [name, Number(option(`--${name}`))]),
+  ),
+  ...(args.includes('--color-match') ? { colorMatch: option('--color-match') } : {}),
+};
 const modelsDir = resolve(option('--models', join(root, 'models')));
 const candidate = modelsDir !== join(root, 'models');
 const writeDocs = !args.includes('--no-docs') && !candidate;

@@ -104,10 +104,10 @@ describe('ring colour matching', () => {
     return image;
   };
 
-  it('maps the stylized ring mean onto the original ring mean', () => {
+  it("'color' maps the stylized ring mean onto the original ring mean", () => {
     const original = constant([0.2, -0.1, 0.5]);
     const stylized = constant([-0.4, 0.3, 0.1]);
-    const { gain, offset } = matchRingColor(original, stylized, identityFlow, oval, size, 8);
+    const { gain, offset } = matchRingColor(original, stylized, identityFlow, oval, size, 8, 'color');
     for (let c = 0; c < 3; c++) {
       const corrected = (gain[c] as number) * (stylized[c * plane] as number) + (offset[c] as number);
       expect(corrected).toBeCloseTo(original[c * plane] as number, 5);
@@ -123,8 +123,23 @@ describe('ring colour matching', () => {
       original[i] = (x / size) * 1.0 - 0.5;
       stylized[i] = (x / size) * 0.5 - 0.25;
     }
-    const { gain } = matchRingColor(original, stylized, identityFlow, oval, size, 8);
-    expect(gain[0]).toBeCloseTo(2, 1);
+    expect(matchRingColor(original, stylized, identityFlow, oval, size, 8, 'color').gain[0]).toBeCloseTo(2, 1);
+    expect(matchRingColor(original, stylized, identityFlow, oval, size, 8, 'luminance').gain[0]).toBeCloseTo(2, 1);
+  });
+
+  it("'luminance' (the default) matches brightness and keeps the style's own colours", () => {
+    const luma = (rgb: readonly number[]) => 0.299 * (rgb[0] as number) + 0.587 * (rgb[1] as number) + 0.114 * (rgb[2] as number);
+    const camera: [number, number, number] = [0.4, 0.1, -0.1]; // skin
+    const grey: [number, number, number] = [-0.2, -0.2, -0.2]; // a pencil drawing's paper
+    const { gain, offset } = matchRingColor(constant(camera), constant(grey), identityFlow, oval, size, 8);
+    const corrected = grey.map((v, c) => (gain[c] as number) * v + (offset[c] as number));
+    expect(luma(corrected)).toBeCloseTo(luma(camera), 5);
+    expect(corrected[0]).toBeCloseTo(corrected[1] as number, 6); // still grey
+    expect(corrected[1]).toBeCloseTo(corrected[2] as number, 6);
+  });
+
+  it("'off' leaves the stylized colours alone", () => {
+    expect(matchRingColor(constant([0.4, 0.1, -0.1]), constant([0, 0, 0]), identityFlow, oval, size, 8, 'off')).toBe(IDENTITY_COLOR);
   });
 
   it('falls back to identity when the ring is empty', () => {

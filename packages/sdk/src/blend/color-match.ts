@@ -12,6 +12,17 @@ export interface ColorTransform {
 
 export const IDENTITY_COLOR: ColorTransform = { gain: [1, 1, 1], offset: [0, 0, 0] };
 
+/**
+ * What the seam match takes from the frame. 'luminance' (default): brightness and contrast
+ * only, one gain and offset for all channels, so a style's own colours (a grey pencil
+ * sketch, an anime palette) reach the screen; 'color': each channel's mean and spread, which
+ * hides the seam best but gives every style the camera's skin colour back; 'off': none.
+ */
+export type ColorMatchMode = 'luminance' | 'color' | 'off';
+
+// Rec. 601 luma weights: what the luminance match equalises.
+const LUMA = [0.299, 0.587, 0.114] as const;
+
 const GAIN_LIMITS = [0.5, 2] as const;
 
 /**
@@ -28,8 +39,10 @@ export function matchRingColor(
   ovalInCrop: ArrayLike<number>,
   size: number,
   feather: number,
+  mode: ColorMatchMode = 'luminance',
   stride = 4,
 ): ColorTransform {
+  if (mode === 'off') return IDENTITY_COLOR;
   const plane = size * size;
   const inset = maskInset(size); // the same band the GPU mask uses
   const originalStats = new RingStats();
@@ -46,6 +59,11 @@ export function matchRingColor(
     }
   }
   if (originalStats.weight < 1 || stylizedStats.weight < 1) return IDENTITY_COLOR;
+  if (mode === 'luminance') {
+    const g = clamp(originalStats.lumaStd() / Math.max(stylizedStats.lumaStd(), 1e-3), GAIN_LIMITS[0], GAIN_LIMITS[1]);
+    const o = originalStats.lumaMean() - g * stylizedStats.lumaMean();
+    return { gain: [g, g, g], offset: [o, o, o] };
+  }
   const gain = [0, 0, 0] as [number, number, number];
   const offset = [0, 0, 0] as [number, number, number];
   for (let c = 0; c < 3; c++) {
@@ -65,14 +83,29 @@ class RingStats {
   weight = 0;
   private readonly sum = [0, 0, 0];
   private readonly sumSquares = [0, 0, 0];
+  private lumaSum = 0;
+  private lumaSumSquares = 0;
 
   add(pixels: Float32Array, index: number, plane: number, weight: number): void {
     this.weight += weight;
+    let luma = 0;
     for (let c = 0; c < 3; c++) {
       const v = pixels[c * plane + index] as number;
       this.sum[c] = (this.sum[c] as number) + weight * v;
       this.sumSquares[c] = (this.sumSquares[c] as number) + weight * v * v;
+      luma += (LUMA[c] as number) * v;
     }
+    this.lumaSum += weight * luma;
+    this.lumaSumSquares += weight * luma * luma;
+  }
+
+  lumaMean(): number {
+    return this.lumaSum / this.weight;
+  }
+
+  lumaStd(): number {
+    const m = this.lumaMean();
+    return Math.sqrt(Math.max(0, this.lumaSumSquares / this.weight - m * m));
   }
 
   mean(c: number): number {

@@ -2,7 +2,7 @@ import { Observable, Subject, type OperatorFunction } from 'rxjs';
 import type { AlignedFace, AlignedFrame, CropRenderer } from '../alignment';
 import type { FrameCrop } from '../alignment/cpu-crop';
 import { ownVideoFrame, type Frame } from '../frames';
-import { matchRingColor, type ColorTransform } from '../blend/color-match';
+import { matchRingColor, type ColorMatchMode, type ColorTransform } from '../blend/color-match';
 import { dropWhileBusy } from '../frames/drop-while-busy';
 import type { StatsRecorder } from '../frames/stats';
 import type { StyleEngine } from './engine';
@@ -40,6 +40,8 @@ export interface StylizeFacesOptions {
   readonly alpha: () => number;
   /** Feather width in crop pixels (the colour-match ring). */
   readonly feather: number;
+  /** Read per result: what the seam colour match takes from the frame. */
+  readonly colorMatch?: () => ColorMatchMode;
   readonly stats?: StatsRecorder;
   /** Inference errors do not stop the stream (frames pass through); they are reported here. */
   readonly onError: (error: unknown) => void;
@@ -65,7 +67,15 @@ export function stylizeFaces(options: StylizeFacesOptions): OperatorFunction<Ali
       /** Keeps a face's new result, colour-matched at the seam, for every later frame to re-warp. */
       const accept = (face: AlignedFace, result: StyleResult) => {
         const colourStart = performance.now();
-        const color = matchRingColor(result.crop, result.image, result.flow, face.ovalInCrop, options.cropSize, options.feather);
+        const color = matchRingColor(
+          result.crop,
+          result.image,
+          result.flow,
+          face.ovalInCrop,
+          options.cropSize,
+          options.feather,
+          options.colorMatch?.() ?? 'luminance',
+        );
         options.stats?.time('colour', performance.now() - colourStart);
         latest.set(face.id, { faceId: face.id, version: ++version, size: options.cropSize, image: result.image, flow: result.flow, color });
         options.stats?.tick('stylized');

@@ -1,7 +1,7 @@
 import { Observable, Subject, defer, finalize, from, map, merge, takeUntil, takeWhile, tap } from 'rxjs';
 import { GlCropRenderer, alignFaces, type CropRenderer } from '../alignment';
 import type { Point } from '../alignment/ffhq';
-import { BlendRenderer, Canvas2dBlendRenderer, blendFaces, type FrameRenderer } from '../blend';
+import { BlendRenderer, Canvas2dBlendRenderer, blendFaces, type ColorMatchMode, type FrameRenderer } from '../blend';
 import { FaceStylizerError, cameraError, type FaceStylizerWarning } from '../errors';
 import { frames, hasInsertableStreams, trackFrames, type Frame, type FrameSource } from '../frames';
 import { StatsRecorder, type PipelineStats } from '../frames/stats';
@@ -47,6 +47,13 @@ export interface FaceStylizerOptions {
    * the magnified face is about as crisp as the camera image around it. 0 = off. Default 0.8.
    */
   readonly sharpening?: number;
+  /**
+   * What the seam colour match takes from the camera frame around the face (blend/color-match.ts):
+   * 'luminance' (default) brightness and contrast, so the style keeps its own colours; 'color'
+   * each channel's mean and spread (the seam disappears, but the skin takes the camera's colour
+   * back); 'off' none.
+   */
+  readonly colorMatch?: ColorMatchMode;
   /** Feather width of the face mask, in crop pixels. Default: 6 % of the crop. */
   readonly feather?: number;
   /** Tried in order; default ['webgpu', 'wasm']. */
@@ -89,6 +96,7 @@ export interface StylizeOptions {
   readonly exaggeration?: number;
   readonly stabilization?: number;
   readonly sharpening?: number;
+  readonly colorMatch?: ColorMatchMode;
   readonly numFaces?: number;
 }
 
@@ -195,6 +203,7 @@ export class FaceStylizer {
       exaggeration: clampAlpha(this.config.exaggeration ?? this.contract.alpha.default, this.contract),
       stabilization: Math.min(1, Math.max(0, this.config.stabilization ?? DEFAULT_STABILIZATION)),
       sharpening: Math.max(0, this.config.sharpening ?? DEFAULT_SHARPENING),
+      colorMatch: COLOR_MATCH_MODES.includes(this.config.colorMatch ?? DEFAULT_COLOR_MATCH) ? (this.config.colorMatch ?? DEFAULT_COLOR_MATCH) : DEFAULT_COLOR_MATCH,
       numFaces: this.config.numFaces ?? 1,
     };
     this.stats$ = this.stats.stats$();
@@ -414,6 +423,7 @@ export class FaceStylizer {
     next.exaggeration = clampAlpha(next.exaggeration, this.contract);
     next.stabilization = Math.min(1, Math.max(0, next.stabilization));
     next.sharpening = Math.max(0, next.sharpening);
+    if (!COLOR_MATCH_MODES.includes(next.colorMatch)) next.colorMatch = this.options.colorMatch;
     if (next.numFaces !== this.options.numFaces) this.tracker.setNumFaces(next.numFaces);
     this.options = next;
   }
@@ -508,6 +518,7 @@ export class FaceStylizer {
           cropSize: this.contract.crop.size,
           alpha: () => this.options.exaggeration,
           feather: this.feather,
+          colorMatch: () => this.options.colorMatch,
           stats: this.stats,
           onError: (error) => this.events.next({ type: 'error', error }),
         }),
@@ -599,6 +610,10 @@ export const DEFAULT_STABILIZATION = 0.6;
 
 /** Default sharpening (FaceStylizerOptions.sharpening). */
 export const DEFAULT_SHARPENING = 0.8;
+
+/** Default seam colour match (FaceStylizerOptions.colorMatch). */
+export const DEFAULT_COLOR_MATCH: ColorMatchMode = 'luminance';
+const COLOR_MATCH_MODES: readonly ColorMatchMode[] = ['luminance', 'color', 'off'];
 
 function clampAlpha(alpha: number, contract: ModelContract): number {
   return Math.min(contract.alpha.max, Math.max(contract.alpha.min, alpha));
