@@ -88,9 +88,10 @@ def load_models(checkpoint=None, config=None):
 
 def contract(cfg, L):
     """The contract of docs/model-contract.md with L, D, C, S filled in."""
-    size, D, C, S = cfg["size"], cfg["style_dim"], cfg["feature_ch"], cfg["feature_res"]
+    size, D, S = cfg["size"], cfg["style_dim"], cfg["feature_res"]
+    C = cfg["feature_ch"] + 4 * cfg.get("detail_ch", 0)   # + the detail path's packed channels
     return {
-        "contractVersion": N.CONTRACT_VERSION[cfg["alignment"]],
+        "contractVersion": N.contract_version(cfg),
         "crop": {"size": size, "alignment": cfg["alignment"]},
         "pixel": {"layout": "NCHW", "channels": "RGB", "range": [-1, 1]},
         "encoder": {
@@ -242,7 +243,7 @@ def main():
         print(f"{p}: {p.stat().st_size / 2 ** 20:.2f} MB")
     print("encoder ops:", " ".join(info["encoder_ops"]))
     print("generator ops:", " ".join(info["generator_ops"]))
-    print(f"contract: L={generator.n_latent} D={cfg['style_dim']} C={cfg['feature_ch']} S={cfg['feature_res']} "
+    print(f"contract: L={generator.n_latent} D={cfg['style_dim']} C={cfg['feature_ch']}+4x{cfg.get('detail_ch', 0)} S={cfg['feature_res']} "
           f"-> {Path(args.out) / 'contract.json'}")
     if args.no_parity:
         return

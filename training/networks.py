@@ -41,17 +41,34 @@ DEFAULT_CONFIG = {
     "top_convs": 1,           # convs at the output resolution (1 = up-conv only, 0 = sub-pixel ToRGB)
     "warp_after_convs": True,  # warp each slot's resolution after its convs (False: before)
     "alignment": "face-core-v1",  # the crop framing the model is trained on (contract crop.alignment)
+    "detail_ch": 0,           # channels of the 64^2 detail path (0 = none); see Encoder / Generator
 }
+
+# The detail path (detail_ch > 0): the encoder's 32^2 features reach the generator's 64^2
+# stage only through a 2x bilinear up-conv, so what the crop shows at 64^2 and finer (eyelids,
+# iris rims, glasses frames) has to be re-invented, and comes back soft. With it, a 1x1 lateral
+# of the encoder's 64^2 maps is packed space-to-depth into 4 * detail_ch extra feature
+# channels (same tensor, same names: the contract changes only in the channel count) and the
+# generator unpacks them (DepthToSpace) into its 64^2 stage behind a zero-initialised 1x1,
+# a U-Net skip that starts as a no-op. They are warped with the 32^2 features, so packs'
+# deformations move them too.
 
 # The fourth base model goes back to a resize + conv at 128^2 (top_convs 1): the sub-pixel
 # ToRGB's period-2 pattern showed once packs fine-tuned it (a checkerboard at display size),
 # and resize + conv cannot make one. It renders the face-core-v1 crop (contract v2).
 
 # Keys added after checkpoints were first saved, with the value those checkpoints used.
-LEGACY_CONFIG = {"top_convs": 2, "warp_after_convs": False, "alignment": "ffhq-v1"}
+LEGACY_CONFIG = {"top_convs": 2, "warp_after_convs": False, "alignment": "ffhq-v1", "detail_ch": 0}
 
 # Contract version by crop alignment: v2 changed the crop framing (docs/model-contract.md).
 CONTRACT_VERSION = {"ffhq-v1": 1, "face-core-v1": 2}
+DETAIL_CONTRACT_VERSION = 3   # face-core-v1 + the detail path's extra feature channels
+
+
+def contract_version(cfg):
+    if cfg.get("detail_ch", 0):
+        return DETAIL_CONTRACT_VERSION
+    return CONTRACT_VERSION[cfg["alignment"]]
 
 
 def config_from_checkpoint(saved):
@@ -109,6 +126,14 @@ class FusedLeakyReLU(nn.Module):
 
     def forward(self, x):
         return F.leaky_relu(x + self.bias.view(1, -1, 1, 1), 0.2) * math.sqrt(2)
+
+
+def space_to_depth2(x):
+    """[B, C, 2H, 2W] -> [B, 4C, H, W], the inverse of F.pixel_shuffle(., 2) (CRD order).
+    Reshape + Transpose, which every execution provider runs (SpaceToDepth is not on all)."""
+    B, C, H, W = x.shape
+    x = x.reshape(B, C, H // 2, 2, W // 2, 2).permute(0, 1, 3, 5, 2, 4)
+    return x.reshape(B, C * 4, H // 2, W // 2)
 
 
 def upsample2x(x):
@@ -347,6 +372,11 @@ class Generator(nn.Module):
 
         self.warps = nn.ModuleList([SpatialTransformer(r, cfg["tps_grid"]) for r in cfg["warp_res"]])
         self.warp_index = {r: i for i, r in enumerate(cfg["warp_res"])}
+        self.detail_ch = cfg.get("detail_ch", 0)
+        if self.detail_ch:   # unpacks the encoder's detail channels into the 2S stage; a no-op at init
+            self.from_detail = nn.Conv2d(self.detail_ch, ch[2 * S], 1)
+            nn.init.zeros_(self.from_detail.weight)
+            nn.init.zeros_(self.from_detail.bias)
         self.register_buffer("base_out", identity_grid(cfg["size"]), persistent=False)
 
     def warp_parameters(self):
@@ -355,7 +385,8 @@ class Generator(nn.Module):
     def forward(self, w_plus, features, alpha):
         B = w_plus.shape[0]
         disps = [w.displacement(alpha) for w in self.warps]
-        x, skip = features, None
+        C = self.cfg["feature_ch"]
+        x, skip, detail = features[:, :C], None, features[:, C:] if self.detail_ch else None
         k = 0   # index into self.convs
         late_warps = self.cfg.get("warp_after_convs", False)
         for i, res in enumerate(self.resolutions):
@@ -364,6 +395,8 @@ class Generator(nn.Module):
             if up_convs:
                 x = self.convs[k](x, w_plus[:, self.conv_latents[k]])
                 k += 1
+            if i == 1 and detail is not None:
+                x = x + self.from_detail(F.pixel_shuffle(detail, 2))
             if i > 0:
                 skip = upsample2x(skip)
             if res in self.warp_index and not late_warps:
@@ -372,7 +405,11 @@ class Generator(nn.Module):
                 x = self.convs[k](x, w_plus[:, self.conv_latents[k]])
                 k += 1
             if res in self.warp_index and late_warps:
-                x, skip = self._warp(res, disps, x, skip)
+                if i == 0 and detail is not None:   # the detail channels move with the entry features
+                    xd = self.warps[self.warp_index[res]].warp(torch.cat([x, detail], dim=1), disps[self.warp_index[res]])
+                    x, detail = xd[:, :x.shape[1]], xd[:, x.shape[1]:]
+                else:
+                    x, skip = self._warp(res, disps, x, skip)
             skip = self.to_rgbs[i](x, w_plus[:, self.rgb_latents[i]], skip)
         flow = self.compose_flow(disps)
         if B != 1:
@@ -494,6 +531,9 @@ class Encoder(nn.Module):
         self.laterals = nn.ModuleList([nn.Conv2d(c, C, 1) for c in tap_ch])
         self.smooth = nn.Sequential(DepthwiseSeparable(C), DepthwiseSeparable(C))
         self.to_features = nn.Conv2d(C, C, 1)
+        self.detail_ch = cfg.get("detail_ch", 0)
+        if self.detail_ch:   # the 64^2 detail path: stem + first stage (both 64^2) -> detail_ch
+            self.to_detail = nn.Conv2d(stem_ch + tap_ch[0], self.detail_ch, 1)
 
         head_ch = _make_divisible(512 * wm)
         self.head = ConvBNAct(tap_ch[-1], head_ch, 1)
@@ -504,7 +544,7 @@ class Encoder(nn.Module):
         nn.init.zeros_(self.to_deltas.weight)
 
     def forward(self, image):
-        x = self.stem(image)
+        x = stem = self.stem(image)
         taps = []
         for i, stage in enumerate(self.stages):
             x = stage(x)
@@ -529,6 +569,9 @@ class Encoder(nn.Module):
         w0 = self.to_w0(h)
         deltas = self.to_deltas(h).view(-1, self.n_latent, self.style_dim)
         w_plus = w0.unsqueeze(1) + deltas
+        if self.detail_ch:
+            detail = self.to_detail(torch.cat([stem, taps[0]], dim=1))
+            features = torch.cat([features, space_to_depth2(detail)], dim=1)
         return w_plus, features
 
 

@@ -32,6 +32,7 @@ import numpy as np
 # made a training step 3x slower. Must be set before torch starts its thread pool.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dataset as data  # noqa: E402
@@ -61,6 +62,9 @@ def parse_args(argv=None):
     ap.add_argument("--ssim", type=float, default=1.0, help="weight of 1 - MS-SSIM")
     ap.add_argument("--delta-reg", type=float, default=1e-3, help="weight of the e4e W+ delta regulariser")
     ap.add_argument("--detail", type=float, default=0.0, help="weight of the high-frequency L1 (losses.detail_loss)")
+    ap.add_argument("--warp-aug", type=float, default=0.0,
+                    help="fraction of steps rendered through random warps against the equally warped crop (0 = off)")
+    ap.add_argument("--warp-aug-scale", type=float, default=1.0, help="size of those warps (1 ~ the default packs' fields)")
     ap.add_argument("--adv", type=float, default=0.0, help="weight of the adversarial term (0 = off)")
     ap.add_argument("--adv-start-kimg", type=float, default=0.0, help="switch the adversarial term on here")
     ap.add_argument("--d-lr", type=float, default=2e-4)
@@ -109,6 +113,31 @@ def save_grid(rows, path):
 
 
 @torch.no_grad()
+@torch.no_grad()
+def randomize_warps(generator, g, scale=1.0):
+    """Random warp fields of the size style packs learn (mean displacement ~4 crop px at
+    scale 1, local compression to ~0.6): rotation, anisotropic scale and shift plus a random
+    TPS, in every slot. Fine-tuning moves the encoder's features with such fields, and a
+    decoder that never saw resampled features renders them as a smear; these steps teach
+    it to render them sharp (the target is the crop resampled by the output's flow)."""
+    for warp in generator.warps:
+        warp.affine.theta.copy_(torch.randn(1, generator=g) * 0.04 * scale)
+        warp.affine.log_scale.copy_(torch.randn(2, generator=g) * 0.05 * scale)
+        warp.affine.translation.copy_(torch.randn(2, generator=g) * 0.02 * scale)
+        warp.tps.offsets.copy_(torch.randn(warp.tps.offsets.shape, generator=g) * 0.03 * scale)
+
+
+@torch.no_grad()
+def reset_warps(generator):
+    for p in generator.warp_parameters():
+        p.zero_()
+
+
+def warp_like(image, flow):
+    """The crop resampled by the generator's flow output ([B, 2, S, S], (x, y) normalised)."""
+    return F.grid_sample(image, flow.permute(0, 2, 3, 1), mode="bilinear", padding_mode="border", align_corners=False)
+
+
 def ema_update(ema, model, beta):
     for pe, pm in zip(ema.parameters(), model.parameters()):
         pe.lerp_(pm, 1 - beta)
@@ -190,6 +219,8 @@ def train(argv=None):
         p.requires_grad_(False)
 
     warp_ids = {id(p) for p in generator.warp_parameters()}
+    for p in generator.warp_parameters():   # never trained here (--warp-aug sets them by hand)
+        p.requires_grad_(False)
     opt = torch.optim.Adam([
         {"params": list(encoder.parameters()), "lr": o.enc_lr},
         {"params": [p for p in generator.parameters() if id(p) not in warp_ids], "lr": o.lr},
@@ -221,7 +252,7 @@ def train(argv=None):
         ck = None   # (the optimiser states are copied; free the loaded tensors)
     n_params = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
     print(f"encoder {n_params(encoder) / 1e6:.2f}M, generator {n_params(generator) / 1e6:.2f}M, "
-          f"L={generator.n_latent} D={cfg['style_dim']} C={cfg['feature_ch']} S={cfg['feature_res']}")
+          f"L={generator.n_latent} D={cfg['style_dim']} C={cfg['feature_ch']}+4x{cfg.get('detail_ch', 0)} S={cfg['feature_res']}")
 
     stream = data.BatchStream(train_set, o.batch, o.seed, stream_state)
     log = open(run_dir / "log.jsonl", "a")
@@ -273,8 +304,15 @@ def train(argv=None):
             adv_on = o.adv > 0 and nimg >= o.adv_start_kimg * 1000
 
             # --- encoder + generator step
+            rng = torch.Generator().manual_seed(o.seed * 1_000_003 + step + 7)
+            warped = getattr(o, "warp_aug", 0) > 0 and torch.rand(1, generator=rng).item() < o.warp_aug
+            if warped:
+                randomize_warps(generator, rng, o.warp_aug_scale)
             w_plus, features = encoder(real)
-            fake, _ = generator(w_plus, features, alpha)
+            fake, flow = generator(w_plus, features, alpha)
+            if warped:
+                reset_warps(generator)   # base checkpoints (and the EMA) keep identity warps
+                real = warp_like(real, flow.detach())
             loss, parts = losses.reconstruction_loss(fake, real, o.l1, o.ssim)
             reg = losses.w_delta_regularizer(w_plus)
             loss = loss + o.delta_reg * reg

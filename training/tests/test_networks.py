@@ -209,3 +209,38 @@ def test_patch_discriminator_starts_with_logits_of_order_one():
         logits = D(torch.rand(4, 3, 128, 128, generator=torch.Generator().manual_seed(0)) * 2 - 1)
     assert logits.shape == (4, 1, 16, 16)
     assert 0.05 < logits.std().item() < 5
+
+
+def test_space_to_depth_inverts_pixel_shuffle():
+    x = torch.randn(2, 5, 8, 6)
+    torch.testing.assert_close(F.pixel_shuffle(N.space_to_depth2(x), 2), x, atol=0, rtol=0)
+
+
+@torch.no_grad()
+def test_detail_path_starts_as_a_no_op_and_follows_the_contract(tiny_cfg):
+    """detail_ch packs 4 * detail_ch channels behind the encoder's features; the generator's
+    1x1 from them starts at zero, so a model initialised from one without the path renders the
+    same image, and the contract (v3) states the wider features tensor."""
+    cfg = N.make_config(**{**tiny_cfg, "detail_ch": 4})
+    E, G = N.build(cfg)
+    w, f = E(torch.rand(2, 3, 128, 128) * 2 - 1)
+    assert f.shape == (2, cfg["feature_ch"] + 16, cfg["feature_res"], cfg["feature_res"])
+    _, G0 = N.build(N.make_config(**tiny_cfg))
+    G0.load_state_dict({k: v for k, v in G.state_dict().items() if not k.startswith("from_detail")})
+    torch.testing.assert_close(G(w, f, torch.ones(1))[0], G0(w, f[:, :cfg["feature_ch"]], torch.ones(1))[0])
+    c = export.contract(cfg, G.n_latent)
+    assert c["contractVersion"] == N.DETAIL_CONTRACT_VERSION
+    assert c["encoder"]["outputs"]["features"]["shape"] == [1, *f.shape[1:]] == c["generator"]["inputs"]["features"]["shape"]
+
+
+def test_detail_path_is_warped_with_the_entry_features(tiny_cfg, monkeypatch):
+    """At alpha = 0 the warps are the identity, with the detail channels as without them."""
+    cfg = N.make_config(**{**tiny_cfg, "detail_ch": 4})
+    _, G = N.build(cfg)
+    torch.nn.init.normal_(G.from_detail.weight)
+    randomize_warps(G)
+    g = torch.Generator().manual_seed(0)
+    w = torch.randn(1, G.n_latent, cfg["style_dim"], generator=g)
+    f = torch.randn(1, cfg["feature_ch"] + 16, cfg["feature_res"], cfg["feature_res"], generator=g)
+    torch.testing.assert_close(G(w, f, torch.zeros(1))[0], no_warp_output(G, w, f, monkeypatch), atol=1e-5, rtol=0)
+    assert not torch.allclose(G(w, f, torch.ones(1))[0], G(w, f, torch.zeros(1))[0])

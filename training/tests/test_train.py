@@ -122,3 +122,36 @@ def test_init_from_a_model_with_another_top(tmp_path):
     for name in copied:
         assert torch.equal(new[name], old[name]), name
     assert G.to_rgbs[2].subpixel and not G.to_rgbs[2].conv.weight.any()
+
+
+def test_warp_augmented_steps_resume_exactly_and_keep_identity_warps(tmp_path):
+    """--warp-aug renders some steps through random warps (seeded per step, so a resumed run
+    matches a straight one) and leaves every saved warp at the identity."""
+    cache = make_cache(tmp_path / "aligned", n_train=24, n_eval=4)
+    aug = ["--warp-aug", "0.5", "--config", json.dumps({**TINY, "detail_ch": 2})]
+    straight = run(tmp_path, cache, "straight", "--steps", "6", *aug)
+    part = run(tmp_path, cache, "part", "--steps", "3", *aug)
+    train.train(["--resume", str(part), "--steps", "6"])
+    a, b = torch.load(straight / "checkpoint.pt"), torch.load(part / "checkpoint.pt")
+    for key in ("generator", "encoder", "generator_ema"):
+        for name, value in a[key].items():
+            assert torch.equal(value, b[key][name]), f"{key}.{name}"
+            if name.startswith("warps."):
+                assert not value.any(), name
+
+
+def test_warp_like_matches_the_generator_flow(tiny_cfg):
+    """The target of a warped step is the crop sampled where the generator samples its
+    features: on an image whose value is its own x coordinate, warp_like returns flow_x."""
+    _, G = N.build(tiny_cfg)
+    with torch.no_grad():
+        for w in G.warps:
+            w.affine.translation.copy_(torch.tensor([0.125, 0.0]))
+            w.affine.theta.fill_(0.05)
+    S = tiny_cfg["size"]
+    x = ((torch.arange(S) + 0.5) / S * 2 - 1).view(1, 1, 1, S).expand(1, 3, S, S)
+    _, flow = G(torch.zeros(1, G.n_latent, tiny_cfg["style_dim"]), torch.zeros(1, tiny_cfg["feature_ch"], 32, 32), torch.ones(1))
+    moved = train.warp_like(x, flow)
+    inner = (slice(None), slice(None), slice(24, S - 24), slice(24, S - 24))
+    torch.testing.assert_close(moved[inner][:, 0], flow[inner][:, 0], atol=1e-4, rtol=0)
+    assert (moved[inner] - x[inner]).mean() > 0.2   # both slots' shifts add up
