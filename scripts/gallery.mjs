@@ -10,9 +10,12 @@
 // pack's style image beside its row → .cache/gallery/ only (the shared data's licence forbids
 // committing its faces and images).
 //
-// Usage: npm run gallery -- [--shared] [--packs a,b] [--height 160]
+// Usage: npm run gallery -- [--shared] [--packs a,b] [--height 160] [--alpha A] [--candidates DIR,DIR]
+// --candidates: also (with --packs '' only) draw pack folders outside models/packs, e.g. builds being compared;
+// each is named after its folder.
+// --alpha A draws every pack at α A instead of its default (files get an -aA suffix, docs are left alone).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { chromiumArgs } from './lib/chromium.mjs';
@@ -23,6 +26,8 @@ const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const shared = args.includes('--shared');
 const height = Number(option('--height', 160));
+const alphaOverride = option('--alpha');
+const suffix = alphaOverride === undefined ? '' : `-a${alphaOverride}`;
 const media = join(root, '.cache/media');
 const sharedData = join(root, '../shared/data');
 
@@ -34,8 +39,14 @@ const outDir = shared ? join(root, '.cache/gallery') : join(root, 'docs/gallery'
 
 const packIndex = JSON.parse(readFileSync(join(root, 'models/packs/index.json'), 'utf8'));
 const wanted = option('--packs')?.split(',');
-const packs = packIndex.packs.filter((p) => p.id !== 'base-reconstruction' && (!wanted || wanted.includes(p.id)));
-const manifests = Object.fromEntries(packs.map((p) => [p.id, JSON.parse(readFileSync(join(root, 'models/packs', p.path, 'manifest.json'), 'utf8'))]));
+const candidates = (option('--candidates') ?? '').split(',').filter(Boolean).map((dir) => resolve(dir));
+const packs = [
+  ...packIndex.packs
+    .filter((p) => p.id !== 'base-reconstruction' && (!wanted || wanted.includes(p.id)))
+    .map((p) => ({ id: p.id, url: `/assets/packs/${p.path}`, dir: join(root, 'models/packs', p.path) })),
+  ...candidates.map((dir, i) => ({ id: basename(dir), url: `/candidate-${i}/`, dir })),
+];
+const manifests = Object.fromEntries(packs.map((p) => [p.id, JSON.parse(readFileSync(join(p.dir, 'manifest.json'), 'utf8'))]));
 for (const [clip] of FACES) {
   if (!existsSync(join(media, `${clip}.mjpeg`))) {
     console.error(`gallery: ${join(media, `${clip}.mjpeg`)} missing (npm run setup${shared ? ', with ../shared beside the project' : ''})`);
@@ -54,6 +65,7 @@ const server = await startDemoServer({
     '/eval/': join(root, 'scripts/eval-display'),
     '/eval-media/': media,
     ...(shared ? { '/shared-data/': sharedData } : {}),
+    ...Object.fromEntries(candidates.map((dir, i) => [`/candidate-${i}/`, dir])),
   },
 });
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs({}) });
@@ -70,8 +82,8 @@ try {
     const call = (fn, value) => page.evaluate(([name, v]) => window.evalDisplay[name](v), [fn, value]);
     await call('loadClip', { url: `/eval-media/${clip}.mjpeg` });
     for (const [k, pack] of packs.entries()) {
-      const alpha = manifests[pack.id].alpha?.default ?? 1;
-      const run = await call('galleryStrips', { indices, pack: `/assets/packs/${pack.path}`, exaggeration: alpha, height });
+      const alpha = alphaOverride === undefined ? (manifests[pack.id].alpha?.default ?? 1) : Number(alphaOverride);
+      const run = await call('galleryStrips', { indices, pack: pack.url, exaggeration: alpha, height });
       if (run.faces < indices.length) console.log(`gallery: ${clip} through ${pack.id}: ${run.faces} of ${indices.length} faces stylized`);
       if (k === 0) strips.before.push(run.before);
       strips.after[pack.id].push(run.after);
@@ -89,7 +101,7 @@ try {
     // manifests name the style image by file name; it lives in pairs/ or styles/
     const folder = shared && style ? ['pairs', 'styles'].find((f) => existsSync(join(sharedData, f, style))) : undefined;
     const exemplar = folder ? [`/shared-data/${folder}/${style}`] : [];
-    writeFileSync(join(outDir, `${pack.id}.png`), dataUrlToBytes(await join_([...exemplar, ...strips.after[pack.id]])));
+    writeFileSync(join(outDir, `${pack.id}${suffix}.png`), dataUrlToBytes(await join_([...exemplar, ...strips.after[pack.id]])));
   }
 } finally {
   await browser.close();
@@ -98,7 +110,7 @@ try {
 
 const seconds = (Date.now() - started) / 1000;
 console.log(`gallery: ${packs.length} packs × ${FACES.reduce((n, [, i]) => n + i.length, 0)} faces in ${seconds.toFixed(0)} s → ${outDir}`);
-if (shared || wanted) process.exit(0); // docs/gallery.md lists every pack: only a full run rewrites it
+if (shared || wanted || suffix || candidates.length) process.exit(0); // docs/gallery.md lists every pack: only a full run rewrites it
 
 const docs = join(root, 'docs/gallery.md');
 const notes = existsSync(docs) && readFileSync(docs, 'utf8').includes('<!-- notes -->') ? readFileSync(docs, 'utf8').split('<!-- notes -->')[1] : '\n';

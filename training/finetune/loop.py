@@ -12,6 +12,7 @@ Per step, for a batch of latent samples (w, f) from the real-face pool:
       + rec * PairReconstruction(x_p, style)
       + paired * PairReconstruction(G(StyleMixing(E(A(real)), w_style), .., 1), A(style))
       + texture * StyleTexture(T(x_t), T(style))
+      + structure * CoarseStructure(x_t, warp(x_s, flow))
       + adv * non-saturating GAN(D(x_t), D(x_p))
       + smooth * WarpSmoothness(G)
 where A is one of `augment_pairs` random geometric augmentations applied to both halves of
@@ -50,6 +51,7 @@ class FinetuneOptions:
     paired_batch: int = 2       # augmented views per step
     paired_views: int = 48      # augmented views encoded once before training
     texture: float = 0.0        # StyleTexture: guide-token Gram of the samples vs the style image
+    structure: float = 0.0      # CoarseStructure: the samples' coarse luminance layout vs the source's
     mix: bool = True            # StyleMixing of the fine layers (False: ablation only)
     mix_layers: Optional[List[int]] = None   # the latents to mix instead of generator.fine
     disc_ch: int = 16           # patch D width: half the base D's 32 (4x cheaper; one real image)
@@ -131,7 +133,7 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
     with torch.no_grad():
         ref_real, ref_style = guide.tokens(pair["real"]), guide.tokens(pair["style"])
     w_pair = mixing(pair["w_real"], pair["w_style"])
-    texture = L.StyleTexture()
+    texture, coarse_structure = L.StyleTexture(), L.CoarseStructure()
     if opts.paired > 0:
         if encoder is None:
             raise ValueError("opts.paired needs the base encoder")
@@ -154,7 +156,7 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
             views = torch.randint(0, opts.paired_views, (opts.paired_batch,), generator=g)
             ws.append(views_w[views])
             fs.append(views_f[views])
-        x_all, _ = G(torch.cat(ws), torch.cat(fs), one)
+        x_all, flow_all = G(torch.cat(ws), torch.cat(fs), one)
         tok_all = guide.tokens(x_all)
         n = opts.batch + 1
         x, tok = x_all[:n], tok_all[:n]
@@ -169,6 +171,7 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
             ("smooth", opts.smooth, lambda: smoothness(G)),
             ("paired", opts.paired, lambda: reconstruction(x_all[n:], views_style[views], tok_all[n:], views_tok[views])),
             ("texture", opts.texture, lambda: texture(tok_t, ref_style)),
+            ("structure", opts.structure, lambda: coarse_structure(x_t, x_s, flow_all[:opts.batch])),
         ]:
             if weight > 0:
                 value = fn()

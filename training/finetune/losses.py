@@ -83,6 +83,31 @@ class StyleTexture(nn.Module):
         return (gram(tokens) - gram(style_tokens)).pow(2).mean() / gram(style_tokens).pow(2).mean().clamp_min(1e-8)
 
 
+class CoarseStructure(nn.Module):
+    """Keeps each sample's face layout: the coarse luminance map (the crop averaged down to
+    `cells` x `cells`, each image normalised to zero mean and unit spread) of the fine-tuned
+    generator's image must match the source generator's image moved by the same warps (its
+    flow output). Colour, texture and line work are free to change; where the eyes, brows,
+    mouth and hair are dark or light is not, which is what keeps one-shot packs from painting
+    the pair's features over another face (doubled eyes, smeared brows)."""
+
+    LUMA = (0.299, 0.587, 0.114)
+
+    def __init__(self, cells=16):
+        super().__init__()
+        self.cells = cells
+
+    def coarse(self, x):
+        y = sum(w * x[:, c:c + 1] for c, w in enumerate(self.LUMA))
+        y = F.adaptive_avg_pool2d(y, self.cells)
+        return (y - y.mean(dim=(2, 3), keepdim=True)) / y.std(dim=(2, 3), keepdim=True).clamp_min(1e-3)
+
+    def forward(self, fake, source, flow):
+        moved = F.grid_sample(source, flow.permute(0, 2, 3, 1), mode="bilinear", padding_mode="border",
+                              align_corners=False)
+        return (self.coarse(fake) - self.coarse(moved).detach()).abs().mean()
+
+
 class WarpSmoothness(nn.Module):
     """Smoothness prior on the warp fields: mean squared finite differences of each slot's
     unit displacement (alpha = 1), times the grid size so the prior does not depend on the

@@ -78,6 +78,26 @@ def test_pair_reconstruction_zero_for_identical_images():
     assert L.PairReconstruction()(x, x.clone()).item() < 1e-4
 
 
+def test_coarse_structure_ignores_colour_and_texture_but_not_layout():
+    """Zero for the source itself (identity flow), for a recoloured copy and for added fine
+    texture; large when the face's dark and light regions move."""
+    g = torch.Generator().manual_seed(0)
+    face = torch.nn.functional.interpolate(torch.rand(2, 3, 8, 8, generator=g) * 2 - 1, size=128, mode="bilinear")
+    flow = N.identity_grid(128).permute(0, 3, 1, 2).expand(2, -1, -1, -1)
+    term = L.CoarseStructure()
+    assert term(face, face, flow) < 1e-5
+    recoloured = face * 0.6 + torch.tensor([0.2, -0.1, 0.3]).view(1, 3, 1, 1)   # lower contrast, tinted
+    assert term(recoloured, face, flow) < 1e-4
+    checker = (torch.arange(128).view(1, 128) + torch.arange(128).view(128, 1)) % 2 * 0.2 - 0.1
+    assert term(face + checker, face, flow) < 0.01
+    assert term(face.flip(3), face, flow) > 0.3
+    # the source is compared where the warps moved it: a shifted output matches a shifted flow
+    shifted = torch.roll(face, 16, dims=3)
+    moved_flow = flow.clone()
+    moved_flow[:, 0] -= 16 / 64
+    assert term(shifted, face, moved_flow) < 0.5 * term(shifted, face, flow)
+
+
 def test_style_mixing_takes_fine_layers_from_style(tiny_cfg):
     G_ = N.Generator(tiny_cfg)
     w, ws = torch.randn(3, G_.n_latent, 32), torch.randn(1, G_.n_latent, 32)
