@@ -13,7 +13,9 @@ independent face-recognition network (identity.py), next to that network's basel
 
 A checkpoint is a training checkpoint (runs/NAME/checkpoint.pt: its EMA weights are used, as
 in export.py) or a compact one (train.py --compact); a folder stands for every *.pt in it.
-Reconstructions use alpha = 0 (the undeformed output), as in training's own eval. Prints a
+Reconstructions use alpha = 0 (the undeformed output), as in training's own eval; the
+*warped* columns render through random warps of the packs' size against the crop moved by the
+same flow (metrics.warped_metrics: what a style pack shows at alpha 1). Prints a
 table and the JSON; embeddings of the inputs and the baselines are cached in
 .cache/identity/, so later runs pay only for the reconstructions.
 """
@@ -78,7 +80,8 @@ def evaluate_checkpoint(path, images, input_embeddings, network, batch=32):
     fakes, psnr, ssim = reconstruct(encoder, generator, images, batch)
     seconds_reconstruct = time.time() - started
     row = {"checkpoint": str(path), "kimg": None if nimg is None else round(nimg / 1000, 3),
-           "images": len(images), "psnr": float(psnr.mean()), "ssim": float(ssim.mean()), "identity": None}
+           "images": len(images), "psnr": float(psnr.mean()), "ssim": float(ssim.mean()), "identity": None,
+           **metrics.warped_metrics(encoder, generator, dataset.to_tensor(images), batch)}
     if input_embeddings is not None:
         started = time.time()
         cos = identity.cosines(input_embeddings, identity.embed(fakes, network))
@@ -90,11 +93,13 @@ def evaluate_checkpoint(path, images, input_embeddings, network, batch=32):
 
 def table(rows, baselines):
     fmt = lambda v, spec: format("-", f">{spec.split('.')[0]}") if v is None else format(v, spec)  # noqa: E731
-    lines = [f"{'checkpoint':<44} {'kimg':>8} {'PSNR':>6} {'SSIM':>6} {'id mean':>8} {'id med':>7} {'id p10':>7}"]
+    lines = [f"{'checkpoint':<44} {'kimg':>8} {'PSNR':>6} {'SSIM':>6} {'id mean':>8} {'id med':>7} {'id p10':>7} "
+             f"{'detail':>7} {'warped: PSNR':>12} {'detail':>7}"]
     for r in rows:
         i = r["identity"] or {}
         lines.append(f"{r['checkpoint'][-44:]:<44} {fmt(r['kimg'], '8.1f')} {r['psnr']:6.2f} {r['ssim']:6.3f} "
-                     f"{fmt(i.get('mean'), '8.3f')} {fmt(i.get('median'), '7.3f')} {fmt(i.get('p10'), '7.3f')}")
+                     f"{fmt(i.get('mean'), '8.3f')} {fmt(i.get('median'), '7.3f')} {fmt(i.get('p10'), '7.3f')} "
+                     f"{fmt(r.get('detail'), '7.3f')} {fmt(r.get('warped_psnr'), '12.2f')} {fmt(r.get('warped_detail'), '7.3f')}")
     if baselines:
         title = f"identity baselines ({baselines['network']}):"
         lines.append(f"{title:<67} {'mean':>8} {'median':>7} {'p10':>7} {'pairs':>7}")

@@ -155,3 +155,20 @@ def test_warp_like_matches_the_generator_flow(tiny_cfg):
     inner = (slice(None), slice(None), slice(24, S - 24), slice(24, S - 24))
     torch.testing.assert_close(moved[inner][:, 0], flow[inner][:, 0], atol=1e-4, rtol=0)
     assert (moved[inner] - x[inner]).mean() > 0.2   # both slots' shifts add up
+
+
+def test_warped_metrics_leave_the_generator_as_they_found_it(tiny_cfg):
+    """The warped columns of evaluate.py: positive finite numbers, and the generator's own
+    warp parameters restored afterwards (a pack's generator can be measured too)."""
+    import metrics
+
+    E, G = N.build(tiny_cfg)
+    with torch.no_grad():
+        G.warps[0].affine.theta.fill_(0.02)
+    before = [p.clone() for p in G.warp_parameters()]
+    x = torch.rand(3, 3, 128, 128) * 2 - 1
+    m = metrics.warped_metrics(E, G, x, batch=2)
+    assert set(m) == {"warped_psnr", "warped_detail", "detail"} and all(v == v and v > 0 for v in m.values())
+    assert all(torch.equal(a, b) for a, b in zip(before, G.warp_parameters()))
+    assert torch.allclose(metrics.fine_detail(x), metrics.fine_detail(x.clone()))
+    assert metrics.fine_detail(torch.zeros(1, 3, 16, 16)).item() == 0
