@@ -50,8 +50,8 @@ DEFAULT_CONFIG = {
 # of the encoder's 64^2 maps is packed space-to-depth into 4 * detail_ch extra feature
 # channels (same tensor, same names: the contract changes only in the channel count) and the
 # generator unpacks them (DepthToSpace) into its 64^2 stage behind a zero-initialised 1x1,
-# a U-Net skip that starts as a no-op. They are warped with the 32^2 features, so packs'
-# deformations move them too.
+# a U-Net skip that starts as a no-op. Unpacked, they are moved by the 32^2 slot's field
+# (upsampled), so packs' deformations move them with the features.
 
 # The fourth base model goes back to a resize + conv at 128^2 (top_convs 1): the sub-pixel
 # ToRGB's period-2 pattern showed once packs fine-tuned it (a checkerboard at display size),
@@ -300,9 +300,17 @@ class SpatialTransformer(nn.Module):
         return unit * alpha.view(1, 1, 1, 1)
 
     def warp(self, x, disp):
-        grid = self.base + disp
+        """Resamples x [B, C, H, W] by the field; at a multiple of the slot's size (the detail
+        path's 2x map) with the field upsampled bilinearly."""
+        size = x.shape[-1]
+        if size != self.size:
+            disp = F.interpolate(disp.permute(0, 3, 1, 2), size=(size, size), mode="bilinear",
+                                 align_corners=False).permute(0, 2, 3, 1)
+            grid = identity_grid(size).to(disp) + disp
+        else:
+            grid = self.base + disp
         if x.shape[0] != 1:   # (the exported graph is batch 1: no Expand there)
-            grid = grid.expand(x.shape[0], self.size, self.size, 2)
+            grid = grid.expand(x.shape[0], size, size, 2)
         return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
@@ -377,6 +385,7 @@ class Generator(nn.Module):
             self.from_detail = nn.Conv2d(self.detail_ch, ch[2 * S], 1)
             nn.init.zeros_(self.from_detail.weight)
             nn.init.zeros_(self.from_detail.bias)
+
         self.register_buffer("base_out", identity_grid(cfg["size"]), persistent=False)
 
     def warp_parameters(self):
@@ -385,7 +394,7 @@ class Generator(nn.Module):
     def forward(self, w_plus, features, alpha):
         B = w_plus.shape[0]
         disps = [w.displacement(alpha) for w in self.warps]
-        C = self.cfg["feature_ch"]
+        C, S = self.cfg["feature_ch"], self.cfg["feature_res"]
         x, skip, detail = features[:, :C], None, features[:, C:] if self.detail_ch else None
         k = 0   # index into self.convs
         late_warps = self.cfg.get("warp_after_convs", False)
@@ -396,7 +405,10 @@ class Generator(nn.Module):
                 x = self.convs[k](x, w_plus[:, self.conv_latents[k]])
                 k += 1
             if i == 1 and detail is not None:
-                x = x + self.from_detail(F.pixel_shuffle(detail, 2))
+                detail = F.pixel_shuffle(detail, 2)
+                if S in self.warp_index:   # moved as the entry features were (unpacked: packed, the 2x2 sub-pixels would mix)
+                    detail = self.warps[self.warp_index[S]].warp(detail, disps[self.warp_index[S]])
+                x = x + self.from_detail(detail)
             if i > 0:
                 skip = upsample2x(skip)
             if res in self.warp_index and not late_warps:
@@ -405,11 +417,7 @@ class Generator(nn.Module):
                 x = self.convs[k](x, w_plus[:, self.conv_latents[k]])
                 k += 1
             if res in self.warp_index and late_warps:
-                if i == 0 and detail is not None:   # the detail channels move with the entry features
-                    xd = self.warps[self.warp_index[res]].warp(torch.cat([x, detail], dim=1), disps[self.warp_index[res]])
-                    x, detail = xd[:, :x.shape[1]], xd[:, x.shape[1]:]
-                else:
-                    x, skip = self._warp(res, disps, x, skip)
+                x, skip = self._warp(res, disps, x, skip)
             skip = self.to_rgbs[i](x, w_plus[:, self.rgb_latents[i]], skip)
         flow = self.compose_flow(disps)
         if B != 1:

@@ -244,3 +244,14 @@ def test_detail_path_is_warped_with_the_entry_features(tiny_cfg, monkeypatch):
     f = torch.randn(1, cfg["feature_ch"] + 16, cfg["feature_res"], cfg["feature_res"], generator=g)
     torch.testing.assert_close(G(w, f, torch.zeros(1))[0], no_warp_output(G, w, f, monkeypatch), atol=1e-5, rtol=0)
     assert not torch.allclose(G(w, f, torch.ones(1))[0], G(w, f, torch.zeros(1))[0])
+
+
+def test_a_slot_warps_a_map_twice_its_size_with_its_field_upsampled():
+    """The detail path's 64^2 map is moved by the 32^2 slot: a shift of one 32^2 pixel moves
+    it by exactly two of its own pixels."""
+    slot = N.SpatialTransformer(32)
+    x = torch.randn(1, 3, 64, 64)
+    disp = torch.zeros(1, 32, 32, 2)
+    disp[..., 0] = 2 / 32
+    moved = slot.warp(x, disp)
+    torch.testing.assert_close(moved[..., :62], x[..., 2:], atol=1e-5, rtol=0)
