@@ -302,11 +302,13 @@ class SpatialTransformer(nn.Module):
     def warp(self, x, disp):
         """Resamples x [B, C, H, W] by the field; at a multiple of the slot's size (the detail
         path's 2x map) with the field upsampled bilinearly."""
-        size = x.shape[-1]
+        size = int(x.shape[-1])   # static in the ONNX trace
         if size != self.size:
-            disp = F.interpolate(disp.permute(0, 3, 1, 2), size=(size, size), mode="bilinear",
+            # a static scale factor: with `size=` the ONNX trace computes the output shape
+            # (ScatterND, ConstantOfShape: not on the WebGPU EP's op list)
+            disp = F.interpolate(disp.permute(0, 3, 1, 2), scale_factor=size // self.size, mode="bilinear",
                                  align_corners=False).permute(0, 2, 3, 1)
-            grid = identity_grid(size).to(disp) + disp
+            grid = identity_grid(size) + disp
         else:
             grid = self.base + disp
         if x.shape[0] != 1:   # (the exported graph is batch 1: no Expand there)
