@@ -46,7 +46,8 @@ def warped_metrics(encoder, generator, images, batch=32, seed=0, scale=1.0):
     per batch) against the crop resampled by the same flow: PSNR and the fine-detail ratio
     output / target, with the detail ratio of the unwarped (alpha 0) reconstructions beside
     them. A decoder that smears resampled features shows it here: detail ratio warped << alpha 0."""
-    from train import randomize_warps, reset_warps, warp_like
+    from networks import warp_like
+    from train import randomize_warps
 
     saved = [p.detach().clone() for p in generator.warp_parameters()]
     psnr_w, detail_w, detail_0 = [], [], []
@@ -61,7 +62,6 @@ def warped_metrics(encoder, generator, images, batch=32, seed=0, scale=1.0):
             target = warp_like(real, flow)
             psnr_w.append(psnr(fake, target))
             detail_w.append(fine_detail(fake.clamp(-1, 1)) / fine_detail(target).clamp_min(1e-6))
-            reset_warps(generator)
     finally:
         for p, v in zip(generator.warp_parameters(), saved):
             p.copy_(v)

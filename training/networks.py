@@ -136,6 +136,12 @@ def space_to_depth2(x):
     return x.reshape(B, C * 4, H // 2, W // 2)
 
 
+def warp_like(image, flow):
+    """An image resampled by a generator's flow output ([B, 2, S, S], (x, y) normalised): where
+    the warps moved the content, so the crop a warped output must match."""
+    return F.grid_sample(image, flow.permute(0, 2, 3, 1), mode="bilinear", padding_mode="border", align_corners=False)
+
+
 def upsample2x(x):
     # bilinear, half-pixel: exports as ONNX Resize(linear), supported by WebGPU
     return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)

@@ -32,7 +32,6 @@ import numpy as np
 # made a training step 3x slower. Must be set before torch starts its thread pool.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dataset as data  # noqa: E402
@@ -113,7 +112,6 @@ def save_grid(rows, path):
 
 
 @torch.no_grad()
-@torch.no_grad()
 def randomize_warps(generator, g, scale=1.0):
     """Random warp fields of the size style packs learn (mean displacement ~4 crop px at
     scale 1, local compression to ~0.6): rotation, anisotropic scale and shift plus a random
@@ -133,11 +131,7 @@ def reset_warps(generator):
         p.zero_()
 
 
-def warp_like(image, flow):
-    """The crop resampled by the generator's flow output ([B, 2, S, S], (x, y) normalised)."""
-    return F.grid_sample(image, flow.permute(0, 2, 3, 1), mode="bilinear", padding_mode="border", align_corners=False)
-
-
+@torch.no_grad()
 def ema_update(ema, model, beta):
     for pe, pm in zip(ema.parameters(), model.parameters()):
         pe.lerp_(pm, 1 - beta)
@@ -312,7 +306,7 @@ def train(argv=None):
             fake, flow = generator(w_plus, features, alpha)
             if warped:
                 reset_warps(generator)   # base checkpoints (and the EMA) keep identity warps
-                real = warp_like(real, flow.detach())
+                real = N.warp_like(real, flow.detach())
             loss, parts = losses.reconstruction_loss(fake, real, o.l1, o.ssim)
             reg = losses.w_delta_regularizer(w_plus)
             loss = loss + o.delta_reg * reg

@@ -8,6 +8,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import losses as base_losses
+import networks as N
 
 
 class DirectionalDeformationLoss(nn.Module):
@@ -103,9 +104,7 @@ class CoarseStructure(nn.Module):
         return (y - y.mean(dim=(2, 3), keepdim=True)) / y.std(dim=(2, 3), keepdim=True).clamp_min(1e-3)
 
     def forward(self, fake, source, flow):
-        moved = F.grid_sample(source, flow.permute(0, 2, 3, 1), mode="bilinear", padding_mode="border",
-                              align_corners=False)
-        return (self.coarse(fake) - self.coarse(moved).detach()).abs().mean()
+        return (self.coarse(fake) - self.coarse(N.warp_like(source, flow)).detach()).abs().mean()
 
 
 class WarpSmoothness(nn.Module):

@@ -151,7 +151,7 @@ def test_warp_like_matches_the_generator_flow(tiny_cfg):
     S = tiny_cfg["size"]
     x = ((torch.arange(S) + 0.5) / S * 2 - 1).view(1, 1, 1, S).expand(1, 3, S, S)
     _, flow = G(torch.zeros(1, G.n_latent, tiny_cfg["style_dim"]), torch.zeros(1, tiny_cfg["feature_ch"], 32, 32), torch.ones(1))
-    moved = train.warp_like(x, flow)
+    moved = N.warp_like(x, flow)
     inner = (slice(None), slice(None), slice(24, S - 24), slice(24, S - 24))
     torch.testing.assert_close(moved[inner][:, 0], flow[inner][:, 0], atol=1e-4, rtol=0)
     assert (moved[inner] - x[inner]).mean() > 0.2   # both slots' shifts add up

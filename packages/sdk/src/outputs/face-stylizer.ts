@@ -203,7 +203,7 @@ export class FaceStylizer {
       exaggeration: clampAlpha(this.config.exaggeration ?? this.contract.alpha.default, this.contract),
       stabilization: Math.min(1, Math.max(0, this.config.stabilization ?? DEFAULT_STABILIZATION)),
       sharpening: Math.max(0, this.config.sharpening ?? DEFAULT_SHARPENING),
-      colorMatch: COLOR_MATCH_MODES.includes(this.config.colorMatch ?? DEFAULT_COLOR_MATCH) ? (this.config.colorMatch ?? DEFAULT_COLOR_MATCH) : DEFAULT_COLOR_MATCH,
+      colorMatch: knownColorMatch(this.config.colorMatch, DEFAULT_COLOR_MATCH),
       numFaces: this.config.numFaces ?? 1,
     };
     this.stats$ = this.stats.stats$();
@@ -423,7 +423,7 @@ export class FaceStylizer {
     next.exaggeration = clampAlpha(next.exaggeration, this.contract);
     next.stabilization = Math.min(1, Math.max(0, next.stabilization));
     next.sharpening = Math.max(0, next.sharpening);
-    if (!COLOR_MATCH_MODES.includes(next.colorMatch)) next.colorMatch = this.options.colorMatch;
+    next.colorMatch = knownColorMatch(next.colorMatch, this.options.colorMatch);
     if (next.numFaces !== this.options.numFaces) this.tracker.setNumFaces(next.numFaces);
     this.options = next;
   }
@@ -614,6 +614,11 @@ export const DEFAULT_SHARPENING = 0.8;
 /** Default seam colour match (FaceStylizerOptions.colorMatch). */
 export const DEFAULT_COLOR_MATCH: ColorMatchMode = 'luminance';
 const COLOR_MATCH_MODES: readonly ColorMatchMode[] = ['luminance', 'color', 'off'];
+
+/** `mode` if it is one of the modes (plain-JS callers can pass anything), otherwise `fallback`. */
+function knownColorMatch(mode: ColorMatchMode | undefined, fallback: ColorMatchMode): ColorMatchMode {
+  return mode !== undefined && COLOR_MATCH_MODES.includes(mode) ? mode : fallback;
+}
 
 function clampAlpha(alpha: number, contract: ModelContract): number {
   return Math.min(contract.alpha.max, Math.max(contract.alpha.min, alpha));
