@@ -41,7 +41,7 @@ DEFAULT_CONFIG = {
     "top_convs": 1,           # convs at the output resolution (1 = up-conv only, 0 = sub-pixel ToRGB)
     "warp_after_convs": True,  # warp each slot's resolution after its convs (False: before)
     "alignment": "face-core-v1",  # the crop framing the model is trained on (contract crop.alignment)
-    "detail_ch": 0,           # channels of the 64^2 detail path (0 = none); see Encoder / Generator
+    "detail_ch": 16,          # channels of the 64^2 detail path (0 = none); see Encoder / Generator
 }
 
 # The detail path (detail_ch > 0): the encoder's 32^2 features reach the generator's 64^2
@@ -56,6 +56,8 @@ DEFAULT_CONFIG = {
 # The fourth base model goes back to a resize + conv at 128^2 (top_convs 1): the sub-pixel
 # ToRGB's period-2 pattern showed once packs fine-tuned it (a checkerboard at display size),
 # and resize + conv cannot make one. It renders the face-core-v1 crop (contract v2).
+# The fifth adds the detail path and warp-augmented steps (contract v3): packs' warps moved
+# the fourth's features and its decoder rendered the resampled features as a blur.
 
 # Keys added after checkpoints were first saved, with the value those checkpoints used.
 LEGACY_CONFIG = {"top_convs": 2, "warp_after_convs": False, "alignment": "ffhq-v1", "detail_ch": 0}

@@ -16,7 +16,8 @@ torch.set_num_threads(min(2, os.cpu_count() or 1))
 # A tiny model with the full structure (3 resolutions, 2 warp slots): fast enough for
 # overfit / training-loop / export tests on 2 cores.
 TINY = {"style_dim": 32, "feature_ch": 16, "channels": {32: 16, 64: 16, 128: 8},
-        "tps_grid": 4, "enc_width": 0.25, "disc_ch": 8}
+        "tps_grid": 4, "enc_width": 0.25, "disc_ch": 8,
+        "detail_ch": 0}   # the detail path has its own tests (test_networks: detail_ch 4)
 
 
 @pytest.fixture
