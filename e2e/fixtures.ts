@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromiumArgs } from '../scripts/lib/chromium.mjs';
+import { UNCLOSED_VIDEOFRAME_WARNING, chromiumArgs } from '../scripts/lib/chromium.mjs';
 import { startDemoServer } from '../scripts/serve-demo.mjs';
 import { writeFixturePacks } from './fixture-packs';
 
@@ -71,7 +71,6 @@ interface Fixtures {
 
 /** A console message that means an exception nobody caught (a worker's arrive this way). */
 const UNCAUGHT = /^Uncaught /;
-const UNCLOSED_FRAME = /A VideoFrame was garbage collected without being closed/;
 
 export const test = base.extend<Fixtures, { server: Server }>({
   server: [
@@ -133,7 +132,7 @@ export const test = base.extend<Fixtures, { server: Server }>({
       // Workers' uncaught exceptions and the unclosed-VideoFrame warning arrive as console messages.
       page.on('console', (message) => {
         if (UNCAUGHT.test(message.text())) uncaughtErrors.push(`console.${message.type()}: ${message.text()}`);
-        if (UNCLOSED_FRAME.test(message.text())) unclosedFrameWarnings.push(message.text());
+        if (UNCLOSED_VIDEOFRAME_WARNING.test(message.text())) unclosedFrameWarnings.push(message.text());
       });
       await page.goto(server.url + path);
       if (path.startsWith('/e2e/')) await page.waitForFunction(() => (window as unknown as { e2eReady?: boolean }).e2eReady === true);

@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { chromiumArgs } from './lib/chromium.mjs';
+import { UNCLOSED_VIDEOFRAME_WARNING, chromiumArgs } from './lib/chromium.mjs';
 import { rendererMemory } from './lib/renderer-memory.mjs';
 import { startDemoServer } from './serve-demo.mjs';
 
@@ -40,13 +40,12 @@ const server = await startDemoServer({ mounts: { '/sdk/': join(root, 'packages/s
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs({ fakeCameraFile: clipFile }) });
 const result = { clip, cycles, switches, checkpoints: [], uncaught: [], unclosedFrames: 0, startedAt: new Date().toISOString() };
 const UNCAUGHT = /^Uncaught /;
-const UNCLOSED_FRAME = /A VideoFrame was garbage collected without being closed/;
 try {
   const page = await browser.newPage();
   page.on('pageerror', (error) => result.uncaught.push(`pageerror: ${error.message}`));
   page.on('console', (message) => {
     if (UNCAUGHT.test(message.text())) result.uncaught.push(message.text());
-    if (UNCLOSED_FRAME.test(message.text())) result.unclosedFrames++;
+    if (UNCLOSED_VIDEOFRAME_WARNING.test(message.text())) result.unclosedFrames++;
   });
   await page.goto(`${server.url}/e2e/harness.html`);
   await page.waitForFunction(() => window.e2eReady === true);

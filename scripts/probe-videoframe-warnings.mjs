@@ -18,7 +18,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { chromiumArgs } from './lib/chromium.mjs';
+import { UNCLOSED_VIDEOFRAME_WARNING, chromiumArgs } from './lib/chromium.mjs';
 import { startDemoServer } from './serve-demo.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,7 +29,7 @@ try {
   const page = await browser.newPage();
   let warnings = 0;
   page.on('console', (message) => {
-    if (/VideoFrame was garbage collected without being closed/.test(message.text())) warnings++;
+    if (UNCLOSED_VIDEOFRAME_WARNING.test(message.text())) warnings++;
   });
   await page.addInitScript(trackEveryVideoFrame);
   await page.goto(`${server.url}/e2e/harness.html`);
@@ -40,7 +40,7 @@ try {
     await cdp.send('HeapProfiler.collectGarbage');
     await page.waitForTimeout(500);
   }
-  await page.waitForTimeout(12000); // Chromium reports unclosed frames from a periodic audit, not at collection
+  await page.waitForTimeout(12000); // the warning comes from Chromium's periodic audit, not at collection
   const unclosed = await page.evaluate(() => window.unclosedFrameStacks);
   console.log(`${probe}: ${cyclesArg} cycles, ${frames} frames, ${warnings} warning(s), ${unclosed.length} page-visible frame(s) collected unclosed`);
   for (const stack of new Set(unclosed)) console.log(`  ${unclosed.filter((s) => s === stack).length}× ${stack}`);

@@ -12,3 +12,7 @@ export function chromiumArgs({ fakeCameraFile, webgpu = false } = {}) {
   }
   return args;
 }
+
+// Chromium's console warning for a VideoFrame collected without close(). It comes from a periodic
+// audit, so one line stands for one or more frames since the last audit.
+export const UNCLOSED_VIDEOFRAME_WARNING = /A VideoFrame was garbage collected without being closed/;
