@@ -565,7 +565,7 @@ async function rendererParity({ strength = 0.8, feather = 8 } = {}) {
       flow[plane + i] = ((y + 0.5) / size) * 2 - 1 + 0.03 * Math.cos((x / size) * Math.PI * 2);
     }
   }
-  const color = { gain: [1, 1, 1], offset: [0, 0, 0] };
+  const color = { matrix: [1, 0, 0, 0, 1, 0, 0, 0, 1], offset: [0, 0, 0] }; // ColorTransform identity
   const stylized = new Map(aligned.map((face) => [face.id, { faceId: face.id, version: 1, size, image: pattern, flow, color }]));
   const stylizedFrame = { frame, faces: aligned, predicted: false, stylized };
   const outputs = {};

@@ -373,10 +373,11 @@ const bitmapOf = async (url) => createImageBitmap(await (await fetch(url)).blob(
 
 /**
  * The gallery (scripts/gallery.mjs): the sampled frames' face boxes through `pack` at
- * `exaggeration`, as two strips (before, after) of faces scaled to `height` px, side by side.
+ * `exaggeration`, as two strips (before, after) of faces scaled to `height` px, side by side;
+ * `options` go to FaceStylizer.create (e.g. colorMatch).
  */
-async function galleryStrips({ indices, pack, exaggeration, height = 160, gap = 4 }) {
-  const run = await reconstruction({ indices, pack, exaggeration, settle: 12, pngIndices: indices, keepCrops: false });
+async function galleryStrips({ indices, pack, exaggeration, height = 160, gap = 4, options = {} }) {
+  const run = await reconstruction({ indices, pack, exaggeration, settle: 12, pngIndices: indices, keepCrops: false, options });
   // each PNG is input | output, side by side
   const pairs = await Promise.all(indices.filter((i) => run.pngs[i]).map((i) => bitmapOf(run.pngs[i])));
   const half = (k) => pairs.map((image) => ({ image, rect: [(k * image.width) / 2, 0, image.width / 2, image.height] }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IDENTITY_COLOR, matchRingColor } from '../src/blend/color-match';
+import { IDENTITY_COLOR, applyColor, matchRingColor } from '../src/blend/color-match';
 import { MASK_TEXTURE_SIZE, featherMask, fillMaskTexels, maskInset, signedDistanceToPolygon, smoothstep } from '../src/blend/mask';
 import { correctedTexels, flowReach, planarToInterleaved } from '../src/blend/renderer';
 import { identityFlow } from './helpers';
@@ -107,11 +107,9 @@ describe('ring colour matching', () => {
   it("'color' maps the stylized ring mean onto the original ring mean", () => {
     const original = constant([0.2, -0.1, 0.5]);
     const stylized = constant([-0.4, 0.3, 0.1]);
-    const { gain, offset } = matchRingColor(original, stylized, identityFlow, oval, size, 8, 'color');
-    for (let c = 0; c < 3; c++) {
-      const corrected = (gain[c] as number) * (stylized[c * plane] as number) + (offset[c] as number);
-      expect(corrected).toBeCloseTo(original[c * plane] as number, 5);
-    }
+    const color = matchRingColor(original, stylized, identityFlow, oval, size, 8, 'color');
+    const pixel = [0, 1, 2].map((c) => stylized[c * plane] as number) as [number, number, number];
+    for (let c = 0; c < 3; c++) expect(applyColor(color, c, ...pixel)).toBeCloseTo(original[c * plane] as number, 5);
   });
 
   it('matches the spread within the gain limits', () => {
@@ -123,19 +121,47 @@ describe('ring colour matching', () => {
       original[i] = (x / size) * 1.0 - 0.5;
       stylized[i] = (x / size) * 0.5 - 0.25;
     }
-    expect(matchRingColor(original, stylized, identityFlow, oval, size, 8, 'color').gain[0]).toBeCloseTo(2, 1);
-    expect(matchRingColor(original, stylized, identityFlow, oval, size, 8, 'luminance').gain[0]).toBeCloseTo(2, 1);
+    // the ramp is grey, so the luminance match's matrix acts on it as a gain of 2 too
+    for (const mode of ['color', 'luminance'] as const) {
+      const color = matchRingColor(original, stylized, identityFlow, oval, size, 8, mode);
+      expect(applyColor(color, 0, 0.2, 0.2, 0.2) - applyColor(color, 0, 0, 0, 0), mode).toBeCloseTo(0.4, 1);
+    }
   });
 
   it("'luminance' (the default) matches brightness and keeps the style's own colours", () => {
     const luma = (rgb: readonly number[]) => 0.299 * (rgb[0] as number) + 0.587 * (rgb[1] as number) + 0.114 * (rgb[2] as number);
     const camera: [number, number, number] = [0.4, 0.1, -0.1]; // skin
     const grey: [number, number, number] = [-0.2, -0.2, -0.2]; // a pencil drawing's paper
-    const { gain, offset } = matchRingColor(constant(camera), constant(grey), identityFlow, oval, size, 8);
-    const corrected = grey.map((v, c) => (gain[c] as number) * v + (offset[c] as number));
+    const color = matchRingColor(constant(camera), constant(grey), identityFlow, oval, size, 8);
+    const corrected = [0, 1, 2].map((c) => applyColor(color, c, ...grey));
     expect(luma(corrected)).toBeCloseTo(luma(camera), 5);
     expect(corrected[0]).toBeCloseTo(corrected[1] as number, 6); // still grey
     expect(corrected[1]).toBeCloseTo(corrected[2] as number, 6);
+  });
+
+  it("'luminance' scales brightness contrast without scaling the style's chroma", () => {
+    // a faintly green-grey drawing with half the camera's contrast: the gain of 2 must not
+    // double its green (what a per-channel gain did: a flat green face on screen)
+    const luma = (rgb: readonly number[]) => 0.299 * (rgb[0] as number) + 0.587 * (rgb[1] as number) + 0.114 * (rgb[2] as number);
+    const original = new Float32Array(3 * plane);
+    const stylized = new Float32Array(3 * plane);
+    const tint = [-0.03, 0.03, -0.03];
+    for (let i = 0; i < plane; i++) {
+      const ramp = (i % size) / size;
+      for (let c = 0; c < 3; c++) {
+        original[c * plane + i] = ramp - 0.5;
+        stylized[c * plane + i] = 0.5 * ramp - 0.25 + (tint[c] as number);
+      }
+    }
+    const color = matchRingColor(original, stylized, identityFlow, oval, size, 8, 'luminance');
+    for (const ramp of [0.2, 0.8]) {
+      const pixel = [0, 1, 2].map((c) => 0.5 * ramp - 0.25 + (tint[c] as number)) as [number, number, number];
+      const corrected = [0, 1, 2].map((c) => applyColor(color, c, ...pixel));
+      const chroma = corrected.map((v) => v - luma(corrected));
+      const chromaBefore = pixel.map((v) => v - luma(pixel));
+      for (let c = 0; c < 3; c++) expect(chroma[c]).toBeCloseTo(chromaBefore[c] as number, 6);
+      expect(luma(corrected)).toBeCloseTo(luma([ramp - 0.5, ramp - 0.5, ramp - 0.5]) + luma(tint) * 2, 1);
+    }
   });
 
   it("'off' leaves the stylized colours alone", () => {
@@ -159,7 +185,7 @@ describe('correctedTexels', () => {
   it('applies the seam colour transform, maps the pixel range to 0–255, clamps, opaque alpha', () => {
     // 3 channels of 2×2 in [-1, 1], each channel constant (so the 2× upsample keeps it exactly)
     const image = Float32Array.from([0.5, 0.5, 0.5, 0.5, -1, -1, -1, -1, 0.2, 0.2, 0.2, 0.2]);
-    const color = { gain: [1, 2, 0.5] as const, offset: [0, 0.5, -0.1] as const };
+    const color = { matrix: [1, 0, 0, 0, 2, 0, 0, 0, 0.5], offset: [0, 0.5, -0.1] as const };
     const texels = correctedTexels({ image, size: 2, color }, [-1, 1]);
     expect(texels.length).toBe(4 * 4 * 4); // 2× per axis
     const level = (v: number) => Math.min(255, Math.max(0, Math.round(((v + 1) / 2) * 255)));
@@ -172,7 +198,7 @@ describe('correctedTexels', () => {
     const size = 8;
     const image = new Float32Array(3 * size * size);
     for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) image[y * size + x] = -1 + (x * 2) / (size - 1) / 2; // ramp in [-1, 0]
-    const texels = correctedTexels({ image, size, color: { gain: [1, 1, 1], offset: [0, 0, 0] } }, [-1, 1]);
+    const texels = correctedTexels({ image, size, color: IDENTITY_COLOR }, [-1, 1]);
     const wide = 2 * size;
     const red = (x: number, y: number) => texels[(y * wide + x) * 4] as number;
     for (let x = 4; x < wide - 4; x++) {
@@ -183,7 +209,7 @@ describe('correctedTexels', () => {
     expect(red(0, 0)).toBe(0); // clamped edge: the first crop pixel's value
     // a step edge overshoots a little (the sharpening) and the clamp keeps it in range
     const step = new Float32Array(3 * size * size).map((_, i) => ((i % size) < size / 2 ? -1 : 1));
-    const sharp = correctedTexels({ image: step, size, color: { gain: [1, 1, 1], offset: [0, 0, 0] } }, [-1, 1]);
+    const sharp = correctedTexels({ image: step, size, color: IDENTITY_COLOR }, [-1, 1]);
     expect(sharp[(3 * wide + 6) * 4]).toBe(0);
     expect(sharp[(3 * wide + 9) * 4]).toBe(255);
   });

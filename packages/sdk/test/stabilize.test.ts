@@ -46,7 +46,7 @@ describe('temporal stabilisation', () => {
     input.pipe(stabilizeFaces({ strength: () => strength }, [-1, 1])).subscribe((f) => out.push(f));
     const crop = (version: number, value: number): StylizedCrop => ({
       faceId: 7, version, size: SIZE, image: new Float32Array(3 * plane).fill(value), flow: new Float32Array(2 * plane),
-      color: { gain: [1, 1, 1], offset: [0, 0, 0] },
+      color: { matrix: [1, 0, 0, 0, 1, 0, 0, 0, 1], offset: [0, 0, 0] },
     });
     const frame = (stylized: StylizedCrop[]) => ({ faces: [], stylized: new Map(stylized.map((c) => [c.faceId, c])) }) as unknown as StylizedFrame;
     input.next(frame([crop(1, 0)]));

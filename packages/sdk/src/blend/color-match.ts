@@ -1,21 +1,26 @@
 import { featherMask, maskInset } from './mask';
 
 /**
- * Per-channel affine colour correction (in the model's [-1, 1] pixel range) that gives the
- * stylized face the mean and spread of the original frame in the seam ring, so the feathered
- * edge shows no colour or lighting step: corrected = gain · stylized + offset.
+ * Affine colour correction (in the model's [-1, 1] pixel range) that gives the stylized face
+ * the mean and spread of the original frame in the seam ring, so the feathered edge shows no
+ * colour or lighting step: corrected[c] = Σⱼ matrix[3c + j] · stylized[j] + offset[c].
+ * A 3 × 3 matrix rather than a per-channel gain, because the luminance match must scale
+ * brightness without scaling the style's chroma: a gain of 2 applied to each channel turned a
+ * faintly green-grey pencil sketch into a flat green face.
  */
 export interface ColorTransform {
-  readonly gain: readonly [number, number, number];
+  /** Row-major 3 × 3. */
+  readonly matrix: readonly number[];
   readonly offset: readonly [number, number, number];
 }
 
-export const IDENTITY_COLOR: ColorTransform = { gain: [1, 1, 1], offset: [0, 0, 0] };
+export const IDENTITY_COLOR: ColorTransform = { matrix: [1, 0, 0, 0, 1, 0, 0, 0, 1], offset: [0, 0, 0] };
 
 /**
  * What the seam match takes from the frame. 'luminance' (default): brightness and contrast
- * only, one gain and offset for all channels, so a style's own colours (a grey pencil
- * sketch, an anime palette) reach the screen; 'color': each channel's mean and spread, which
+ * of the luma only, the chroma (each channel minus luma) left as the style drew it, so a
+ * style's own colours (a grey pencil sketch, an anime palette) reach the screen unchanged in
+ * hue and saturation; 'color': each channel's mean and spread, which
  * hides the seam best but gives every style the camera's skin colour back; 'off': none.
  */
 export type ColorMatchMode = 'luminance' | 'color' | 'off';
@@ -62,16 +67,31 @@ export function matchRingColor(
   if (mode === 'luminance') {
     const g = clamp(originalStats.lumaStd() / Math.max(stylizedStats.lumaStd(), 1e-3), GAIN_LIMITS[0], GAIN_LIMITS[1]);
     const o = originalStats.lumaMean() - g * stylizedStats.lumaMean();
-    return { gain: [g, g, g], offset: [o, o, o] };
+    return lumaTransform(g, o);
   }
-  const gain = [0, 0, 0] as [number, number, number];
+  const matrix = [0, 0, 0, 0, 0, 0, 0, 0, 0];
   const offset = [0, 0, 0] as [number, number, number];
   for (let c = 0; c < 3; c++) {
     const g = clamp(originalStats.std(c) / Math.max(stylizedStats.std(c), 1e-3), GAIN_LIMITS[0], GAIN_LIMITS[1]);
-    gain[c] = g;
+    matrix[4 * c] = g;
     offset[c] = originalStats.mean(c) - g * stylizedStats.mean(c);
   }
-  return { gain, offset };
+  return { matrix, offset };
+}
+
+/**
+ * luma' = gain · luma + offset with the chroma kept: x[c] + (gain − 1) · luma(x) + offset, i.e.
+ * matrix = I + (gain − 1) · 1 · LUMAᵀ. (The luma weights sum to 1, so luma' comes out exact.)
+ */
+export function lumaTransform(gain: number, offset: number): ColorTransform {
+  const matrix = [0, 1, 2].flatMap((c) => [0, 1, 2].map((j) => (c === j ? 1 : 0) + (gain - 1) * (LUMA[j] as number)));
+  return { matrix, offset: [offset, offset, offset] };
+}
+
+/** The corrected value of channel c of one pixel (r, g, b). */
+export function applyColor(color: ColorTransform, c: number, r: number, g: number, b: number): number {
+  const m = color.matrix;
+  return (m[3 * c] as number) * r + (m[3 * c + 1] as number) * g + (m[3 * c + 2] as number) * b + (color.offset[c] as number);
 }
 
 /** Ring membership: strongest in the middle of the feather band, zero where the mask is 0 or 1. */

@@ -2,6 +2,7 @@ import type { Frame } from '../frames';
 import { FULLSCREEN_VERTEX, createProgram, createTexture, uniforms, type GlContext } from '../gpu/gl';
 import type { AlignedFace } from '../alignment';
 import type { StylizedCrop, StylizedFrame } from '../inference';
+import { applyColor } from './color-match';
 import { MASK_TEXTURE_SIZE, fillMaskTexels, polygonBounds } from './mask';
 
 /**
@@ -260,7 +261,7 @@ export class BlendRenderer implements FrameRenderer {
 export const COLOR_TEXELS_PER_CROP_PIXEL = 2;
 
 /**
- * The stylized crop as RGBA8 texels, colour-corrected (the seam's gain/offset), mapped from the
+ * The stylized crop as RGBA8 texels, colour-corrected (the seam's ColorTransform), mapped from the
  * model's pixel range to [0, 255] and upsampled 2× (COLOR_TEXELS_PER_CROP_PIXEL: a
  * (2·size)² texture covering the same crop), once per result: the output is 8-bit anyway, and
  * sampling an 8-bit texture instead of a half-float one with per-pixel colour math made the
@@ -275,9 +276,10 @@ export function correctedTexels(stylized: Pick<StylizedCrop, 'image' | 'size' | 
   const corrected = new Float32Array(plane);
   const rows = new Float32Array(size * wide); // horizontal pass: size rows × 2·size columns
   for (let c = 0; c < 3; c++) {
-    const gain = (color.gain[c] as number) * scale;
-    const offset = ((color.offset[c] as number) - range[0]) * scale;
-    for (let i = 0; i < plane; i++) corrected[i] = (image[c * plane + i] as number) * gain + offset;
+    for (let i = 0; i < plane; i++) {
+      const value = applyColor(color, c, image[i] as number, image[plane + i] as number, image[2 * plane + i] as number);
+      corrected[i] = (value - range[0]) * scale;
+    }
     for (let y = 0; y < size; y++) upsampleLine(corrected, y * size, 1, size, rows, y * wide, 1);
     for (let x = 0; x < wide; x++) upsampleLine(rows, x, wide, size, texels, x * 4 + c, wide * 4);
   }
