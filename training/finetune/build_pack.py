@@ -46,9 +46,11 @@ from finetune.networks import LatentPool, MixedGeneratorExport, StyleMixing, com
 REPO = Path(__file__).resolve().parents[2]
 # The pack recipe on top of loop.FinetuneOptions (docs/ablation.md "Recipe experiments"): the
 # pair's augmented views as paired supervision, the style's texture statistics on the samples,
-# and a 5x generator learning rate. On the fourth base model: anime judge top-1 67 % (33 % on the
-# third), identity 0.52, transfer 0.79 at alpha 1. --options overrides any of these.
-RECIPE = {"paired": 2.0, "texture": 1.0, "lr": 1e-3}
+# and a 5x generator learning rate (fourth base model: anime judge top-1 67 %, 33 % on the
+# third); since session 11 the style's palette on the inner face (colour: the green / lilac
+# casts went) and shift consistency (steady: sub-pixel crop jitter must not redraw the texture).
+# --options overrides any of these.
+RECIPE = {"paired": 2.0, "texture": 1.0, "lr": 1e-3, "colour": 5.0, "steady": 20.0, "steady_batch": 1}
 DEFAULT_CHECKPOINTS = [REPO / "models" / "base" / "checkpoint-latest.pt", REPO / "runs" / "base128" / "checkpoint.pt"]
 ALPHAS = (0.0, 0.5, 1.0, 1.5)
 MAX_PIXELS = 40_000_000   # refuse decompression bombs before decoding

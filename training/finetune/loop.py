@@ -13,6 +13,8 @@ Per step, for a batch of latent samples (w, f) from the real-face pool:
       + paired * PairReconstruction(G(StyleMixing(E(A(real)), w_style), .., 1), A(style))
       + texture * StyleTexture(T(x_t), T(style))
       + structure * CoarseStructure(x_t, warp(x_s, flow))
+      + colour * ColourMoments(x_t, style)
+      + steady * ShiftConsistency(G(E(shift(x))), shift(G(E(x))))   x: a pool face image
       + adv * non-saturating GAN(D(x_t), D(x_p))
       + smooth * WarpSmoothness(G)
 where A is one of `augment_pairs` random geometric augmentations applied to both halves of
@@ -52,6 +54,10 @@ class FinetuneOptions:
     paired_views: int = 48      # augmented views encoded once before training
     texture: float = 0.0        # StyleTexture: guide-token Gram of the samples vs the style image
     structure: float = 0.0      # CoarseStructure: the samples' coarse luminance layout vs the source's
+    colour: float = 0.0         # ColourMoments: RGB mean / covariance of the samples' inner face vs the style's
+    steady: float = 0.0         # ShiftConsistency: a sub-pixel shift of the input face shifts the output, nothing more
+    steady_batch: int = 2       # pool faces per step for ShiftConsistency (each drawn twice: as is and shifted)
+    steady_px: float = 1.5      # the largest shift, crop pixels (per axis)
     mix: bool = True            # StyleMixing of the fine layers (False: ablation only)
     mix_layers: Optional[List[int]] = None   # the latents to mix instead of generator.fine
     disc_ch: int = 16           # patch D width: half the base D's 32 (4x cheaper; one real image)
@@ -134,6 +140,9 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
         ref_real, ref_style = guide.tokens(pair["real"]), guide.tokens(pair["style"])
     w_pair = mixing(pair["w_real"], pair["w_style"])
     texture, coarse_structure = L.StyleTexture(), L.CoarseStructure()
+    colour_moments, shift_consistency = L.ColourMoments(pair["style"].shape[-1]), L.ShiftConsistency()
+    if opts.steady > 0 and (encoder is None or getattr(pool, "images", None) is None):
+        raise ValueError("opts.steady needs the base encoder and a pool that keeps its images")
     if opts.paired > 0:
         if encoder is None:
             raise ValueError("opts.paired needs the base encoder")
@@ -156,9 +165,18 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
             views = torch.randint(0, opts.paired_views, (opts.paired_batch,), generator=g)
             ws.append(views_w[views])
             fs.append(views_f[views])
+        if opts.steady > 0:   # the same faces as is and shifted, after the paired views
+            faces = pool.images[torch.randint(0, len(pool), (opts.steady_batch,), generator=g)]
+            shift = (torch.rand(opts.steady_batch, 2, generator=g) * 2 - 1) * opts.steady_px
+            with torch.no_grad():
+                steady_w, steady_f = encoder(torch.cat([faces, L.shift_crops(faces, shift)]))
+            ws.append(mixing(steady_w, pair["w_style"]))
+            fs.append(steady_f)
         x_all, flow_all = G(torch.cat(ws), torch.cat(fs), one)
-        tok_all = guide.tokens(x_all)
         n = opts.batch + 1
+        n_paired = opts.paired_batch if opts.paired > 0 else 0
+        tok_all = guide.tokens(x_all[:n + n_paired])
+        steady_out = x_all[n + n_paired:]
         x, tok = x_all[:n], tok_all[:n]
         x_t, x_p, tok_t, tok_p = x[:-1], x[-1:], tok[:-1], tok[-1:]
 
@@ -169,7 +187,9 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
             ("rsc", opts.rsc, lambda: structure(tok_t, tok_s, ref_style, ref_real)),
             ("rec", opts.rec, lambda: reconstruction(x_p, pair["style"], tok_p, ref_style)),
             ("smooth", opts.smooth, lambda: smoothness(G)),
-            ("paired", opts.paired, lambda: reconstruction(x_all[n:], views_style[views], tok_all[n:], views_tok[views])),
+            ("paired", opts.paired, lambda: reconstruction(x_all[n:n + n_paired], views_style[views], tok_all[n:], views_tok[views])),
+            ("colour", opts.colour, lambda: colour_moments(x_t, pair["style"])),
+            ("steady", opts.steady, lambda: shift_consistency(steady_out[opts.steady_batch:], steady_out[:opts.steady_batch], shift)),
             ("texture", opts.texture, lambda: texture(tok_t, ref_style)),
             ("structure", opts.structure, lambda: coarse_structure(x_t, x_s, flow_all[:opts.batch])),
         ]:

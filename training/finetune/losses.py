@@ -138,3 +138,58 @@ def g_adversarial(d_logits):
 
 def d_adversarial(real_logits, fake_logits):
     return base_losses.d_logistic_loss(real_logits, fake_logits)
+
+
+def inner_face_mask(size):
+    """[1, 1, S, S] ellipse over the inner face of a `face-core-v1` crop (the oval covers 79 % x
+    91 % of it): cheeks, eyes, nose and mouth, little hair or background."""
+    t = (torch.arange(size) + 0.5) / size
+    y, x = torch.meshgrid(t, t, indexing="ij")
+    return ((((x - 0.5) / 0.30) ** 2 + ((y - 0.52) / 0.36) ** 2) <= 1).float()[None, None]
+
+
+class ColourMoments(nn.Module):
+    """The style's palette on every face: mean and covariance of RGB over the inner face of
+    each sample must match the style image's. The guide's tokens barely see colour, so without
+    it a style-only pack drifts to whatever tint the other terms tolerate (a grey pencil
+    sketch came out green). Full 3 x 3 covariance, so saturation and hue spread match too,
+    not only each channel's spread."""
+
+    def __init__(self, size):
+        super().__init__()
+        self.register_buffer("mask", inner_face_mask(size))
+
+    def moments(self, x):
+        w = self.mask / self.mask.sum()
+        mean = (x * w).sum(dim=(2, 3))                                   # [B, 3]
+        d = (x - mean[:, :, None, None]) * w.sqrt()
+        cov = torch.einsum("bihw,bjhw->bij", d, d)                       # [B, 3, 3]
+        return mean, cov
+
+    def forward(self, fake, style):
+        m_f, c_f = self.moments(fake)
+        m_s, c_s = self.moments(style)
+        return (m_f - m_s).abs().mean() + (c_f - c_s).abs().mean() * 4
+
+
+def shift_crops(images, shift_px):
+    """images [B, 3, S, S] moved by (dx, dy) crop pixels each ([B, 2]), bilinear, border
+    padding: the sub-pixel jitter of the runtime's crop between camera frames."""
+    B, _, S, _ = images.shape
+    theta = torch.zeros(B, 2, 3)
+    theta[:, 0, 0] = theta[:, 1, 1] = 1
+    theta[:, :, 2] = -shift_px * 2 / S
+    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+class ShiftConsistency(nn.Module):
+    """Temporal steadiness: the runtime's crop moves by a fraction of a pixel with every
+    landmark estimate, so the same face reaches the encoder shifted a little from frame to
+    frame. A pack must then draw the same face shifted, not new ink lines or texture (the
+    flicker a person sees). L1 between G(E(shift(x))) and shift(G(E(x))), inside a margin the
+    shift cannot reach."""
+
+    def forward(self, out_shifted, out, shift_px, margin=4):
+        target = shift_crops(out, shift_px)
+        return (out_shifted - target)[..., margin:-margin, margin:-margin].abs().mean()

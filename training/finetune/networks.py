@@ -18,11 +18,15 @@ class StyleMixing(nn.Module):
         super().__init__()
         self.layers = list(layers)
 
+    @staticmethod
+    def mask(layers, n_latent):
+        """[1, n_latent, 1]: 1 on the mixed layers."""
+        return torch.tensor([float(i in layers) for i in range(n_latent)]).view(1, n_latent, 1)
+
     def forward(self, w_plus, w_style):
-        if not self.layers:   # no mixing (ablation); also keeps an empty index out of ONNX
-            return w_plus     # export, where torch 1.13 crashes on it (SIGFPE)
-        mask = torch.zeros(1, w_plus.shape[1], 1, dtype=w_plus.dtype)
-        mask[:, self.layers] = 1
+        if not self.layers:   # no mixing (ablation)
+            return w_plus
+        mask = self.mask(self.layers, w_plus.shape[1]).to(w_plus.dtype)
         return w_plus * (1 - mask) + w_style.expand_as(w_plus) * mask
 
 
@@ -35,11 +39,15 @@ class MixedGeneratorExport(nn.Module):
     def __init__(self, generator, w_style, layers=None):
         super().__init__()
         self.generator = export.GeneratorExport(generator)
-        self.mixing = StyleMixing(generator.fine if layers is None else layers)
+        layers = generator.fine if layers is None else layers
         self.register_buffer("w_style", w_style.detach().clone())
+        # a constant mask, so the graph holds one Mul/Add and no index ops (an indexed write
+        # exported as ScatterND, which onnxruntime-web's WebGPU EP runs on the CPU)
+        self.register_buffer("mask", StyleMixing.mask(layers, w_style.shape[1]))
 
     def forward(self, w_plus, features, alpha):
-        return self.generator(self.mixing(w_plus, self.w_style), features, alpha)
+        mixed = w_plus * (1 - self.mask) + self.w_style * self.mask
+        return self.generator(mixed, features, alpha)
 
 
 def composite_groups(features, size, count, order=None):
@@ -73,6 +81,7 @@ class LatentPool:
     once up front (the encoder is frozen), then sampled with a seeded generator."""
 
     def __init__(self, encoder, images, batch=32):
+        self.images = images   # kept for terms that re-encode moved faces (loop's ShiftConsistency)
         ws, fs = [], []
         with torch.no_grad():
             for i in range(0, len(images), batch):

@@ -54,12 +54,14 @@ from finetune.build_pack import find_checkpoint, load_image, sha256  # noqa: E40
 from finetune.metrics import ALPHAS  # noqa: E402
 from finetune.networks import LatentPool, load_base  # noqa: E402
 from finetune import face_pool, style_judge  # noqa: E402
+from finetune import losses as finetune_losses  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = REPO / "models" / "base"
 PACKS = REPO / "models" / "packs"
 LANDMARK_TOOL = REPO / "scripts" / "lib" / "face-landmarks.mjs"
 MONOTONIC_STEP = 0.01   # transfer must grow at least this much per alpha step to count as a response
+SHIFT_PX = 1.5          # the shift column's largest input shift (per axis), crop pixels
 SOURCES = [REPO.parent / "shared" / "data" / "pairs", REPO.parent / "shared" / "data" / "styles"]
 
 
@@ -232,6 +234,17 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
         out, _ = export.run_ort(generator, {**codes, "alpha": np.array([alpha], np.float32)}, runs=0)
         return to_uint8(out["image"])
 
+    # steadiness: the same faces moved by a random sub-pixel shift (the runtime's crop jitter
+    # between frames) must come out moved, not redrawn (ShiftConsistency, [-1, 1] pixel units)
+    shift = (torch.rand(faces, 2, generator=torch.Generator().manual_seed(seed)) * 2 - 1) * SHIFT_PX
+    enc_shifted, _ = export.run_ort(encoder_onnx, {"image": finetune_losses.shift_crops(held_out, shift).numpy()}, runs=0)
+
+    def shift_error(generator, alpha=1.0):
+        a = {"alpha": np.array([alpha], np.float32)}
+        out, _ = export.run_ort(generator, {**codes, **a}, runs=0)
+        moved, _ = export.run_ort(generator, {"w_plus": enc_shifted["w_plus"], "features": enc_shifted["features"], **a}, runs=0)
+        return float(finetune_losses.ShiftConsistency()(torch.from_numpy(moved["image"]), torch.from_numpy(out["image"]), shift))
+
     pool_cache = {}
 
     def pool_factory():   # the latent pool build_pack.py projects style-only images onto
@@ -250,7 +263,7 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
     reconstruction = render(base_generator, 0.0)
     base_identity = identity.cosines(e_in, identity.embed(reconstruction)).mean()
     rows = {"_inputs": {"faces": faces, "base_identity": float(base_identity),
-                        "diversity_inputs": mean_pairwise_cosine(e_in)}}
+                        "diversity_inputs": mean_pairwise_cosine(e_in), "base_shift_error": shift_error(base_generator, 0.0)}}
     lm_in = landmarks(inputs)
     judge_names, exemplars, exemplar_of = exemplar_set(pack_dirs, size)
     judge = style_judge.StyleJudge(exemplars, judge_names)
@@ -298,6 +311,7 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
             "colour_out": float(colour_out), "colour_in": float(colour_in), "colour_ratio": float(colour_out / colour_in),
             "gram_out": float(gram_out), "gram_in": float(gram_in), "gram_ratio": float(gram_out / gram_in),
             "diversity": mean_pairwise_cosine(e_out),
+            "shift_error": shift_error(generator),
             "judge_exemplar": judge_names[exemplar_of[manifest["training"]["style"]]],
             "judge_top1": float((judge.nearest(outputs[1.0]) == exemplar_of[manifest["training"]["style"]]).mean()),
             "judge_top1_alpha0": float((judge.nearest(outputs[0.0]) == exemplar_of[manifest["training"]["style"]]).mean()),
@@ -315,7 +329,10 @@ change of MediaPipe landmarks input → output projected on the pair's own chang
 step; *colour* / *Gram* — distance to the style image of the outputs vs of the inputs (per-channel
 mean/std; Gram matrices of fixed random conv filters), lower is closer; *diversity* — mean
 pairwise identity cosine among the outputs (compare with the inputs'); *faces found* — the
-landmarker's detection rate on the outputs (lowest α); *judge top-1* — the style judge
+landmarker's detection rate on the outputs (lowest α); *shift error* — the held-out faces moved
+by up to {shift} crop px: mean |G(E(moved)) − moved(G(E(face)))| at α = 1 in [-1, 1] units (what a
+pack redraws, rather than moves, when the crop jitters between frames: flicker; the same term is a
+training loss since session 11, `steady`); *judge top-1* — the style judge
 (`training/finetune/style_judge.py`, descriptor version {version}, frozen): share of the outputs at
 α = 1 (and α = 0) whose nearest exemplar among all packs' style images is the pack's own (chance
 1/{k}); *inputs* — the same share for the unstylised inputs (what a pack that changes nothing would
@@ -327,23 +344,26 @@ def markdown(rows, title=None, command=None):
     head = ([f"# {title}", ""] if title else []) + ([f"`{command}`", ""] if command else [])
     judge = rows.get("_judge")
     k = len(judge["exemplars"]) if judge else 0
-    lines = head + [EXPLANATION.format(version=style_judge.DESCRIPTOR_VERSION, k=k), "", f"Held-out faces: {info['faces']}. Base reconstruction identity (ceiling): {info['base_identity']:.3f}. "
-             f"Pairwise identity cosine among the inputs: {info['diversity_inputs']:.3f}.", "",
-             "| pack | mode | judge top-1 α=1 (α=0) | inputs | nearest (others) | identity | transfer α=0 / 0.5 / 1 / 1.5 | monotonic | colour out/in | Gram out/in | diversity | faces found |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = head + [EXPLANATION.format(version=style_judge.DESCRIPTOR_VERSION, k=k, shift=SHIFT_PX), "", f"Held-out faces: {info['faces']}. Base reconstruction identity (ceiling): {info['base_identity']:.3f}. "
+             f"Pairwise identity cosine among the inputs: {info['diversity_inputs']:.3f}."
+             + (f" Shift error of the base reconstruction: {info['base_shift_error']:.4f}." if "base_shift_error" in info else ""), "",
+             "| pack | mode | judge top-1 α=1 (α=0) | inputs | nearest (others) | identity | transfer α=0 / 0.5 / 1 / 1.5 | monotonic | colour out/in | Gram out/in | diversity | faces found | shift error |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in rows.items():
         if name.startswith("_"):
             continue
         if "error" in r:
-            lines.append(f"| {name} | {r['error']} | | | | | | | | | | |")
+            lines.append(f"| {name} | {r['error']} | | | | | | | | | | | |")
             continue
         others = ", ".join(f"{n}: {c}" for n, c in sorted(r["judge_nearest"].items(), key=lambda x: -x[1])
                            if c and n != r["judge_exemplar"])
         t = " / ".join("–" if v is None else f"{v:.2f}" for v in r["transfer"].values())
+        shift_text = f"{r['shift_error']:.4f}" if "shift_error" in r else "–"   # (rows scored before session 11)
         lines.append(f"| {name} | {r['mode']} | **{r['judge_top1']:.0%}** ({r['judge_top1_alpha0']:.0%}) | "
                      f"{r['judge_inputs']:.0%} | {others or '–'} | {r['identity']:.3f} | {t} | {'yes' if r['monotonic'] else 'no'} | "
                      f"{r['colour_out']:.3f}/{r['colour_in']:.3f} | {r['gram_out']:.3f}/{r['gram_in']:.3f} | "
-                     f"{r['diversity']:.3f} | {min(r['faces_found'].values()):.0%} ({r['transfer_faces']} in all) |")
+                     f"{r['diversity']:.3f} | {min(r['faces_found'].values()):.0%} ({r['transfer_faces']} in all) | "
+                     f"{shift_text} |")
     if judge:
         share = ", ".join(f"{n} {v:.0%}" for n, v in judge["real_nearest_share"].items())
         lines += ["", f"Style judge: {k} exemplars ({', '.join(judge['exemplars'])}), chance {1 / k:.0%}. "

@@ -468,3 +468,75 @@ def test_paired_views_and_texture_move_the_output_toward_the_style(tiny_cfg):
     assert distance(G_ft) < 0.8 * before, (before, distance(G_ft))
     with pytest.raises(ValueError):
         loop.finetune(G_src, tiny_guide(), pool, pair, opts)   # paired needs the encoder
+
+
+def test_colour_moments_zero_for_the_same_palette_and_pull_a_tint_toward_the_style():
+    colour = L.ColourMoments(64)
+    torch.manual_seed(0)
+    grey = (torch.rand(1, 1, 64, 64) * 0.6 - 0.3).expand(1, 3, 64, 64).contiguous()   # a grey drawing
+    assert colour(grey, grey).item() < 1e-7
+    tint = torch.tensor([-0.1, 0.1, -0.1]).view(1, 3, 1, 1)
+    fake = (grey + tint).requires_grad_(True)                                       # the same, green
+    loss = colour(fake, grey)
+    assert loss.item() > 0.05
+    loss.backward()
+    # descent removes the green: the gradient raises red and blue, lowers green
+    step = -fake.grad.sum(dim=(0, 2, 3))
+    assert step[0] > 0 and step[2] > 0 and step[1] < 0
+    # covariance counts: same means, one saturated (channels spread apart), one grey
+    saturated = grey * torch.tensor([1.5, 0.2, 1.0]).view(1, 3, 1, 1)
+    assert colour(saturated, grey).item() > 1e-3
+
+
+def test_shift_consistency_zero_for_a_generator_that_moves_with_its_input():
+    steady = L.ShiftConsistency()
+    torch.manual_seed(0)
+    face = torch.nn.functional.avg_pool2d(torch.rand(2, 3, 64, 64) * 2 - 1, 5, 1, 2)
+    shift = torch.tensor([[0.7, -1.2], [-1.5, 0.4]])
+    moved = L.shift_crops(face, shift)
+    # an equivariant "generator" (the identity) draws the moved face moved: no loss
+    assert steady(moved, face, shift).item() < 1e-6
+    # one that draws the same picture whatever the shift (texture glued to the crop) is penalised
+    assert steady(face, face, shift).item() > 1e-2
+    # shift_crops moves content by whole pixels exactly: +1 px in x puts column 10 at column 11
+    one = L.shift_crops(face[:1], torch.tensor([[1.0, 0.0]]))
+    assert torch.allclose(one[..., 11], face[:1, ..., 10], atol=1e-5)
+
+
+def test_colour_and_steady_terms_in_the_loop(tiny_cfg):
+    real, style = _synthetic_pair()
+    encoder, G_src, pool, pair = _pair_and_pool(tiny_cfg, real, style)
+    opts = loop.FinetuneOptions(steps=20, batch=2, lr=2e-3, dir=0, rsc=0, rec=0, adv=0, smooth=0.1,
+                                colour=1.0, steady=1.0, steady_batch=1, ema_halflife=1)
+    colour = L.ColourMoments(128)
+
+    def colour_distance(G_):
+        w, f = pool.w_plus, pool.features
+        with torch.no_grad():
+            x = G_(StyleMixing(G_src.fine)(w, pair["w_style"]), f, torch.ones(1))[0]
+            return colour(x, style.expand_as(x)).item()
+
+    before = colour_distance(G_src)
+    G_ft, stats = loop.finetune(G_src, tiny_guide(), pool, pair, opts, encoder=encoder)
+    assert "colour" in stats["last"] and "steady" in stats["last"]
+    assert colour_distance(G_ft) < 0.7 * before, (before, colour_distance(G_ft))
+    with pytest.raises(ValueError):
+        loop.finetune(G_src, tiny_guide(), pool, pair, opts)   # steady needs the encoder
+
+
+def test_pack_generator_graph_has_no_index_ops(tiny_cfg, tmp_path):
+    """The baked-in style mixing is a constant mask: no ScatterND (which onnxruntime-web's
+    WebGPU EP would run on the CPU) and none of the shape ops an indexed write traced."""
+    import onnx
+
+    import export
+    torch.manual_seed(0)
+    G_ = N.Generator(tiny_cfg).eval()
+    w_style = torch.randn(1, G_.n_latent, tiny_cfg["style_dim"])
+    w = torch.randn(1, G_.n_latent, tiny_cfg["style_dim"])
+    f = torch.randn(1, tiny_cfg["feature_ch"], tiny_cfg["feature_res"], tiny_cfg["feature_res"])
+    path = tmp_path / "generator.onnx"
+    export.export_onnx(MixedGeneratorExport(export.frozen_warps(G_), w_style).eval(), (w, f, torch.ones(1)),
+                       ["w_plus", "features", "alpha"], ["image", "flow"], path)
+    ops = {n.op_type for n in onnx.load(str(path)).graph.node}
+    assert not ops & {"ScatterND", "ScatterElements", "Equal"}, ops
