@@ -26,7 +26,11 @@ class StyleMixing(nn.Module):
     def forward(self, w_plus, w_style):
         if not self.layers:   # no mixing (ablation)
             return w_plus
-        mask = self.mask(self.layers, w_plus.shape[1]).to(w_plus.dtype)
+        return self.mix(w_plus, w_style, self.mask(self.layers, w_plus.shape[1]).to(w_plus.dtype))
+
+    @staticmethod
+    def mix(w_plus, w_style, mask):
+        """w_plus with w_style on the layers where mask ([1, n_latent, 1]) is 1."""
         return w_plus * (1 - mask) + w_style.expand_as(w_plus) * mask
 
 
@@ -46,8 +50,7 @@ class MixedGeneratorExport(nn.Module):
         self.register_buffer("mask", StyleMixing.mask(layers, w_style.shape[1]))
 
     def forward(self, w_plus, features, alpha):
-        mixed = w_plus * (1 - self.mask) + self.w_style * self.mask
-        return self.generator(mixed, features, alpha)
+        return self.generator(StyleMixing.mix(w_plus, self.w_style, self.mask), features, alpha)
 
 
 def composite_groups(features, size, count, order=None):

@@ -230,20 +230,20 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
     enc, _ = export.run_ort(encoder_onnx, {"image": held_out.numpy()}, runs=0)
     codes = {"w_plus": enc["w_plus"], "features": enc["features"]}
 
-    def render(generator, alpha):
-        out, _ = export.run_ort(generator, {**codes, "alpha": np.array([alpha], np.float32)}, runs=0)
-        return to_uint8(out["image"])
+    def render_float(generator, alpha, inputs=codes):
+        out, _ = export.run_ort(generator, {**inputs, "alpha": np.array([alpha], np.float32)}, runs=0)
+        return out["image"]
 
     # steadiness: the same faces moved by a random sub-pixel shift (the runtime's crop jitter
     # between frames) must come out moved, not redrawn (ShiftConsistency, [-1, 1] pixel units)
     shift = (torch.rand(faces, 2, generator=torch.Generator().manual_seed(seed)) * 2 - 1) * SHIFT_PX
     enc_shifted, _ = export.run_ort(encoder_onnx, {"image": finetune_losses.shift_crops(held_out, shift).numpy()}, runs=0)
+    codes_shifted = {"w_plus": enc_shifted["w_plus"], "features": enc_shifted["features"]}
 
-    def shift_error(generator, alpha=1.0):
-        a = {"alpha": np.array([alpha], np.float32)}
-        out, _ = export.run_ort(generator, {**codes, **a}, runs=0)
-        moved, _ = export.run_ort(generator, {"w_plus": enc_shifted["w_plus"], "features": enc_shifted["features"], **a}, runs=0)
-        return float(finetune_losses.ShiftConsistency()(torch.from_numpy(moved["image"]), torch.from_numpy(out["image"]), shift))
+    def shift_error(generator, alpha, out):
+        """out: the generator's float output on the unmoved faces at `alpha` (already rendered)."""
+        moved = render_float(generator, alpha, codes_shifted)
+        return float(finetune_losses.ShiftConsistency()(torch.from_numpy(moved), torch.from_numpy(out), shift))
 
     pool_cache = {}
 
@@ -260,10 +260,11 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
 
     texture = RandomTextureNet()
     e_in = identity.embed(inputs, cache=True)
-    reconstruction = render(base_generator, 0.0)
+    reconstruction_float = render_float(base_generator, 0.0)
+    reconstruction = to_uint8(reconstruction_float)
     base_identity = identity.cosines(e_in, identity.embed(reconstruction)).mean()
     rows = {"_inputs": {"faces": faces, "base_identity": float(base_identity),
-                        "diversity_inputs": mean_pairwise_cosine(e_in), "base_shift_error": shift_error(base_generator, 0.0)}}
+                        "diversity_inputs": mean_pairwise_cosine(e_in), "base_shift_error": shift_error(base_generator, 0.0, reconstruction_float)}}
     lm_in = landmarks(inputs)
     judge_names, exemplars, exemplar_of = exemplar_set(pack_dirs, size)
     judge = style_judge.StyleJudge(exemplars, judge_names)
@@ -277,7 +278,8 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
             rows[name] = {"error": "trained behind another base encoder (rebuild the pack)"}
             continue
         generator = pack / manifest["files"]["generator"]["path"]
-        outputs = {a: render(generator, a) for a in ALPHAS}
+        outputs_float = {a: render_float(generator, a) for a in ALPHAS}
+        outputs = {a: to_uint8(v) for a, v in outputs_float.items()}
         ref = pack_reference(manifest, encoder_onnx, base_generator, pool_factory, size)
         # one landmarker session for the pair's crops and every output
         lm_all = landmarks(np.concatenate([ref] + [outputs[a] for a in ALPHAS]))
@@ -311,7 +313,7 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
             "colour_out": float(colour_out), "colour_in": float(colour_in), "colour_ratio": float(colour_out / colour_in),
             "gram_out": float(gram_out), "gram_in": float(gram_in), "gram_ratio": float(gram_out / gram_in),
             "diversity": mean_pairwise_cosine(e_out),
-            "shift_error": shift_error(generator),
+            "shift_error": shift_error(generator, 1.0, outputs_float[1.0]),
             "judge_exemplar": judge_names[exemplar_of[manifest["training"]["style"]]],
             "judge_top1": float((judge.nearest(outputs[1.0]) == exemplar_of[manifest["training"]["style"]]).mean()),
             "judge_top1_alpha0": float((judge.nearest(outputs[0.0]) == exemplar_of[manifest["training"]["style"]]).mean()),
