@@ -3,7 +3,8 @@
  * - on the page's thread, adaptive tracking runs the landmarker on every other frame and the
  *   frames between carry extrapolated landmarks; with tracking: 'every-frame' no frame is
  *   predicted;
- * - in the tracking worker (the default), no frame waits for the landmarker at all.
+ * - in the tracking worker (the default), the landmarker's time leaves the page's thread (a
+ *   frame waits for its own landmarks only while they come back within a frame interval).
  * In every mode the face stays found and stylized, and both ways of taking the landmarker's
  * time off the loaded thread show more frames than running it there on every frame. (Adaptive
  * on the page and the worker are not ranked: with the models behind the camera, as here,

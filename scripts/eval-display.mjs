@@ -168,7 +168,7 @@ try {
           for (const { id, url } of generators.filter((g) => g.id !== 'base')) {
             const pack = url.slice(0, url.lastIndexOf('/') + 1);
             const run = await call('flicker', { start: 0, count: Math.min(flickerFrames, loaded.frames), pack, options: runOptions });
-            packFlicker[id] = run.flickerRatio;
+            packFlicker[id] = { flicker: run.flickerRatio, contrast: run.contrastRatio };
           }
         }
         const pngs = [];
@@ -229,7 +229,7 @@ function fmt(x, digits = 2) {
 function line(r) {
   const rc = r.reconstruction;
   return `${r.clip} ${r.resolution}: PSNR ${fmt(rc.psnr)} dB, SSIM ${fmt(rc.ssim, 3)}, detail ${fmt(rc.detailRatio)}, ` +
-    `flicker ${fmt(r.flicker.flickerRatio)} (${r.flicker.stylizedFrames}/${r.flicker.frames} stylized), ` +
+    `flicker ${fmt(r.flicker.flickerRatio)} (contrast ${fmt(r.flicker.contrastRatio)}; ${r.flicker.stylizedFrames}/${r.flicker.frames} stylized), ` +
     `oval ${fmt(r.coverage.ovalWidthDisplay, 0)} px ← ${fmt(r.coverage.ovalWidthCrop, 1)} crop px (${fmt(r.coverage.cropPerDisplay)} crop/display) ` +
     `[${fmt(r.seconds, 0)} s]`;
 }
@@ -265,9 +265,13 @@ if (checkers.length) {
 const flickers = ok.filter((r) => r.packFlicker && Object.keys(r.packFlicker).length);
 if (flickers.length) {
   const ids = Object.keys(flickers[0].packFlicker);
-  tables.push('', `Flicker ratio per pack (${flickerFrames} consecutive frames, resolution ${resolutions[0].name}):`, '');
+  tables.push(
+    '',
+    `Flicker ratio per pack / the pack's contrast ratio (mean |luma gradient| of the output ÷ the input's over the same face core and frames: a moving face flickers in proportion to it), ${flickerFrames} consecutive frames, resolution ${resolutions[0].name}:`,
+    '',
+  );
   tables.push(`| clip | ${ids.join(' | ')} |`, `| --- | ${ids.map(() => '---:').join(' | ')} |`);
-  for (const r of flickers) tables.push(`| ${r.clip} | ${ids.map((id) => fmt(r.packFlicker[id])).join(' | ')} |`);
+  for (const r of flickers) tables.push(`| ${r.clip} | ${ids.map((id) => `${fmt(r.packFlicker[id].flicker)} / ${fmt(r.packFlicker[id].contrast)}`).join(' | ')} |`);
 }
 const failed = results.filter((r) => r.error);
 if (failed.length) tables.push('', `Failed: ${failed.map((r) => `${r.clip} ${r.resolution} (${r.error})`).join('; ')}`);

@@ -202,6 +202,27 @@ export function absDiffRgb(a, b, mask) {
 }
 
 /**
+ * Sum of |∂x| + |∂y| of the luma (forward differences) over the mask pixels whose right and
+ * lower neighbours are in the mask too, and their count: how much the picture changes when it
+ * moves by a pixel. The flicker ratio of a moving face scales with it, so output ÷ input of
+ * this (the style's contrast) says how much of a pack's flicker its own bolder drawing explains.
+ */
+export function gradientEnergy(rgba, width, height, mask) {
+  const y = luma(rgba, width, height);
+  let sum = 0;
+  let count = 0;
+  for (let r = 0; r < height - 1; r++) {
+    for (let c = 0; c < width - 1; c++) {
+      const i = r * width + c;
+      if (!mask[i] || !mask[i + 1] || !mask[i + width]) continue;
+      sum += Math.abs(y[i + 1] - y[i]) + Math.abs(y[i + width] - y[i]);
+      count++;
+    }
+  }
+  return { sum, count };
+}
+
+/**
  * Sum of squares of the checkerboard kernel's response over the pixels whose whole 3×3
  * neighbourhood is inside the image (and, with a mask, whose centre is in the mask).
  */

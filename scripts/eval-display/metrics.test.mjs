@@ -4,6 +4,7 @@ import {
   checkerboardScore,
   detailRatio,
   gaussianBlur,
+  gradientEnergy,
   ovalCoverage,
   polygonMask,
   psnrFromMse,
@@ -69,6 +70,18 @@ describe('display-fidelity metrics', () => {
     const a = rgbaOf(new Float32Array(4).fill(10));
     const b = rgbaOf(new Float32Array(4).fill(13));
     expect(absDiffRgb(a, b, new Uint8Array([1, 1, 0, 0]))).toEqual({ sum: 6, count: 2 });
+  });
+
+  it('gradient energy: a ramp of slope 3 along x gives 3 per pixel; doubling the contrast doubles it', () => {
+    const ramp = new Float32Array(W * H).map((_, i) => 10 + 3 * (i % W));
+    const e = gradientEnergy(rgbaOf(ramp), W, H, full());
+    expect(e.count).toBe((W - 1) * (H - 1));
+    expect(e.sum / e.count).toBeCloseTo(3, 1);
+    const tex = texture();
+    const bold = tex.map((v) => 128 + 1.5 * (v - 128));
+    const ratio = gradientEnergy(rgbaOf(bold), W, H, full()).sum / gradientEnergy(rgbaOf(tex), W, H, full()).sum;
+    expect(ratio).toBeGreaterThan(1.4);
+    expect(ratio).toBeLessThan(1.6);
   });
 
   it('polygon mask and core shrink', () => {

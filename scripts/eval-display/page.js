@@ -234,14 +234,19 @@ async function reconstruction({ indices, pack, exaggeration = 0, settle = 20, ma
  * lockstep at camera pace; the mean absolute frame-to-frame change over each frame's face core,
  * output ÷ input.
  */
-async function flicker({ start = 0, count = 60, pack, settle = 10, maxSteps = 400, options = {} }) {
+async function flicker({ start = 0, count = 60, pack, settle = 10, maxSteps = 400, options = {}, trace = false }) {
   const run = await openRun({ ...(pack ? { pack } : {}), ...options });
   let sumOut = 0;
   let sumIn = 0;
   let pixels = 0;
+  // the pictures' own contrast over the same core (gradientEnergy), output and input
+  let gradientOut = 0;
+  let gradientIn = 0;
   let stylizedFrames = 0;
   let faceFrames = 0;
   let previous;
+  // trace: per frame the mean change in and out, and the face box (input | output) as a PNG
+  const perFrame = [];
   let steps = 0;
   try {
     const first = await frame(start);
@@ -266,6 +271,18 @@ async function flicker({ start = 0, count = 60, pack, settle = 10, maxSteps = 40
         sumOut += dOut.sum;
         sumIn += dIn.sum;
         pixels += dIn.count;
+        gradientOut += M.gradientEnergy(M.cropRgba(current.output, width, box), box.width, box.height, mask).sum;
+        gradientIn += M.gradientEnergy(M.cropRgba(current.input, width, box), box.width, box.height, mask).sum;
+        if (trace) {
+          const pair = new Uint8ClampedArray(box.width * 2 * box.height * 4);
+          const a = M.cropRgba(current.input, width, box);
+          const b = M.cropRgba(current.output, width, box);
+          for (let y = 0; y < box.height; y++) {
+            pair.set(a.subarray(y * box.width * 4, (y + 1) * box.width * 4), y * box.width * 8);
+            pair.set(b.subarray(y * box.width * 4, (y + 1) * box.width * 4), y * box.width * 8 + box.width * 4);
+          }
+          perFrame.push({ t, changeIn: dIn.sum / dIn.count, changeOut: dOut.sum / dOut.count, png: toPng(pair, box.width * 2, box.height) });
+        }
       }
       previous = current;
     }
@@ -280,7 +297,9 @@ async function flicker({ start = 0, count = 60, pack, settle = 10, maxSteps = 40
     meanChangeOut: pixels ? sumOut / pixels : null,
     meanChangeIn: pixels ? sumIn / pixels : null,
     flickerRatio: sumIn ? sumOut / sumIn : null,
+    contrastRatio: gradientIn ? gradientOut / gradientIn : null,
     events: [...new Set(run.events)],
+    ...(trace ? { perFrame } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TrackingSchedule } from '../src/tracking';
-import { OneEuroFilter, smoothingFactor } from '../src/tracking/one-euro';
+import { OneEuroFilter, PREDICTION_DAMPING, smoothingFactor } from '../src/tracking/one-euro';
 
 // Deterministic pseudo-random jitter (no Math.random in tests).
 function jitter(i: number): number {
@@ -66,19 +66,33 @@ describe('OneEuroFilter', () => {
     expect(Array.from(filter.filter([1, 2], 2))).toEqual([1, 2]);
   });
 
-  it('predicts ahead with its smoothed velocity, without changing its state', () => {
+  it('predicts ahead with the damped velocity of its last two samples, without changing its state', () => {
     const filter = new OneEuroFilter({ minCutoff: 1, beta: 0.02, derivativeCutoff: 1 });
     expect(filter.predict(0)).toBeUndefined();
     // A point moving at 300 px/s, sampled at 30 fps for a second.
+    let before: Float64Array<ArrayBufferLike> = new Float64Array(1);
     let last: Float64Array<ArrayBufferLike> = new Float64Array(1);
-    for (let i = 0; i <= 30; i++) last = filter.filter([300 * (i / 30)], i / 30);
+    for (let i = 0; i <= 30; i++) [before, last] = [last, filter.filter([300 * (i / 30)], i / 30)];
     const ahead = filter.predict(31 / 30)?.[0] as number;
     expect(filter.predict(31 / 30)?.[0]).toBe(ahead); // predicting twice gives the same: no state change
     const held = last[0] as number;
+    expect(ahead - held).toBeCloseTo(PREDICTION_DAMPING * (held - (before[0] as number)), 9);
     const next = filter.filter([310], 31 / 30)[0] as number; // what tracking that frame gives
-    // Closer to it than holding the last landmarks still, and within one frame of motion.
-    expect(Math.abs(ahead - next)).toBeLessThan(Math.abs(held - next) / 2);
-    expect(Math.abs(ahead - next)).toBeLessThan(10);
+    // Ahead in the direction of motion, closer to it than holding the last landmarks still.
+    expect(ahead).toBeGreaterThan(held);
+    expect(Math.abs(ahead - next)).toBeLessThan(Math.abs(held - next));
+  });
+
+  it('stops predicting motion soon after the head stops (no overshoot from a lagging derivative)', () => {
+    const filter = new OneEuroFilter({ minCutoff: 1, beta: 0.02, derivativeCutoff: 1 });
+    for (let i = 0; i <= 30; i++) filter.filter([300 * (i / 30)], i / 30);
+    let still: Float64Array<ArrayBufferLike> = new Float64Array(1);
+    for (let i = 31; i <= 36; i++) still = filter.filter([300], i / 30); // stopped at 300 px
+    // Three frames ahead (a slow landmarker): extrapolating with the filtered derivative (1 Hz
+    // cutoff) still went 16 px past the stopped head here; the last two samples' velocity does not.
+    const ahead = filter.predict(39 / 30)?.[0] as number;
+    expect(Math.abs((still[0] as number) - 300)).toBeLessThan(0.5);
+    expect(Math.abs(ahead - 300)).toBeLessThan(1);
   });
 });
 

@@ -31,7 +31,7 @@ describe('sharpenImage', () => {
 describe('sharpenFaces', () => {
   const crop = (version: number): StylizedCrop => ({
     faceId: 3, version, size: SIZE, image: edge(-0.5, 0.5), flow: new Float32Array(2 * plane),
-    color: { matrix: [1, 0, 0, 0, 1, 0, 0, 0, 1], offset: [0, 0, 0] },
+    color: { matrix: [1, 0, 0, 0, 1, 0, 0, 0, 1], offset: [0, 0, 0] }, input: new Float32Array(3 * plane), look: '',
   });
   const frame = (stylized: StylizedCrop[]) => ({ faces: [], stylized: new Map(stylized.map((c) => [c.faceId, c])) }) as unknown as StylizedFrame;
 

@@ -24,6 +24,10 @@ export interface StylizedCrop {
   readonly image: Float32Array;
   readonly flow: Float32Array;
   readonly color: ColorTransform;
+  /** The aligned input crop the result came from (the temporal filter compares inputs). */
+  readonly input: Float32Array;
+  /** What drew it (pack and α, see StylizeFacesOptions.look): results of different looks are not mixed. */
+  readonly look: string;
 }
 
 export interface StylizedFrame extends AlignedFrame {
@@ -38,6 +42,8 @@ export interface StylizeFacesOptions {
   readonly cropSize: number;
   /** Read per inference, so slider changes apply to the next result. */
   readonly alpha: () => number;
+  /** Read per request: names the pack and α a result is drawn with (StylizedCrop.look). */
+  readonly look?: () => string;
   /** Feather width in crop pixels (the colour-match ring). */
   readonly feather: number;
   /** Read per result: what the seam colour match takes from the frame. */
@@ -65,7 +71,7 @@ export function stylizeFaces(options: StylizeFacesOptions): OperatorFunction<Ali
       let stopped = false; // an inference still running after unsubscribe must not report
 
       /** Keeps a face's new result, colour-matched at the seam, for every later frame to re-warp. */
-      const accept = (face: AlignedFace, result: StyleResult) => {
+      const accept = (face: AlignedFace, result: StyleResult, look: string) => {
         const colourStart = performance.now();
         const color = matchRingColor(
           result.crop,
@@ -77,16 +83,17 @@ export function stylizeFaces(options: StylizeFacesOptions): OperatorFunction<Ali
           options.colorMatch?.() ?? 'luminance',
         );
         options.stats?.time('colour', performance.now() - colourStart);
-        latest.set(face.id, { faceId: face.id, version: ++version, size: options.cropSize, image: result.image, flow: result.flow, color });
+        latest.set(face.id, { faceId: face.id, version: ++version, size: options.cropSize, image: result.image, flow: result.flow, color, input: result.crop, look });
         options.stats?.tick('stylized');
         if (options.stats) options.stats.executionProvider = options.engine.executionProvider;
       };
 
       const requestAlongside = (aligned: AlignedFrame) => {
         for (const face of aligned.faces) {
+          const look = options.look?.() ?? '';
           options.engine.run(frameCrop(aligned.frame, face), options.alpha(), face.id).then(
             (result) => {
-              if (!stopped) accept(face, result);
+              if (!stopped) accept(face, result, look);
             },
             (error: unknown) => {
               if (stopped) return;
@@ -110,9 +117,10 @@ export function stylizeFaces(options: StylizeFacesOptions): OperatorFunction<Ali
             } else {
               crop = input;
             }
+            const look = options.look?.() ?? '';
             const result = await options.engine.run(crop, options.alpha(), face.id);
             if (stopped) return;
-            accept(face, result);
+            accept(face, result, look);
           }
         } catch (error) {
           if (!stopped) options.onError(error);

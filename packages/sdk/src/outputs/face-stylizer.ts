@@ -38,8 +38,9 @@ export interface FaceStylizerOptions {
   /** α, the generator's exaggeration, within the contract's range. Default: the contract's default. */
   readonly exaggeration?: number;
   /**
-   * 0..1: temporal stabilisation of the stylized face (stabilize/index.ts): small changes between
-   * results are averaged, large ones pass at once. 0 = off. Default 0.6.
+   * 0..1: temporal stabilisation of the stylized face (stabilize/index.ts): where the camera
+   * image of the face did not change, new results are averaged in; where it changed (mouth,
+   * eyes, light) they pass at once. 0 = off. Default 0.8.
    */
   readonly stabilization?: number;
   /**
@@ -182,6 +183,8 @@ export class FaceStylizer {
   private readonly engine: StyleEngine;
   private readonly stats: StatsRecorder;
   private currentPack: StylePackManifest | undefined;
+  /** Generators swapped in so far: part of a result's look, so the temporal filter restarts on a new pack. */
+  private generatorSwaps = 0;
   /** setPack calls so far; only the newest may swap the generator (last call wins). */
   private packRequests = 0;
   private packAbort: AbortController | undefined;
@@ -465,6 +468,7 @@ export class FaceStylizer {
       throwIfSuperseded();
       try {
         await this.engine.setGenerator(generator);
+        this.generatorSwaps++;
       } catch (cause) {
         // The generator passed its hash and I/O check but onnxruntime cannot load or run it.
         if (url === null || cause instanceof FaceStylizerError || cause instanceof StylePackError) throw cause;
@@ -517,6 +521,7 @@ export class FaceStylizer {
           ...(this.crops ? { crops: this.crops } : {}),
           cropSize: this.contract.crop.size,
           alpha: () => this.options.exaggeration,
+          look: () => `${this.generatorSwaps}:${this.options.exaggeration}`,
           feather: this.feather,
           colorMatch: () => this.options.colorMatch,
           stats: this.stats,
@@ -606,7 +611,7 @@ function anySignal(signals: readonly AbortSignal[]): AbortSignal {
 }
 
 /** Default temporal stabilisation (FaceStylizerOptions.stabilization). */
-export const DEFAULT_STABILIZATION = 0.6;
+export const DEFAULT_STABILIZATION = 0.8;
 
 /** Default sharpening (FaceStylizerOptions.sharpening). */
 export const DEFAULT_SHARPENING = 0.8;

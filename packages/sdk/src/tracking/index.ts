@@ -266,11 +266,19 @@ export class FaceTracker {
  * Stage operator: frame -> frame with smoothed, identified faces. In 'adaptive' mode (see
  * TrackingMode) frames the landmarker skips are counted as dropped 'tracking' in the stats.
  *
- * With the landmarker in the tracking worker no frame waits for it: a frame is sent whenever the
- * worker is free (and the schedule agrees), and every frame carries the latest detections
- * extrapolated to its time. The first frame after new detections arrived counts as tracked
- * (`predicted: false`; its landmarks are at most one frame old), the others as predicted. If the
- * worker fails, tracking moves to this thread (`worker-fallback` warning) and the stream goes on.
+ * With the landmarker in the tracking worker no frame waits behind it: a frame is sent whenever
+ * the worker is free (and the schedule agrees). While detections come back within a frame
+ * interval, that frame is held until its own landmarks are back, or until the next camera frame
+ * arrives, whichever comes first (then it goes on with the latest detections extrapolated to its
+ * time, as every frame the worker did not take does). Holding costs at most one frame interval
+ * of latency and buys a stylized face that sits on the face of its own frame: extrapolated
+ * landmarks overshoot when the head stops or turns back, and the stylized face then swims on the
+ * head (flicker ratio of the base reconstruction on talking clips 1.3–1.7 extrapolated, 1.0 with
+ * each frame's own landmarks; `npm run eval:display`). When detections are slower than frames
+ * (a loaded 2-core machine: 60–90 ms) a held frame would only wait for the next one and keep a
+ * camera buffer meanwhile, so frames go on at once, as before. A frame with its own landmarks counts as tracked
+ * (`predicted: false`), the others as predicted. If the worker fails, tracking moves to this
+ * thread (`worker-fallback` warning) and the stream goes on.
  */
 export function trackFaces(
   tracker: FaceTracker,
@@ -293,18 +301,59 @@ export function trackFaces(
       let busy = false; // a detection is in the worker, or the page's landmarker is loading
       let fresh = false; // detections arrived since the previous frame
       let stopped = false;
+      // The frame the worker is detecting, held (its own copy of the pixels) until its landmarks are back.
+      let held: { frame: Frame; image: VideoFrame } | undefined;
+      // Smoothed detection round trip and camera frame interval: holding pays only if the first is shorter.
+      let roundTripMs = 0;
+      let frameIntervalMs = Infinity;
+      let lastFrameMs: number | undefined;
+      const emit = (tracked: TrackedFrame, image?: VideoFrame) => {
+        try {
+          subscriber.next(tracked);
+        } finally {
+          image?.close(); // the pipeline used the pixels synchronously
+        }
+      };
+      const emitPredicted = (frame: Frame, image?: VideoFrame) => {
+        const predicted = !fresh;
+        fresh = false;
+        emit({ frame: image ? { ...frame, image } : frame, faces: tracker.predict(frame), predicted }, image);
+      };
+      /** The held frame goes on now, with the latest detections extrapolated (its own are late). */
+      const releaseHeld = () => {
+        const h = held;
+        held = undefined;
+        if (h) emitPredicted(h.frame, h.image);
+      };
       const detectInWorker = (frame: Frame) => {
         busy = true;
         const start = performance.now();
+        let mine: { frame: Frame; image: VideoFrame } | undefined;
+        if (roundTripMs <= frameIntervalMs) {
+          const image = frame.image instanceof VideoFrame ? frame.image.clone() : new VideoFrame(frame.image, { timestamp: Math.round(frame.timestampMs * 1000) });
+          mine = { frame, image };
+          held = mine;
+        } else {
+          emitPredicted(frame);
+        }
         tracker.detectInWorker(frame).then(
           (faces) => {
-            stats?.time('tracking', performance.now() - start);
+            const elapsed = performance.now() - start;
+            roundTripMs = roundTripMs === 0 ? elapsed : 0.8 * roundTripMs + 0.2 * elapsed;
+            stats?.time('tracking', elapsed);
             if (stats) stats.faces = faces.length;
-            fresh = true;
             busy = false;
+            if (mine && held === mine && !stopped) {
+              held = undefined;
+              fresh = false;
+              emit({ frame: { ...frame, image: mine.image }, faces, predicted: false }, mine.image);
+            } else {
+              fresh = true; // a later frame is on screen: the next one extrapolates from these
+            }
           },
           (cause: unknown) => {
             if (stopped) return;
+            if (mine && held === mine) releaseHeld();
             // The worker died: keep tracking on this thread; frames meanwhile carry predictions.
             onWarning?.({ code: 'worker-fallback', message: 'The tracking worker failed; tracking on this thread.', cause });
             tracker.moveToThisThread().then(
@@ -316,6 +365,12 @@ export function trackFaces(
       };
       const subscription = source.subscribe({
         next(frame) {
+          releaseHeld(); // a newer frame came: the held one must not wait any longer
+          if (lastFrameMs !== undefined) {
+            const interval = frame.timestampMs - lastFrameMs;
+            frameIntervalMs = Number.isFinite(frameIntervalMs) ? 0.8 * frameIntervalMs + 0.2 * interval : interval;
+          }
+          lastFrameMs = frame.timestampMs;
           if (!tracker.inWorker && !busy) {
             if (!shouldTrack(frame)) {
               stats?.drop('tracking');
@@ -334,17 +389,26 @@ export function trackFaces(
             subscriber.next({ frame, faces, predicted: false });
             return;
           }
-          if (!busy && shouldTrack(frame)) detectInWorker(frame);
-          else stats?.drop('tracking');
-          const predicted = !fresh;
-          fresh = false;
-          subscriber.next({ frame, faces: tracker.predict(frame), predicted });
+          if (!busy && shouldTrack(frame)) {
+            detectInWorker(frame);
+            return;
+          }
+          stats?.drop('tracking');
+          emitPredicted(frame);
         },
-        error: (error: unknown) => subscriber.error(error),
-        complete: () => subscriber.complete(),
+        error: (error: unknown) => {
+          releaseHeld();
+          subscriber.error(error);
+        },
+        complete: () => {
+          releaseHeld();
+          subscriber.complete();
+        },
       });
       return () => {
         stopped = true;
+        held?.image.close();
+        held = undefined;
         subscription.unsubscribe();
       };
     });
