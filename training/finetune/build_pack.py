@@ -48,9 +48,10 @@ REPO = Path(__file__).resolve().parents[2]
 # pair's augmented views as paired supervision, the style's texture statistics on the samples,
 # and a 5x generator learning rate (fourth base model: anime judge top-1 67 %, 33 % on the
 # third); since session 11 the style's palette on the inner face (colour: the green / lilac
-# casts went) and shift consistency (steady: sub-pixel crop jitter must not redraw the texture).
-# --options overrides any of these.
-RECIPE = {"paired": 2.0, "texture": 1.0, "lr": 1e-3, "colour": 5.0, "steady": 20.0, "steady_batch": 1}
+# casts went) and shift consistency (steady: sub-pixel crop jitter must not redraw the texture);
+# since session 12 the pair's own landmark change as direct supervision of the warps (geometry:
+# pixar-3d transfer at alpha 1 0.24 -> 0.71). --options overrides any of these.
+RECIPE = {"paired": 2.0, "texture": 1.0, "lr": 1e-3, "colour": 5.0, "steady": 20.0, "steady_batch": 1, "geometry": 1.0}
 DEFAULT_CHECKPOINTS = [REPO / "models" / "base" / "checkpoint-latest.pt", REPO / "runs" / "base128" / "checkpoint.pt"]
 ALPHAS = (0.0, 0.5, 1.0, 1.5)
 MAX_PIXELS = 40_000_000   # refuse decompression bombs before decoding
@@ -89,6 +90,20 @@ def load_image(path, crop_from_image=None, size=128, alignment="ffhq-v1"):
         left, top, side = -core_from_ffhq[2] / core_from_ffhq[0], -core_from_ffhq[5] / core_from_ffhq[4], w / core_from_ffhq[0]
         crop = np.asarray(Image.fromarray(rgb).resize((size, size), Image.LANCZOS, box=(left, top, left + side, top + side)))
     return torch.from_numpy(crop.copy()).permute(2, 0, 1)[None].float() / 127.5 - 1
+
+
+def pair_points(align, size, alignment):
+    """The face-mesh landmarks of both halves in the model's crop px ({"real", "style"}: [N, 2]),
+    from the CLI's align.json (cropPoints: ffhq-v1 crop px at 128); None without them."""
+    import prepare_data
+
+    real, style = (align.get(k, {}).get("cropPoints") for k in ("real", "style"))
+    if not real or not style or len(real) != len(style):
+        return None
+    m = prepare_data.reframe([1, 0, 0, 0, 1, 0], size, alignment)    # ffhq crop px -> model crop px
+    to_model = lambda pts: np.array([[m[0] * p["x"] + m[1] * p["y"] + m[2], m[3] * p["x"] + m[4] * p["y"] + m[5]]
+                                     for p in ({"x": q["x"] * size / 128, "y": q["y"] * size / 128} for q in pts)])
+    return {"real": to_model(real), "style": to_model(style)}
 
 
 def save_grid(rows, path):
@@ -156,7 +171,8 @@ def build_work(args, emit):
         else:   # style-only: the real half is the style's projection onto real-face codes
             w_real, f_real = pool.project(w_style, f_style)
             real = G_src(w_real, f_real, torch.zeros(1))[0].clamp(-1, 1)
-    pair = {"real": real, "style": style, "w_real": w_real, "f_real": f_real, "w_style": w_style}
+    pair = {"real": real, "style": style, "w_real": w_real, "f_real": f_real, "w_style": w_style,
+            "points": pair_points(align, size, cfg["alignment"]) if args.real else None}
 
     opts = loop.FinetuneOptions(steps=args.steps, minutes=args.minutes, seed=args.seed)
     for k, v in {**RECIPE, **json.loads(args.options)}.items():

@@ -58,6 +58,7 @@ class FinetuneOptions:
     steady: float = 0.0         # ShiftConsistency: a sub-pixel shift of the input face shifts the output, nothing more
     steady_batch: int = 2       # pool faces per step for ShiftConsistency (each drawn twice: as is and shifted)
     steady_px: float = 1.5      # the largest shift, crop pixels (per axis)
+    geometry: float = 0.0       # PairGeometry: the warps move the real half's landmarks onto the style half's (pairs only)
     mix: bool = True            # StyleMixing of the fine layers (False: ablation only)
     mix_layers: Optional[List[int]] = None   # the latents to mix instead of generator.fine
     disc_ch: int = 16           # patch D width: half the base D's 32 (4x cheaper; one real image)
@@ -141,6 +142,9 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
     w_pair = mixing(pair["w_real"], pair["w_style"])
     texture, coarse_structure = L.StyleTexture(), L.CoarseStructure()
     colour_moments, shift_consistency = L.ColourMoments(pair["style"].shape[-1]), L.ShiftConsistency()
+    pair_geometry = None
+    if opts.geometry > 0 and pair.get("points") is not None:   # style-only packs have no real half's landmarks
+        pair_geometry = L.PairGeometry(pair["points"]["real"], pair["points"]["style"], pair["style"].shape[-1])
     if opts.steady > 0 and (encoder is None or getattr(pool, "images", None) is None):
         raise ValueError("opts.steady needs the base encoder and a pool that keeps its images")
     if opts.paired > 0:
@@ -192,6 +196,8 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
             ("steady", opts.steady, lambda: shift_consistency(steady_out[opts.steady_batch:], steady_out[:opts.steady_batch], shift)),
             ("texture", opts.texture, lambda: texture(tok_t, ref_style)),
             ("structure", opts.structure, lambda: coarse_structure(x_t, x_s, flow_all[:opts.batch])),
+            ("geometry", opts.geometry if pair_geometry is not None else 0.0,
+             lambda: pair_geometry(G.compose_flow([w.displacement(one) for w in G.warps]))),
         ]:
             if weight > 0:
                 value = fn()

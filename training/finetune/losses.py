@@ -132,6 +132,30 @@ class WarpSmoothness(nn.Module):
         return total
 
 
+class PairGeometry(nn.Module):
+    """The pair's own change of shape as direct supervision of the warps: where the style
+    half has a face-mesh landmark (its crop px), the generator's composed flow at alpha 1
+    must sample the real half's same landmark. The warps are one field per pack (not per
+    face), so this is the deformation every face gets, scaled by alpha at run time. Mean
+    distance in crop px. `weights` [N] (optional) weigh the landmarks (e.g. contour points)."""
+
+    def __init__(self, real_px, style_px, size, weights=None):
+        super().__init__()
+        to_norm = lambda p: torch.as_tensor(p, dtype=torch.float32) / size * 2 - 1   # continuous px, align_corners=False
+        self.size = size
+        self.register_buffer("anchors", to_norm(real_px), persistent=False)          # [N, 2]
+        self.register_buffer("targets", to_norm(style_px).view(1, 1, -1, 2), persistent=False)
+        w = torch.ones(len(real_px)) if weights is None else torch.as_tensor(weights, dtype=torch.float32)
+        self.register_buffer("weights", w / w.sum(), persistent=False)
+
+    def forward(self, flow):
+        """flow: [1, 2, S, S] sampling field (x, y) in [-1, 1]."""
+        sampled = F.grid_sample(flow, self.targets, mode="bilinear", padding_mode="border", align_corners=False)
+        sampled = sampled[0, :, 0].t()                                        # [N, 2]
+        distance = (sampled - self.anchors).norm(dim=1) * self.size / 2
+        return (distance * self.weights).sum()
+
+
 def g_adversarial(d_logits):
     return base_losses.g_nonsaturating_loss(d_logits)
 

@@ -530,3 +530,30 @@ def test_colour_and_steady_terms_in_the_loop(tiny_cfg):
 
     _finetune_moves_output(G_src, pool, pair, opts, encoder, colour_distance, ("colour", "steady"), 0.7)
 
+
+
+def test_pair_geometry_is_zero_for_no_change_and_pulls_the_warps_onto_the_pair(tiny_cfg):
+    real, style = _synthetic_pair()
+    _, G_src, pool, pair = _pair_and_pool(tiny_cfg, real, style)
+    # the real half's "eye": a ring of landmarks; the style half's is 30 % wider (a big-eyes caricature)
+    angle = torch.linspace(0, 2 * torch.pi, 25)[:-1]
+    ring = torch.stack([angle.cos(), angle.sin()], dim=1)
+    real_px, style_px = 64 + 20 * ring, 64 + 26 * ring
+    identity_flow = G_src.compose_flow([])
+    assert L.PairGeometry(real_px, real_px, 128)(identity_flow).item() < 1e-3
+    geometry = L.PairGeometry(real_px, style_px, 128)
+    assert abs(geometry(identity_flow).item() - 6.0) < 0.1        # each landmark 6 px off
+    one = torch.ones(1)
+
+    def distance(G_):
+        with torch.no_grad():
+            return geometry(G_.compose_flow([w.displacement(one) for w in G_.warps])).item()
+
+    opts = loop.FinetuneOptions(steps=30, batch=1, dir=0, rsc=0, rec=0, adv=0, smooth=0.1, warp_lr=0.02,
+                                geometry=1.0, ema_halflife=1)
+    G_ft, stats = loop.finetune(G_src, tiny_guide(), pool, {**pair, "points": {"real": real_px, "style": style_px}}, opts)
+    assert "geometry" in stats["last"]
+    assert distance(G_ft) < 0.5 * distance(G_src), (distance(G_src), distance(G_ft))
+    # without the pair's landmarks (a style-only pack) the term is off, not an error
+    _, stats = loop.finetune(G_src, tiny_guide(), pool, pair, loop.FinetuneOptions(steps=1, batch=1, geometry=1.0))
+    assert "geometry" not in stats["last"]
