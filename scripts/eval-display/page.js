@@ -266,20 +266,19 @@ async function flicker({ start = 0, count = 60, pack, settle = 10, maxSteps = 40
       if (face?.stylized) stylizedFrames++;
       if (face && previous) {
         const { box, mask } = faceRegion(face, width, height);
-        const dOut = M.absDiffRgb(M.cropRgba(current.output, width, box), M.cropRgba(previous.output, width, box), mask);
-        const dIn = M.absDiffRgb(M.cropRgba(current.input, width, box), M.cropRgba(previous.input, width, box), mask);
+        const [inNow, outNow] = [M.cropRgba(current.input, width, box), M.cropRgba(current.output, width, box)];
+        const dOut = M.absDiffRgb(outNow, M.cropRgba(previous.output, width, box), mask);
+        const dIn = M.absDiffRgb(inNow, M.cropRgba(previous.input, width, box), mask);
         sumOut += dOut.sum;
         sumIn += dIn.sum;
         pixels += dIn.count;
-        gradientOut += M.gradientEnergy(M.cropRgba(current.output, width, box), box.width, box.height, mask).sum;
-        gradientIn += M.gradientEnergy(M.cropRgba(current.input, width, box), box.width, box.height, mask).sum;
+        gradientOut += M.gradientEnergy(outNow, box.width, box.height, mask).sum;
+        gradientIn += M.gradientEnergy(inNow, box.width, box.height, mask).sum;
         if (trace) {
           const pair = new Uint8ClampedArray(box.width * 2 * box.height * 4);
-          const a = M.cropRgba(current.input, width, box);
-          const b = M.cropRgba(current.output, width, box);
           for (let y = 0; y < box.height; y++) {
-            pair.set(a.subarray(y * box.width * 4, (y + 1) * box.width * 4), y * box.width * 8);
-            pair.set(b.subarray(y * box.width * 4, (y + 1) * box.width * 4), y * box.width * 8 + box.width * 4);
+            pair.set(inNow.subarray(y * box.width * 4, (y + 1) * box.width * 4), y * box.width * 8);
+            pair.set(outNow.subarray(y * box.width * 4, (y + 1) * box.width * 4), y * box.width * 8 + box.width * 4);
           }
           perFrame.push({ t, changeIn: dIn.sum / dIn.count, changeOut: dOut.sum / dOut.count, png: toPng(pair, box.width * 2, box.height) });
         }

@@ -100,9 +100,12 @@ def pair_points(align, size, alignment):
     real, style = (align.get(k, {}).get("cropPoints") for k in ("real", "style"))
     if not real or not style or len(real) != len(style):
         return None
-    m = prepare_data.reframe([1, 0, 0, 0, 1, 0], size, alignment)    # ffhq crop px -> model crop px
-    to_model = lambda pts: np.array([[m[0] * p["x"] + m[1] * p["y"] + m[2], m[3] * p["x"] + m[4] * p["y"] + m[5]]
-                                     for p in ({"x": q["x"] * size / 128, "y": q["y"] * size / 128} for q in pts)])
+    m = np.array(prepare_data.reframe([1, 0, 0, 0, 1, 0], size, alignment)).reshape(2, 3)   # ffhq crop px -> model crop px
+
+    def to_model(points):
+        xy = np.array([[p["x"], p["y"]] for p in points]) * (size / 128)   # ffhq crop px at `size`
+        return xy @ m[:, :2].T + m[:, 2]
+
     return {"real": to_model(real), "style": to_model(style)}
 
 

@@ -30,8 +30,13 @@ export type FrameSource = HTMLVideoElement | MediaStream | MediaStreamTrack;
  * cameras have few frame buffers.
  */
 export function ownVideoFrame(frame: Frame): VideoFrame {
+  return unscaledVideoFrame(copyFrameImage(frame));
+}
+
+/** A VideoFrame of `frame`'s picture as shown (a clone, or the <video>'s current frame); the caller closes it. */
+export function copyFrameImage(frame: Frame): VideoFrame {
   const { image } = frame;
-  return unscaledVideoFrame(image instanceof VideoFrame ? image.clone() : new VideoFrame(image, { timestamp: Math.round(frame.timestampMs * 1000) }));
+  return image instanceof VideoFrame ? image.clone() : new VideoFrame(image, { timestamp: Math.round(frame.timestampMs * 1000) });
 }
 
 /** Whether a frame's visible rect is shown at another size (a camera's crop-and-scale frames). */

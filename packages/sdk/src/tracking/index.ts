@@ -2,7 +2,7 @@ import type { FaceLandmarker } from '@mediapipe/tasks-vision';
 import { Observable, map, type OperatorFunction } from 'rxjs';
 import type { Point } from '../alignment/ffhq';
 import { FaceStylizerError, type FaceStylizerWarning } from '../errors';
-import { isScaledVideoFrame, ownVideoFrame, unscaledVideoFrame, type Frame } from '../frames';
+import { copyFrameImage, isScaledVideoFrame, ownVideoFrame, unscaledVideoFrame, type Frame } from '../frames';
 import type { StatsRecorder } from '../frames/stats';
 import { assignTrackIds, type TrackCentre } from './identity';
 import { WorkerClient, type WorkerLike } from '../workers/worker-client';
@@ -330,8 +330,7 @@ export function trackFaces(
         const start = performance.now();
         let mine: { frame: Frame; image: VideoFrame } | undefined;
         if (roundTripMs <= frameIntervalMs) {
-          const image = frame.image instanceof VideoFrame ? frame.image.clone() : new VideoFrame(frame.image, { timestamp: Math.round(frame.timestampMs * 1000) });
-          mine = { frame, image };
+          mine = { frame, image: copyFrameImage(frame) };
           held = mine;
         } else {
           emitPredicted(frame);
