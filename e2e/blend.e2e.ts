@@ -77,15 +77,19 @@ for (const clip of [PROJECT_CLIPS.noFace, SHARED_CLIPS.noFace]) {
   });
 }
 
-test('the 2D-canvas renderer composites what the WebGL renderer does', async ({ openPage }) => {
-  // Both renderers get the same frame, landmarks, stylized crop and (non-identity) flow: the CPU
-  // blend must reproduce the GL face pass up to GL's 8-bit filtering and blending precision.
-  const page = await openPage(PROJECT_CLIPS.face);
-  await call(page, 'captureFrames', { count: 1 });
-  const parity = await call(page, 'rendererParity');
-  test.info().annotations.push({ type: 'measured', description: JSON.stringify(parity) });
-  expect(parity.faces).toBe(1);
-  expect(parity.changed, 'pixels the face blend changed').toBeGreaterThan(5000);
-  expect(parity.max, 'largest difference between the renderers, 8-bit levels').toBeLessThanOrEqual(3);
-  expect(parity.overOne / parity.changed, 'share of changed pixels differing by more than 1 level').toBeLessThan(0.01);
-});
+for (const detail of [0, 1]) {
+  test(`the 2D-canvas renderer composites what the WebGL renderer does${detail ? ', camera detail included' : ''}`, async ({ openPage }) => {
+    // Both renderers get the same frame, landmarks, stylized crop and (non-identity) flow: the CPU
+    // blend must reproduce the GL face pass up to GL's 8-bit filtering and blending precision
+    // (with camera detail: the frame's mip levels, stored in 8 bits, against the CPU's float pyramid).
+    const page = await openPage(PROJECT_CLIPS.face);
+    await call(page, 'captureFrames', { count: 1 });
+    const parity = await call(page, 'rendererParity', { detail });
+    test.info().annotations.push({ type: 'measured', description: JSON.stringify(parity) });
+    expect(parity.faces).toBe(1);
+    expect(parity.changed, 'pixels the face blend changed').toBeGreaterThan(5000);
+    expect(parity.max, 'largest difference between the renderers, 8-bit levels').toBeLessThanOrEqual(3);
+    expect(parity.overOne / parity.changed, 'share of changed pixels differing by more than 1 level').toBeLessThan(0.01);
+    if (detail) expect(parity.detailChanged, 'pixels the camera detail changed by > 2 levels').toBeGreaterThan(500);
+  });
+}

@@ -540,7 +540,7 @@ async function modelParity() {
  * landmarks from the page's landmarker on captured frame 0, a synthetic stylized crop (a colour
  * pattern) and a non-identity flow, strength 0.8. Returns how far the two canvases differ.
  */
-async function rendererParity({ strength = 0.8, feather = 8 } = {}) {
+async function rendererParity({ strength = 0.8, feather = 8, detail = 0 } = {}) {
   const bitmap = state.frames[0];
   const { width, height } = bitmap;
   const tracker = await sdk.FaceTracker.create({ wasmBaseUrl: `${ASSET_BASE}mediapipe/wasm/`, modelUrl: `${ASSET_BASE}mediapipe/face_landmarker.task` });
@@ -566,10 +566,12 @@ async function rendererParity({ strength = 0.8, feather = 8 } = {}) {
     }
   }
   const color = { matrix: [1, 0, 0, 0, 1, 0, 0, 0, 1], offset: [0, 0, 0] }; // ColorTransform identity
-  const stylized = new Map(aligned.map((face) => [face.id, { faceId: face.id, version: 1, size, image: pattern, flow, color }]));
+  // With camera detail, the pattern is also the "input" crop: its gain is ~1 wherever it varies.
+  const stylized = new Map(aligned.map((face) => [face.id, { faceId: face.id, version: 1, size, image: pattern, flow, color, ...(detail > 0 ? { input: pattern } : {}) }]));
   const stylizedFrame = { frame, faces: aligned, predicted: false, stylized };
   const outputs = {};
-  for (const kind of ['webgl', 'canvas2d']) {
+  const kinds = detail > 0 ? ['webgl', 'canvas2d', 'canvas2d-no-detail'] : ['webgl', 'canvas2d'];
+  for (const kind of kinds) {
     const canvas = document.createElement('canvas');
     let renderer;
     let gl;
@@ -580,7 +582,7 @@ async function rendererParity({ strength = 0.8, feather = 8 } = {}) {
       renderer = new sdk.Canvas2dBlendRenderer(canvas, [-1, 1]);
     }
     renderer.upload(frame);
-    renderer.render(stylizedFrame, { strength, feather });
+    renderer.render(stylizedFrame, { strength, feather, detail: kind === 'canvas2d-no-detail' ? 0 : detail });
     outputs[kind] = pixelsOf(canvas, width, height);
     renderer.dispose();
     gl?.dispose();
@@ -590,14 +592,16 @@ async function rendererParity({ strength = 0.8, feather = 8 } = {}) {
   let max = 0;
   let overOne = 0;
   let changed = 0;
+  let detailChanged = 0; // pixels the camera detail moved by more than 2 levels
   for (let k = 0; k < input.length; k += 4) {
+    if (outputs['canvas2d-no-detail'] && [0, 1, 2].some((c) => Math.abs(outputs.canvas2d[k + c] - outputs['canvas2d-no-detail'][k + c]) > 2)) detailChanged++;
     let d = 0;
     for (let c = 0; c < 3; c++) d = Math.max(d, Math.abs(outputs.webgl[k + c] - outputs.canvas2d[k + c]));
     max = Math.max(max, d);
     if (d > 1) overOne++;
     if ([0, 1, 2].some((c) => outputs.canvas2d[k + c] !== input[k + c])) changed++;
   }
-  return { faces: aligned.length, pixels: input.length / 4, changed, max, overOne };
+  return { faces: aligned.length, pixels: input.length / 4, changed, max, overOne, detailChanged };
 }
 
 /**

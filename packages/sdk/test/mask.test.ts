@@ -182,7 +182,7 @@ describe('planarToInterleaved', () => {
 });
 
 describe('correctedTexels', () => {
-  it('applies the seam colour transform, maps the pixel range to 0–255, clamps, opaque alpha', () => {
+  it('applies the seam colour transform, maps the pixel range to 0–255, clamps; alpha (detail gain) 0 without an input crop', () => {
     // 3 channels of 2×2 in [-1, 1], each channel constant (so the 2× upsample keeps it exactly)
     const image = Float32Array.from([0.5, 0.5, 0.5, 0.5, -1, -1, -1, -1, 0.2, 0.2, 0.2, 0.2]);
     const color = { matrix: [1, 0, 0, 0, 2, 0, 0, 0, 0.5], offset: [0, 0.5, -0.1] as const };
@@ -190,7 +190,7 @@ describe('correctedTexels', () => {
     expect(texels.length).toBe(4 * 4 * 4); // 2× per axis
     const level = (v: number) => Math.min(255, Math.max(0, Math.round(((v + 1) / 2) * 255)));
     for (let i = 0; i < 16; i++) {
-      expect(Array.from(texels.subarray(4 * i, 4 * i + 4))).toEqual([level(0.5), 0, level(0.2 * 0.5 - 0.1), 255]); // -1·2 + 0.5 clamps to 0
+      expect(Array.from(texels.subarray(4 * i, 4 * i + 4))).toEqual([level(0.5), 0, level(0.2 * 0.5 - 0.1), 0]); // -1·2 + 0.5 clamps to 0
     }
   });
 

@@ -1,11 +1,14 @@
 import type { Frame } from '../frames';
 import type { AlignedFace } from '../alignment';
 import type { StylizedCrop, StylizedFrame } from '../inference';
+import { DETAIL_MAX_GAIN, LumaDetail, detailLevel, displayPerCropPixel } from './detail';
 import { MASK_TEXTURE_SIZE, fillMaskTexels, polygonBounds, smoothstep } from './mask';
 import { COLOR_TEXELS_PER_CROP_PIXEL, correctedTexels, flowReach, type BlendOptions, type FrameRenderer } from './renderer';
 
 interface FaceTexels {
   version: number;
+  /** Whether the texels' alpha carries the detail gain (computed only while detail is on). */
+  withGain: boolean;
   /** correctedTexels of the result: RGBA8, (2·size)² (COLOR_TEXELS_PER_CROP_PIXEL). */
   texels: Uint8ClampedArray;
   flow: Float32Array;
@@ -71,7 +74,7 @@ export class Canvas2dBlendRenderer implements FrameRenderer {
   }
 
   private renderFace(face: AlignedFace, stylized: StylizedCrop, options: BlendOptions, width: number, height: number): void {
-    const texels = this.texelsFor(stylized);
+    const texels = this.texelsFor(stylized, options.detail > 0);
     const { imageFromCrop, cropFromImage, size } = face.alignment;
     fillMaskTexels(this.maskTexels, face.ovalInCrop, size, options.feather);
     // Only where the mask can be non-zero (as in the GL face pass): the oval's box widened by
@@ -92,14 +95,20 @@ export class Canvas2dBlendRenderer implements FrameRenderer {
       minY = Math.min(minY, iy);
       maxY = Math.max(maxY, iy);
     }
-    const left = Math.max(0, Math.floor(minX));
-    const top = Math.max(0, Math.floor(minY));
+    // The region starts on a cell corner of the detail pyramid's coarsest level it samples.
+    const level = detailLevel(displayPerCropPixel(cropFromImage));
+    const cell = options.detail > 0 ? 2 ** LumaDetail.levelsFor(level) : 1;
+    const left = Math.max(0, Math.floor(minX / cell) * cell);
+    const top = Math.max(0, Math.floor(minY / cell) * cell);
     const right = Math.min(width, Math.ceil(maxX));
     const bottom = Math.min(height, Math.ceil(maxY));
     if (right <= left || bottom <= top) return;
     const region = this.context.getImageData(left, top, right - left, bottom - top);
-    const changed = blendFaceRegion(region.data, { x: left, y: top, width: right - left, height: bottom - top }, {
+    const rect = { x: left, y: top, width: right - left, height: bottom - top };
+    const changed = blendFaceRegion(region.data, rect, {
       cropFromImage,
+      imageFromCrop,
+      ...(options.detail > 0 ? { detail: { camera: new LumaDetail(region.data, rect, level), amount: options.detail } } : {}),
       size,
       texels: texels.texels,
       flow: texels.flow,
@@ -111,12 +120,13 @@ export class Canvas2dBlendRenderer implements FrameRenderer {
     if (changed) this.context.putImageData(region, left, top);
   }
 
-  private texelsFor(stylized: StylizedCrop): FaceTexels {
+  private texelsFor(stylized: StylizedCrop, withGain: boolean): FaceTexels {
     let face = this.faces.get(stylized.faceId);
-    if (!face || face.version !== stylized.version) {
+    if (!face || face.version !== stylized.version || face.withGain !== withGain) {
       face = {
         version: stylized.version,
-        texels: correctedTexels(stylized, this.range),
+        withGain,
+        texels: correctedTexels(stylized, this.range, withGain),
         flow: stylized.flow,
         flowReach: flowReach(stylized.flow, stylized.size),
       };
@@ -128,6 +138,9 @@ export class Canvas2dBlendRenderer implements FrameRenderer {
 
 export interface FaceBlendInputs {
   readonly cropFromImage: readonly number[];
+  readonly imageFromCrop: readonly number[];
+  /** Camera detail (detail.ts): the frame's luma detail and how much of the texels' gain to add. */
+  readonly detail?: { readonly camera: LumaDetail; readonly amount: number };
   readonly size: number;
   /** The stylized crop as colour-corrected RGBA8 texels, COLOR_TEXELS_PER_CROP_PIXEL per crop pixel (correctedTexels). */
   readonly texels: Uint8ClampedArray;
@@ -153,7 +166,10 @@ export function blendFaceRegion(
   rect: { readonly x: number; readonly y: number; readonly width: number; readonly height: number },
   inputs: FaceBlendInputs,
 ): boolean {
-  const { cropFromImage: m, size, texels, flow, mask, feather, strength } = inputs;
+  const { cropFromImage: m, imageFromCrop: toImage, size, texels, flow, mask, feather, strength } = inputs;
+  const camera = inputs.detail?.camera;
+  const detailAmount = inputs.detail?.amount ?? 0;
+  const [ia, ib, ic, id, ie, iF] = toImage as [number, number, number, number, number, number];
   const [left, top, right, bottom] = inputs.cropRect ?? [0, 0, size, size];
   const [a, b, c, d, e, f] = m as [number, number, number, number, number, number];
   const plane = size * size;
@@ -188,10 +204,23 @@ export function blendFaceRegion(
       colorTaps.at(cx * k - 0.5, cy * k - 0.5, size * k);
       const { i00: c00, i10: c10, i01: c01, i11: c11 } = colorTaps;
       const { w00: v00, w10: v10, w01: v01, w11: v11 } = colorTaps;
+      // Camera detail, taken where the flow says this stylized pixel came from (frame position
+      // of the flow's source), at the texels' gain (alpha).
+      let detail = 0;
+      if (camera && detailAmount > 0) {
+        const gain = v00 * (texels[c00 * 4 + 3] as number) + v10 * (texels[c10 * 4 + 3] as number) + v01 * (texels[c01 * 4 + 3] as number) + v11 * (texels[c11 * 4 + 3] as number);
+        if (gain > 0) {
+          const sx = (sourceX * 0.5 + 0.5) * size;
+          const sy = (sourceY * 0.5 + 0.5) * size;
+          detail = ((gain * DETAIL_MAX_GAIN) / 255) * detailAmount * camera.at(ia * sx + ib * sy + ic, id * sx + ie * sy + iF);
+        }
+      }
       for (let ch = 0; ch < 3; ch++) {
         const stylizedValue =
-          v00 * (texels[c00 * 4 + ch] as number) + v10 * (texels[c10 * 4 + ch] as number) + v01 * (texels[c01 * 4 + ch] as number) + v11 * (texels[c11 * 4 + ch] as number);
-        pixels[p + ch] = weight * stylizedValue + (1 - weight) * (pixels[p + ch] as number);
+          v00 * (texels[c00 * 4 + ch] as number) + v10 * (texels[c10 * 4 + ch] as number) + v01 * (texels[c01 * 4 + ch] as number) + v11 * (texels[c11 * 4 + ch] as number) + detail;
+        // Clamped before mixing, as the GL pass's colour output is.
+        const shown = stylizedValue < 0 ? 0 : stylizedValue > 255 ? 255 : stylizedValue;
+        pixels[p + ch] = weight * shown + (1 - weight) * (pixels[p + ch] as number);
       }
       changed = true;
     }

@@ -3,6 +3,7 @@ import { FULLSCREEN_VERTEX, createProgram, createTexture, uniforms, type GlConte
 import type { AlignedFace } from '../alignment';
 import type { StylizedCrop, StylizedFrame } from '../inference';
 import { applyColor } from './color-match';
+import { DETAIL_MAX_GAIN, detailGain, detailLevel, displayPerCropPixel } from './detail';
 import { MASK_TEXTURE_SIZE, fillMaskTexels, polygonBounds } from './mask';
 
 /**
@@ -21,6 +22,8 @@ export interface BlendOptions {
   readonly strength: number;
   /** Feather width in crop pixels. */
   readonly feather: number;
+  /** 0 = off, 1 = the camera's fine detail at the style's own gain (detail.ts). */
+  readonly detail: number;
 }
 
 // Exact copy of the frame: texelFetch, no filtering, so untouched pixels stay bit-identical.
@@ -60,6 +63,13 @@ uniform float u_size;
 uniform vec2 u_canvasSize;
 uniform float u_feather;
 uniform float u_strength;
+// Camera detail (detail.ts): the frame with its mip levels, the level of the low-pass, amount.
+uniform sampler2D u_frame;
+uniform vec2 u_frameSize;
+uniform vec3 u_imageFromCropX;
+uniform vec3 u_imageFromCropY;
+uniform float u_detailLevel;
+uniform float u_detail;
 out vec4 outColor;
 
 void main() {
@@ -71,13 +81,26 @@ void main() {
   vec2 source = texture(u_flow, uv).xy * 0.5 + 0.5;
   float weight = texture(u_mask, source).r * smoothstep(0.0, u_feather, border) * u_strength;
   if (weight <= 0.0) discard;
-  outColor = vec4(texture(u_stylized, uv).rgb, weight);
+  vec4 texel = texture(u_stylized, uv);
+  vec3 color = texel.rgb;
+  if (u_detail > 0.0 && texel.a > 0.0) {
+    // The frame's luma detail where the flow says this pixel came from, at the gain in alpha.
+    vec3 sourceCrop = vec3(source * u_size, 1.0);
+    vec2 frameUv = vec2(dot(u_imageFromCropX, sourceCrop), dot(u_imageFromCropY, sourceCrop)) / u_frameSize;
+    const vec3 LUMA = vec3(0.299, 0.587, 0.114);
+    float fine = dot(textureLod(u_frame, frameUv, 0.0).rgb, LUMA);
+    float low = dot(textureLod(u_frame, frameUv, u_detailLevel).rgb, LUMA);
+    color += texel.a * ${DETAIL_MAX_GAIN.toFixed(1)} * u_detail * (fine - low);
+  }
+  outColor = vec4(clamp(color, 0.0, 1.0), weight);
 }`;
 
 interface FaceTextures {
   readonly image: WebGLTexture;
   readonly flow: WebGLTexture;
   version: number;
+  /** Whether the image's alpha carries the detail gain (computed only while detail is on). */
+  withGain: boolean;
   /** flowReach of the uploaded flow, crop px. */
   flowReach: number;
 }
@@ -96,6 +119,8 @@ export class BlendRenderer implements FrameRenderer {
   private readonly maskTexels = new Uint8Array(MASK_TEXTURE_SIZE * MASK_TEXTURE_SIZE);
   private readonly vertexArray: WebGLVertexArrayObject;
   private readonly faceTextures = new Map<number, FaceTextures>();
+  /** Trilinear sampling of the frame texture's mip levels, for the camera detail only. */
+  private readonly mipmapSampler: WebGLSampler;
 
   constructor(
     private readonly context: GlContext,
@@ -107,8 +132,15 @@ export class BlendRenderer implements FrameRenderer {
     this.copyUniforms = uniforms(gl, this.copyProgram, ['u_frame', 'u_height']);
     this.faceUniforms = uniforms(gl, this.faceProgram, [
       'u_stylized', 'u_flow', 'u_mask', 'u_imageFromCropX', 'u_imageFromCropY', 'u_cropFromImageX', 'u_cropFromImageY',
-      'u_size', 'u_cropRect', 'u_canvasSize', 'u_feather', 'u_strength',
+      'u_size', 'u_cropRect', 'u_canvasSize', 'u_feather', 'u_strength', 'u_frame', 'u_frameSize', 'u_detailLevel', 'u_detail',
     ]);
+    const sampler = gl.createSampler();
+    if (!sampler) throw new Error('WebGL: createSampler failed');
+    gl.samplerParameteri(sampler, gl.TEXTURE_MIN_FILTER, gl.LINEAR_MIPMAP_LINEAR);
+    gl.samplerParameteri(sampler, gl.TEXTURE_MAG_FILTER, gl.LINEAR);
+    gl.samplerParameteri(sampler, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
+    gl.samplerParameteri(sampler, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
+    this.mipmapSampler = sampler;
     this.maskTexture = createTexture(gl, gl.LINEAR);
     gl.texStorage2D(gl.TEXTURE_2D, 1, gl.R8, MASK_TEXTURE_SIZE, MASK_TEXTURE_SIZE);
     const vertexArray = gl.createVertexArray();
@@ -152,7 +184,7 @@ export class BlendRenderer implements FrameRenderer {
       const stylized = frame.stylized.get(face.id);
       if (!stylized) continue;
       this.uploadMask(face.ovalInCrop, face.alignment.size, options.feather);
-      this.renderFace(face, stylized, options, width, height);
+      this.renderFace(face, stylized, options, frame.frame, width, height);
     }
   }
 
@@ -171,9 +203,11 @@ export class BlendRenderer implements FrameRenderer {
   }
 
   /** Warps one face's stylized crop into the canvas with the current alignment. */
-  private renderFace(face: AlignedFace, stylized: StylizedCrop, options: BlendOptions, width: number, height: number): void {
+  private renderFace(face: AlignedFace, stylized: StylizedCrop, options: BlendOptions, cameraFrame: Frame, width: number, height: number): void {
     const gl = this.context.gl;
-    const textures = this.texturesFor(stylized);
+    const detail = Math.max(0, options.detail);
+    const textures = this.texturesFor(stylized, detail > 0);
+    const frameTexture = this.context.frameTexture(cameraFrame, detail > 0);
     const { imageFromCrop, cropFromImage, size } = face.alignment;
     gl.bindFramebuffer(gl.FRAMEBUFFER, null);
     gl.viewport(0, 0, width, height);
@@ -191,6 +225,13 @@ export class BlendRenderer implements FrameRenderer {
     gl.uniform1i(u['u_stylized'] ?? null, 0);
     gl.uniform1i(u['u_flow'] ?? null, 1);
     gl.uniform1i(u['u_mask'] ?? null, 2);
+    gl.activeTexture(gl.TEXTURE3);
+    gl.bindTexture(gl.TEXTURE_2D, frameTexture);
+    gl.bindSampler(3, this.mipmapSampler);
+    gl.uniform1i(u['u_frame'] ?? null, 3);
+    gl.uniform2f(u['u_frameSize'] ?? null, width, height);
+    gl.uniform1f(u['u_detailLevel'] ?? null, detailLevel(displayPerCropPixel(cropFromImage)));
+    gl.uniform1f(u['u_detail'] ?? null, detail);
     gl.uniform3f(u['u_imageFromCropX'] ?? null, imageFromCrop[0], imageFromCrop[1], imageFromCrop[2]);
     gl.uniform3f(u['u_imageFromCropY'] ?? null, imageFromCrop[3], imageFromCrop[4], imageFromCrop[5]);
     gl.uniform3f(u['u_cropFromImageX'] ?? null, cropFromImage[0], cropFromImage[1], cropFromImage[2]);
@@ -207,6 +248,7 @@ export class BlendRenderer implements FrameRenderer {
     gl.uniform1f(u['u_strength'] ?? null, Math.min(1, options.strength));
     gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
     gl.disable(gl.BLEND);
+    gl.bindSampler(3, null);
     gl.activeTexture(gl.TEXTURE0);
   }
 
@@ -214,28 +256,30 @@ export class BlendRenderer implements FrameRenderer {
     const gl = this.context.gl;
     this.forgetFacesNotIn(new Map());
     gl.deleteTexture(this.maskTexture);
+    gl.deleteSampler(this.mipmapSampler);
     gl.deleteProgram(this.copyProgram);
     gl.deleteProgram(this.faceProgram);
     gl.deleteVertexArray(this.vertexArray);
   }
 
   /** Uploads a face's crop textures when its stylized result changed. */
-  private texturesFor(stylized: StylizedCrop): FaceTextures {
+  private texturesFor(stylized: StylizedCrop, withGain: boolean): FaceTextures {
     const gl = this.context.gl;
     let textures = this.faceTextures.get(stylized.faceId);
     if (!textures) {
-      textures = { image: createTexture(gl, gl.LINEAR), flow: createTexture(gl, gl.LINEAR), version: -1, flowReach: 0 };
+      textures = { image: createTexture(gl, gl.LINEAR), flow: createTexture(gl, gl.LINEAR), version: -1, withGain: false, flowReach: 0 };
       this.faceTextures.set(stylized.faceId, textures);
     }
-    if (textures.version !== stylized.version) {
+    if (textures.version !== stylized.version || textures.withGain !== withGain) {
       const { size } = stylized;
       gl.bindTexture(gl.TEXTURE_2D, textures.image);
       gl.pixelStorei(gl.UNPACK_ALIGNMENT, 4);
       const wide = size * COLOR_TEXELS_PER_CROP_PIXEL;
-      gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, wide, wide, 0, gl.RGBA, gl.UNSIGNED_BYTE, correctedTexels(stylized, this.range));
+      gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, wide, wide, 0, gl.RGBA, gl.UNSIGNED_BYTE, correctedTexels(stylized, this.range, withGain));
       gl.bindTexture(gl.TEXTURE_2D, textures.flow);
       gl.texImage2D(gl.TEXTURE_2D, 0, gl.RG16F, size, size, 0, gl.RG, gl.FLOAT, planarToInterleaved(stylized.flow, 2, 2, size));
       textures.version = stylized.version;
+      textures.withGain = withGain;
       textures.flowReach = flowReach(stylized.flow, size);
     }
     return textures;
@@ -265,25 +309,50 @@ export const COLOR_TEXELS_PER_CROP_PIXEL = 2;
  * model's pixel range to [0, 255] and upsampled 2× (COLOR_TEXELS_PER_CROP_PIXEL: a
  * (2·size)² texture covering the same crop), once per result: the output is 8-bit anyway, and
  * sampling an 8-bit texture instead of a half-float one with per-pixel colour math made the
- * face pass several times cheaper on SwiftShader.
+ * face pass several times cheaper on SwiftShader. Alpha carries the camera-detail gain
+ * (detail.ts) as gain / DETAIL_MAX_GAIN; 0 without `withGain` or an input crop to compare with.
  */
-export function correctedTexels(stylized: Pick<StylizedCrop, 'image' | 'size' | 'color'>, range: readonly [number, number]): Uint8ClampedArray {
+export function correctedTexels(
+  stylized: Pick<StylizedCrop, 'image' | 'size' | 'color'> & { readonly input?: Float32Array; readonly flow?: Float32Array },
+  range: readonly [number, number],
+  withGain = true,
+): Uint8ClampedArray {
   const { image, size, color } = stylized;
   const plane = size * size;
   const wide = 2 * size;
-  const texels = new Uint8ClampedArray(wide * wide * 4).fill(255); // clamps and rounds on assignment
+  const texels = new Uint8ClampedArray(wide * wide * 4); // clamps and rounds on assignment
   const scale = 255 / (range[1] - range[0]);
-  const corrected = new Float32Array(plane);
-  const rows = new Float32Array(size * wide); // horizontal pass: size rows × 2·size columns
+  const corrected = new Float32Array(3 * plane); // in the model's range
   for (let c = 0; c < 3; c++) {
     for (let i = 0; i < plane; i++) {
-      const value = applyColor(color, c, image[i] as number, image[plane + i] as number, image[2 * plane + i] as number);
-      corrected[i] = (value - range[0]) * scale;
+      corrected[c * plane + i] = applyColor(color, c, image[i] as number, image[plane + i] as number, image[2 * plane + i] as number);
     }
-    for (let y = 0; y < size; y++) upsampleLine(corrected, y * size, 1, size, rows, y * wide, 1);
-    for (let x = 0; x < wide; x++) upsampleLine(rows, x, wide, size, texels, x * 4 + c, wide * 4);
+  }
+  const rows = new Float32Array(size * wide); // horizontal pass: size rows × 2·size columns
+  const channel = new Float32Array(plane);
+  for (let c = 0; c < 3; c++) {
+    for (let i = 0; i < plane; i++) channel[i] = ((corrected[c * plane + i] as number) - range[0]) * scale;
+    upsample2x(channel, size, rows, texels, c);
+  }
+  if (withGain && stylized.input && stylized.flow) {
+    const gain = detailGain(stylized.input, corrected, stylized.flow, size, range);
+    for (let i = 0; i < plane; i++) channel[i] = ((gain[i] as number) * 255) / DETAIL_MAX_GAIN;
+    upsample2x(channel, size, rows, texels, 3);
   }
   return texels;
+}
+
+/**
+ * A size² plane upsampled 2× (Catmull-Rom) into channel `c` of (2·size)² RGBA texels. Both
+ * passes write Float32Arrays (one element type per call site keeps them monomorphic: writing
+ * the Uint8ClampedArray from the same function made the whole conversion ~3× slower).
+ */
+function upsample2x(channel: Float32Array, size: number, rows: Float32Array, texels: Uint8ClampedArray, c: number): void {
+  const wide = 2 * size;
+  const upsampled = new Float32Array(wide * wide);
+  for (let y = 0; y < size; y++) upsampleLine(channel, y * size, 1, size, rows, y * wide, 1);
+  for (let x = 0; x < wide; x++) upsampleLine(rows, x, wide, size, upsampled, x, wide);
+  for (let i = 0; i < upsampled.length; i++) texels[4 * i + c] = upsampled[i] as number;
 }
 
 // Catmull-Rom weights of the four taps around a 2× output sample: output 2i sits at input
@@ -298,28 +367,25 @@ const EVEN_TAPS = catmullRom(0.75);
 const ODD_TAPS = catmullRom(0.25);
 
 /** One line of n samples (from `src` at `from` + k·`step`) upsampled 2× into `dst` at `to` + j·`dstStep`, edges clamped. */
-function upsampleLine(
-  src: ArrayLike<number>,
-  from: number,
-  step: number,
-  n: number,
-  dst: { [index: number]: number },
-  to: number,
-  dstStep: number,
-): void {
-  const at = (k: number) => src[from + (k < 0 ? 0 : k >= n ? n - 1 : k) * step] as number;
+function upsampleLine(src: Float32Array, from: number, step: number, n: number, dst: Float32Array, to: number, dstStep: number): void {
+  // The line with two clamped samples either side, so the taps need no bounds checks.
+  const padded = paddedLine.length >= n + 4 ? paddedLine : (paddedLine = new Float32Array(n + 4));
+  for (let k = 0; k < n; k++) padded[k + 2] = src[from + k * step] as number;
+  padded[0] = padded[1] = padded[2] as number;
+  padded[n + 3] = padded[n + 2] = padded[n + 1] as number;
+  const [e0, e1, e2, e3] = EVEN_TAPS;
+  const [o0, o1, o2, o3] = ODD_TAPS;
   for (let i = 0; i < n; i++) {
-    const [e0, e1, e2, e3] = EVEN_TAPS;
-    const [o0, o1, o2, o3] = ODD_TAPS;
-    const a = at(i - 2);
-    const b = at(i - 1);
-    const c = at(i);
-    const d = at(i + 1);
-    const e = at(i + 2);
+    const a = padded[i] as number; // sample i − 2
+    const b = padded[i + 1] as number;
+    const c = padded[i + 2] as number;
+    const d = padded[i + 3] as number;
+    const e = padded[i + 4] as number;
     dst[to + 2 * i * dstStep] = e0 * a + e1 * b + e2 * c + e3 * d;
     dst[to + (2 * i + 1) * dstStep] = o0 * b + o1 * c + o2 * d + o3 * e;
   }
 }
+let paddedLine = new Float32Array(0);
 
 /**
  * How far (crop px, per axis) the generator's flow moves any pixel from where it samples:
