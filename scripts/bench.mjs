@@ -15,7 +15,7 @@
 //   --clip NAME   a clip in .cache/media (NAME.mjpeg); the default is the project-made
 //                 sample-face (set-up renders it); talking-1 etc. exist when ../shared is there
 //   --frames N    displayed frames measured after warm-up (the 10,000-frame soak: --frames 10000)
-//   --renderer R, --tracking T, --no-worker, --no-tracking-worker, --wasm-threads N, --detail D
+//   --renderer R, --tracking T, --no-worker, --no-tracking-worker, --wasm-threads N, --detail D, --tracking-max-width W
 //                 FaceStylizer options, for A/B runs (defaults: the SDK's)
 //   --video-element  the camera through a <video> (the path without insertable streams)
 // Writes the full result to .cache/bench/CLIP-FRAMES.json.
@@ -37,7 +37,7 @@ const frames = Number(option('--frames', 600));
 const trackingSeconds = Number(option('--tracking-seconds', 10));
 const asJson = args.includes('--json');
 // FaceStylizer options to compare (A/B runs): --renderer auto|webgl|canvas2d, --tracking adaptive|every-frame,
-// --no-worker (WASM on the page's thread), --no-tracking-worker, --wasm-threads N, --detail D; and the source:
+// --no-worker (WASM on the page's thread), --no-tracking-worker, --wasm-threads N, --detail D, --tracking-max-width W; and the source:
 // --video-element (the camera through a <video>, the path without insertable streams).
 const videoElement = args.includes('--video-element');
 const stylizerOptions = {
@@ -47,6 +47,7 @@ const stylizerOptions = {
   ...(args.includes('--no-tracking-worker') ? { trackingWorker: false } : {}),
   ...(option('--wasm-threads') ? { wasmThreads: Number(option('--wasm-threads')) } : {}),
   ...(option('--detail') ? { detail: Number(option('--detail')) } : {}),
+  ...(option('--tracking-max-width') ? { trackingMaxWidth: Number(option('--tracking-max-width')) } : {}),
 };
 
 const clipFile = join(root, '.cache/media', `${clip}.mjpeg`);

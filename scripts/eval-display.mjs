@@ -16,7 +16,7 @@
 //     at its default α): RMS of the [[1,-2,1],[-2,4,-2],[1,-2,1]]/4 response, output ÷ input.
 //
 // Usage: npm run eval:display -- [--clips a,b] [--resolutions 640x480,1280x720] [--frames 60]
-//          [--samples 4] [--span 300] [--no-checker] [--no-docs] [--models DIR] [--stabilization S] [--sharpening S] [--detail D]
+//          [--samples 4] [--span 300] [--no-checker] [--no-docs] [--models DIR] [--stabilization S] [--sharpening S] [--detail D] [--trackingMaxWidth W]
 //          [--color-match luminance|color|off]
 //          [--flicker-packs]
 // --models DIR measures candidate models instead of models/: DIR/base (contract.json, encoder,
@@ -61,7 +61,7 @@ const withChecker = !args.includes('--no-checker');
 // FaceStylizer options under test (each defaults to the SDK's default)
 const runOptions = {
   ...Object.fromEntries(
-    ['stabilization', 'sharpening', 'detail'].filter((name) => args.includes(`--${name}`)).map((name) => [name, Number(option(`--${name}`))]),
+    ['stabilization', 'sharpening', 'detail', 'trackingMaxWidth'].filter((name) => args.includes(`--${name}`)).map((name) => [name, Number(option(`--${name}`))]),
   ),
   ...(args.includes('--color-match') ? { colorMatch: option('--color-match') } : {}),
 };

@@ -93,6 +93,12 @@ export interface FaceStylizerOptions {
    */
   readonly trackingWorker?: boolean;
   readonly trackerDelegate?: 'CPU' | 'GPU';
+  /**
+   * Camera frames wider than this are scaled down (aspect kept) for the face landmarker only;
+   * 0 = full resolution. Default 960 (tracking/landmarker.ts DETECTION_MAX_WIDTH): at 1280×720
+   * the landmarker's whole-frame conversion was the slowest stage on a 2-core CPU.
+   */
+  readonly trackingMaxWidth?: number;
   /** Where verified style packs are cached; Cache Storage by default, false for none. */
   readonly packCache?: StylePackCache | false;
   readonly onProgress?: (progress: LoadProgress) => void;
@@ -285,6 +291,7 @@ export class FaceStylizer {
       numFaces: config.numFaces ?? 1,
       ...(config.smoothing ? { smoothing: config.smoothing } : {}),
       ...(config.trackerDelegate ? { delegate: config.trackerDelegate } : {}),
+      ...(config.trackingMaxWidth !== undefined ? { maxWidth: config.trackingMaxWidth } : {}),
     };
     const trackInWorker = (config.trackingWorker ?? true) && workersAvailable && typeof OffscreenCanvas === 'function';
     const createTracker = async (): Promise<FaceTracker> => {

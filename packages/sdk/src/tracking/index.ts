@@ -6,7 +6,7 @@ import { copyFrameImage, isScaledVideoFrame, ownVideoFrame, unscaledVideoFrame, 
 import type { StatsRecorder } from '../frames/stats';
 import { assignTrackIds, type TrackCentre } from './identity';
 import { WorkerClient, type WorkerLike } from '../workers/worker-client';
-import { createLandmarker, detectLandmarks, type Detections, type LandmarkerOptions } from './landmarker';
+import { DETECTION_MAX_WIDTH, DetectionScaler, createLandmarker, detectLandmarks, type Detections, type LandmarkerOptions } from './landmarker';
 import { DEFAULT_ONE_EURO, OneEuroFilter, type OneEuroParams } from './one-euro';
 import type { TrackingReplyFields, TrackingRequest } from './tracking-protocol';
 
@@ -102,6 +102,8 @@ export class FaceTracker {
   private rebase = false;
   /** Incremented per stream: detections of an earlier stream's frames arriving late are dropped. */
   private stream = 0;
+  /** Scales wide frames for the landmarker on this thread (the worker has its own). */
+  private scaler: DetectionScaler | undefined;
 
   private constructor(
     private landmarks: Landmarks,
@@ -173,7 +175,8 @@ export class FaceTracker {
     // The landmarker must see the displayed picture (see unscaledVideoFrame): a crop-and-scale frame gets a reference that shows it unscaled.
     const unscaled = typeof VideoFrame === 'function' && image instanceof VideoFrame && isScaledVideoFrame(image) ? unscaledVideoFrame(image.clone()) : undefined;
     try {
-      return this.update(detectLandmarks(this.landmarks.landmarker, unscaled ?? image, timestampMs), { ...frame, timestampMs });
+      this.scaler ??= new DetectionScaler(this.landmarkerOptions.maxWidth ?? DETECTION_MAX_WIDTH);
+      return this.update(detectLandmarks(this.landmarks.landmarker, unscaled ?? image, timestampMs, this.scaler), { ...frame, timestampMs });
     } finally {
       unscaled?.close();
     }

@@ -8,7 +8,21 @@ export interface LandmarkerOptions {
   readonly numFaces?: number;
   /** MediaPipe delegate; CPU is the predictable default for headless and low-end machines. */
   readonly delegate?: 'CPU' | 'GPU';
+  /**
+   * Frames wider than this are scaled down (aspect kept) before the landmarker sees them; 0 =
+   * never. Default DETECTION_MAX_WIDTH. The landmarks are normalised, so nothing else changes.
+   */
+  readonly maxWidth?: number;
 }
+
+/**
+ * The widest frame the landmarker gets by default. Its models see a 128² (detector) and a 256²
+ * (mesh) crop whatever the frame's size, but the CPU delegate converts and resamples the whole
+ * frame first: on the 2-core machine tracking alone ran at 27–30 fps at 640×480 and 17–22 at
+ * 1280×720 (`npm run bench`). A face filling a third of a 960-wide frame still gives the mesh
+ * model 320 px, more than its 256² input.
+ */
+export const DETECTION_MAX_WIDTH = 960;
 
 /** Per face, the face-mesh landmarks as normalised [x0, y0, x1, y1, …] (0..1 of the image). */
 export type Detections = Float32Array[];
@@ -29,8 +43,8 @@ export async function createLandmarker(options: LandmarkerOptions): Promise<Face
   return landmarker;
 }
 
-export function detectLandmarks(landmarker: FaceLandmarker, image: TexImageSource, timestampMs: number): Detections {
-  return landmarker.detectForVideo(image, timestampMs).faceLandmarks.map((face) => {
+export function detectLandmarks(landmarker: FaceLandmarker, image: TexImageSource, timestampMs: number, scaler?: DetectionScaler): Detections {
+  return landmarker.detectForVideo(scaler ? scaler.fit(image) : image, timestampMs).faceLandmarks.map((face) => {
     const values = new Float32Array(face.length * 2);
     face.forEach((p, i) => {
       values[2 * i] = p.x;
@@ -63,4 +77,35 @@ function disableTelemetry(landmarker: FaceLandmarker): void {
       sink.h = undefined;
     }
   }
+}
+
+/** Scales frames wider than `maxWidth` down into its own canvas for the landmarker (LandmarkerOptions.maxWidth). */
+export class DetectionScaler {
+  private context: OffscreenCanvasRenderingContext2D | undefined;
+
+  constructor(private readonly maxWidth: number) {}
+
+  /** The image itself when it is narrow enough (or no OffscreenCanvas exists), else its scaled copy (valid until the next call). */
+  fit(image: TexImageSource): TexImageSource {
+    const [width, height] = displaySize(image);
+    if (this.maxWidth <= 0 || width <= this.maxWidth || !height || typeof OffscreenCanvas !== 'function') return image;
+    const scaledWidth = this.maxWidth;
+    const scaledHeight = Math.max(1, Math.round((height * scaledWidth) / width));
+    if (!this.context || this.context.canvas.width !== scaledWidth || this.context.canvas.height !== scaledHeight) {
+      this.context = new OffscreenCanvas(scaledWidth, scaledHeight).getContext('2d') ?? undefined;
+      if (!this.context) return image;
+      // Mipmapped minification: a bilinear 1.3–2× reduction aliases fine edges, which moves landmarks.
+      this.context.imageSmoothingQuality = 'medium';
+    }
+    this.context.drawImage(image as CanvasImageSource, 0, 0, scaledWidth, scaledHeight);
+    return this.context.canvas;
+  }
+}
+
+/** The size at which an image is displayed (a VideoFrame's display size, a video's intrinsic size). */
+function displaySize(image: TexImageSource): [number, number] {
+  if (typeof VideoFrame === 'function' && image instanceof VideoFrame) return [image.displayWidth, image.displayHeight];
+  if (typeof HTMLVideoElement === 'function' && image instanceof HTMLVideoElement) return [image.videoWidth, image.videoHeight];
+  const sized = image as { width?: number; height?: number };
+  return [sized.width ?? 0, sized.height ?? 0];
 }

@@ -6,20 +6,22 @@
  */
 import type { FaceLandmarker } from '@mediapipe/tasks-vision';
 import { serveRequests } from '../workers/worker-server';
-import { createLandmarker, detectLandmarks } from './landmarker';
+import { DETECTION_MAX_WIDTH, DetectionScaler, createLandmarker, detectLandmarks } from './landmarker';
 import type { TrackingReplyFields, TrackingRequest } from './tracking-protocol';
 
 let landmarker: FaceLandmarker | undefined;
+let scaler: DetectionScaler | undefined;
 
 serveRequests<TrackingRequest, TrackingReplyFields>(async (request) => {
   switch (request.type) {
     case 'load':
       landmarker = await createLandmarker(request.options);
+      scaler = new DetectionScaler(request.options.maxWidth ?? DETECTION_MAX_WIDTH);
       return;
     case 'detect':
       try {
         if (!landmarker) throw new Error('tracking worker: landmarker not loaded');
-        const faces = detectLandmarks(landmarker, request.frame, request.timestampMs);
+        const faces = detectLandmarks(landmarker, request.frame, request.timestampMs, scaler);
         return { reply: { faces }, transfer: faces.map((face) => face.buffer as ArrayBuffer) };
       } finally {
         request.frame.close(); // back to the camera's buffer pool at once
