@@ -1,5 +1,6 @@
 import { defer, map, type OperatorFunction } from 'rxjs';
 import type { StylizedCrop, StylizedFrame } from '../inference';
+import { boxMean } from '../planes';
 
 /**
  * Temporal stabilisation of the stylized crops, between inference and blend, guided by the
@@ -79,7 +80,7 @@ export function stabilizeImage(
         3) *
       unit;
   }
-  const local = boxBlur(change, size, Math.max(1, Math.round((WINDOW_PER_64 * size) / 64)));
+  const local = boxMean(change, size, Math.max(1, Math.round((WINDOW_PER_64 * size) / 64)));
   const weight = new Float32Array(plane);
   for (let i = 0; i < plane; i++) weight[i] = newResultWeight(local[i] as number, strength);
   for (let c = 0; c < 3; c++) {
@@ -98,35 +99,6 @@ export function stabilizeImage(
     }
   }
   return weight;
-}
-
-/** Mean over a (2r + 1)² window (clamped at the border) of a size × size plane: two passes of running sums. */
-function boxBlur(values: Float32Array, size: number, r: number): Float32Array {
-  const rows = new Float32Array(values.length);
-  const out = new Float32Array(values.length);
-  const pass = (from: Float32Array, to: Float32Array, at: (line: number, k: number) => number) => {
-    for (let line = 0; line < size; line++) {
-      let sum = 0;
-      let count = 0;
-      for (let k = 0; k <= Math.min(r, size - 1); k++, count++) sum += from[at(line, k)] as number;
-      for (let k = 0; k < size; k++) {
-        to[at(line, k)] = sum / count;
-        const enter = k + r + 1;
-        const leave = k - r;
-        if (enter < size) {
-          sum += from[at(line, enter)] as number;
-          count++;
-        }
-        if (leave >= 0) {
-          sum -= from[at(line, leave)] as number;
-          count--;
-        }
-      }
-    }
-  };
-  pass(values, rows, (line, k) => line * size + k);
-  pass(rows, out, (line, k) => k * size + line);
-  return out;
 }
 
 /**

@@ -6,7 +6,7 @@ import { copyFrameImage, isScaledVideoFrame, ownVideoFrame, unscaledVideoFrame, 
 import type { StatsRecorder } from '../frames/stats';
 import { assignTrackIds, type TrackCentre } from './identity';
 import { WorkerClient, type WorkerLike } from '../workers/worker-client';
-import { DETECTION_MAX_WIDTH, DetectionScaler, createLandmarker, detectLandmarks, type Detections, type LandmarkerOptions } from './landmarker';
+import { DetectionScaler, createLandmarker, detectLandmarks, type Detections, type LandmarkerOptions } from './landmarker';
 import { DEFAULT_ONE_EURO, OneEuroFilter, type OneEuroParams } from './one-euro';
 import type { TrackingReplyFields, TrackingRequest } from './tracking-protocol';
 
@@ -175,7 +175,7 @@ export class FaceTracker {
     // The landmarker must see the displayed picture (see unscaledVideoFrame): a crop-and-scale frame gets a reference that shows it unscaled.
     const unscaled = typeof VideoFrame === 'function' && image instanceof VideoFrame && isScaledVideoFrame(image) ? unscaledVideoFrame(image.clone()) : undefined;
     try {
-      this.scaler ??= new DetectionScaler(this.landmarkerOptions.maxWidth ?? DETECTION_MAX_WIDTH);
+      this.scaler ??= new DetectionScaler(this.landmarkerOptions.maxWidth);
       return this.update(detectLandmarks(this.landmarks.landmarker, unscaled ?? image, timestampMs, this.scaler), { ...frame, timestampMs });
     } finally {
       unscaled?.close();

@@ -83,7 +83,8 @@ function disableTelemetry(landmarker: FaceLandmarker): void {
 export class DetectionScaler {
   private context: OffscreenCanvasRenderingContext2D | undefined;
 
-  constructor(private readonly maxWidth: number) {}
+  /** `maxWidth`: LandmarkerOptions.maxWidth (undefined: DETECTION_MAX_WIDTH). */
+  constructor(private readonly maxWidth: number = DETECTION_MAX_WIDTH) {}
 
   /** The image itself when it is narrow enough (or no OffscreenCanvas exists), else its scaled copy (valid until the next call). */
   fit(image: TexImageSource): TexImageSource {

@@ -6,7 +6,7 @@
  */
 import type { FaceLandmarker } from '@mediapipe/tasks-vision';
 import { serveRequests } from '../workers/worker-server';
-import { DETECTION_MAX_WIDTH, DetectionScaler, createLandmarker, detectLandmarks } from './landmarker';
+import { DetectionScaler, createLandmarker, detectLandmarks } from './landmarker';
 import type { TrackingReplyFields, TrackingRequest } from './tracking-protocol';
 
 let landmarker: FaceLandmarker | undefined;
@@ -16,7 +16,7 @@ serveRequests<TrackingRequest, TrackingReplyFields>(async (request) => {
   switch (request.type) {
     case 'load':
       landmarker = await createLandmarker(request.options);
-      scaler = new DetectionScaler(request.options.maxWidth ?? DETECTION_MAX_WIDTH);
+      scaler = new DetectionScaler(request.options.maxWidth);
       return;
     case 'detect':
       try {
