@@ -59,6 +59,7 @@ class FinetuneOptions:
     steady_batch: int = 2       # pool faces per step for ShiftConsistency (each drawn twice: as is and shifted)
     steady_px: float = 1.5      # the largest shift, crop pixels (per axis)
     geometry: float = 0.0       # PairGeometry: the warps move the real half's landmarks onto the style half's (pairs only)
+    tps_grid: int = 0           # K x K TPS control points of the pack's warps (0 = the base's); see finer_warps
     mix: bool = True            # StyleMixing of the fine layers (False: ablation only)
     mix_layers: Optional[List[int]] = None   # the latents to mix instead of generator.fine
     disc_ch: int = 16           # patch D width: half the base D's 32 (4x cheaper; one real image)
@@ -109,6 +110,27 @@ def augment_pairs(real, style, n, g):
     return (warp(real) * gain + bias).clamp(-1, 1), warp(style)
 
 
+def refit_tps(warp, grid):
+    """A TpsWarp of `grid` x `grid` control points whose field is the least-squares fit of
+    `warp`'s (zero for a zero field)."""
+    import networks as N
+
+    finer = N.TpsWarp(warp.size, grid)
+    with torch.no_grad():
+        field = warp.displacement().reshape(-1, 2)
+        finer.offsets.copy_(torch.linalg.lstsq(finer.basis.double(), field.double()).solution.float())
+    return finer
+
+
+def finer_warps(G, grid):
+    """Gives G's warp slots `grid` x `grid` TPS control points. The base's 7 x 7 are 21 crop px
+    apart: a caricature's eye (15 px) cannot grow without its surroundings moving along. A pack
+    exports its field as a constant (export.frozen_warps), so the grid costs nothing at run time."""
+    for slot in G.warps:
+        slot.tps = refit_tps(slot.tps, grid)
+    G.cfg = dict(G.cfg, tps_grid=grid)
+
+
 def finetune(generator_source, guide, pool, pair, opts, discriminator=None, progress=None, encoder=None):
     """pair: dict with 'real', 'style' images [1, 3, S, S] and their codes 'w_real',
     'f_real', 'w_style'. Returns (G_ema, stats). progress(step, total, parts) is called
@@ -116,6 +138,8 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
     g = torch.Generator().manual_seed(opts.seed)
     torch.manual_seed(opts.seed)
     G = copy.deepcopy(generator_source).train()
+    if opts.tps_grid and opts.tps_grid != G.cfg["tps_grid"]:
+        finer_warps(G, opts.tps_grid)
     for p in G.parameters():
         p.requires_grad_(True)
     G_ema = copy.deepcopy(G).eval()

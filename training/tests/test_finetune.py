@@ -557,3 +557,40 @@ def test_pair_geometry_is_zero_for_no_change_and_pulls_the_warps_onto_the_pair(t
     # without the pair's landmarks (a style-only pack) the term is off, not an error
     _, stats = loop.finetune(G_src, tiny_guide(), pool, pair, loop.FinetuneOptions(steps=1, batch=1, geometry=1.0))
     assert "geometry" not in stats["last"]
+
+
+def test_refit_tps_keeps_the_field_on_a_finer_grid(tiny_cfg):
+    _, G_src, _, _ = _pair_and_pool(tiny_cfg, *_synthetic_pair())
+    randomize_warps(G_src, scale=0.05)
+    for slot in G_src.warps:
+        finer = loop.refit_tps(slot.tps, 13)
+        assert finer.offsets.shape == (169, 2)
+        field = slot.tps.displacement()
+        assert (finer.displacement() - field).abs().max() < 0.05 * field.abs().max()
+        assert loop.refit_tps(N.TpsWarp(slot.size, 7), 13).offsets.abs().max() == 0   # zero stays zero
+
+
+def test_a_finer_tps_grid_enlarges_an_eye_without_moving_its_surroundings(tiny_cfg):
+    """A big-eyes caricature: an eye-sized ring (7 px) grows 1.5x while a ring 10 px further
+    out stays. The base grid (the tiny config's 4 x 4) cannot do both; 13 x 13 can."""
+    real, style = _synthetic_pair()
+    _, G_src, pool, pair = _pair_and_pool(tiny_cfg, real, style)
+    angle = torch.linspace(0, 2 * torch.pi, 17)[:-1]
+    ring = torch.stack([angle.cos(), angle.sin()], dim=1)
+    eye = torch.tensor([44.0, 56.0])
+    real_px = torch.cat([eye + 7 * ring, eye + 17 * ring])
+    style_px = torch.cat([eye + 10.5 * ring, eye + 17 * ring])
+    geometry = L.PairGeometry(real_px, style_px, 128)
+    one = torch.ones(1)
+
+    def distance(grid):
+        opts = loop.FinetuneOptions(steps=40, batch=1, dir=0, rsc=0, rec=0, adv=0, smooth=0.01, warp_lr=0.005,
+                                    geometry=1.0, ema_halflife=1, tps_grid=grid)
+        G_ft, _ = loop.finetune(G_src, tiny_guide(), pool, {**pair, "points": {"real": real_px, "style": style_px}}, opts)
+        assert G_ft.warps[0].tps.grid == (grid or G_src.cfg["tps_grid"])
+        with torch.no_grad():
+            return geometry(G_ft.compose_flow([w.displacement(one) for w in G_ft.warps])).item()
+
+    start = geometry(G_src.compose_flow([])).item()               # 1.75 px: half the points 3.5 px off
+    coarse, fine = distance(0), distance(13)                        # measured 1.92 and 0.41
+    assert fine < 0.5 * min(start, coarse), (start, coarse, fine)

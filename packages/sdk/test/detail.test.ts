@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DETAIL_MAX_GAIN, LumaDetail, detailGain, detailLevel, displayPerCropPixel } from '../src/blend/detail';
+import { DETAIL_MAX_GAIN, LumaDetail, detailGain, detailLevel, detailRegion, displayPerCropPixel } from '../src/blend/detail';
 import { correctedTexels } from '../src/blend/renderer';
 import { IDENTITY_COLOR } from '../src/blend/color-match';
 import { identityFlow } from './helpers';
@@ -67,5 +67,21 @@ describe('frame luma detail', () => {
     expect(displayPerCropPixel([0.25, 0, 0, 0, 0.25, 0])).toBeCloseTo(4, 6);
     expect(detailLevel(4)).toBeCloseTo(2, 6);
     expect(detailLevel(0.5)).toBe(0); // a face smaller than the crop: no band above the crop
+  });
+});
+
+describe('the GL detail region', () => {
+  it('covers the face box in whole cells of its coarsest level, inside the frame', () => {
+    const level = 1.6; // levels 0..2 sampled: cells of 4 px
+    const region = detailRegion({ minX: 101.3, minY: 50.2, maxX: 250.5, maxY: 199 }, level, 640, 480);
+    expect(region).toEqual({ x: 100, y: 48, width: 152, height: 152 });
+    // at the frame's right edge: only whole cells inside the frame
+    const edge = detailRegion({ minX: 590, minY: 0, maxX: 700, maxY: 30 }, level, 642, 480);
+    expect(edge).toEqual({ x: 588, y: 0, width: 52, height: 32 });
+    expect(detailRegion({ minX: 641, minY: 0, maxX: 700, maxY: 30 }, level, 642, 480)).toBeUndefined();
+    for (const r of [region, edge]) {
+      const cell = 2 ** LumaDetail.levelsFor(level);
+      expect([r!.x % cell, r!.y % cell, r!.width % cell, r!.height % cell]).toEqual([0, 0, 0, 0]);
+    }
   });
 });

@@ -2,7 +2,7 @@ import type { Frame } from '../frames';
 import type { AlignedFace } from '../alignment';
 import type { StylizedCrop, StylizedFrame } from '../inference';
 import { DETAIL_MAX_GAIN, LumaDetail, detailLevel, displayPerCropPixel } from './detail';
-import { MASK_TEXTURE_SIZE, fillMaskTexels, polygonBounds, smoothstep } from './mask';
+import { MASK_TEXTURE_SIZE, blendCropRect, fillMaskTexels, imageBounds, smoothstep } from './mask';
 import { COLOR_TEXELS_PER_CROP_PIXEL, correctedTexels, flowReach, type BlendOptions, type FrameRenderer } from './renderer';
 
 interface FaceTexels {
@@ -79,22 +79,8 @@ export class Canvas2dBlendRenderer implements FrameRenderer {
     fillMaskTexels(this.maskTexels, face.ovalInCrop, size, options.feather);
     // Only where the mask can be non-zero (as in the GL face pass): the oval's box widened by
     // the flow's reach, in crop space, then its bounding box in the frame.
-    const oval = polygonBounds(face.ovalInCrop);
-    const margin = texels.flowReach + 1;
-    const clampToCrop = (v: number) => Math.min(size, Math.max(0, v));
-    const [x0, y0, x1, y1] = [clampToCrop(oval.minX - margin), clampToCrop(oval.minY - margin), clampToCrop(oval.maxX + margin), clampToCrop(oval.maxY + margin)];
-    let minX = Infinity;
-    let minY = Infinity;
-    let maxX = -Infinity;
-    let maxY = -Infinity;
-    for (const [cx, cy] of [[x0, y0], [x1, y0], [x0, y1], [x1, y1]] as const) {
-      const ix = imageFromCrop[0] * cx + imageFromCrop[1] * cy + imageFromCrop[2];
-      const iy = imageFromCrop[3] * cx + imageFromCrop[4] * cy + imageFromCrop[5];
-      minX = Math.min(minX, ix);
-      maxX = Math.max(maxX, ix);
-      minY = Math.min(minY, iy);
-      maxY = Math.max(maxY, iy);
-    }
+    const [x0, y0, x1, y1] = blendCropRect(face.ovalInCrop, texels.flowReach, size);
+    const { minX, minY, maxX, maxY } = imageBounds(imageFromCrop, [x0, y0, x1, y1]);
     // The region starts on a cell corner of the detail pyramid's coarsest level it samples.
     const level = detailLevel(displayPerCropPixel(cropFromImage));
     const cell = options.detail > 0 ? 2 ** LumaDetail.levelsFor(level) : 1;

@@ -95,3 +95,27 @@ export function polygonBounds(polygon: ArrayLike<number>): { minX: number; minY:
   }
   return { minX, minY, maxX, maxY };
 }
+
+/**
+ * The crop-space rectangle [x0, y0, x1, y1] where a face's mask can be non-zero: the oval's box
+ * widened by how far the flow moves any pixel (`flowReach`, crop px; a pixel further out samples
+ * the mask outside the oval, where it is 0), clamped to the crop. Both renderers draw only there.
+ */
+export function blendCropRect(ovalInCrop: ArrayLike<number>, flowReach: number, size: number): [number, number, number, number] {
+  const oval = polygonBounds(ovalInCrop);
+  const margin = flowReach + 1;
+  const clampToCrop = (v: number) => Math.min(size, Math.max(0, v));
+  return [clampToCrop(oval.minX - margin), clampToCrop(oval.minY - margin), clampToCrop(oval.maxX + margin), clampToCrop(oval.maxY + margin)];
+}
+
+/** The frame-space bounding box of a crop-space rectangle under an affine image-from-crop map. */
+export function imageBounds(imageFromCrop: readonly number[], [x0, y0, x1, y1]: readonly number[]): { minX: number; minY: number; maxX: number; maxY: number } {
+  const corners: number[] = [];
+  for (const [cx, cy] of [[x0, y0], [x1, y0], [x0, y1], [x1, y1]] as const) {
+    corners.push(
+      (imageFromCrop[0] as number) * (cx as number) + (imageFromCrop[1] as number) * (cy as number) + (imageFromCrop[2] as number),
+      (imageFromCrop[3] as number) * (cx as number) + (imageFromCrop[4] as number) * (cy as number) + (imageFromCrop[5] as number),
+    );
+  }
+  return polygonBounds(corners);
+}

@@ -3,8 +3,8 @@ import { FULLSCREEN_VERTEX, createProgram, createTexture, uniforms, type GlConte
 import type { AlignedFace } from '../alignment';
 import type { StylizedCrop, StylizedFrame } from '../inference';
 import { applyColor } from './color-match';
-import { DETAIL_MAX_GAIN, detailGain, detailLevel, displayPerCropPixel } from './detail';
-import { MASK_TEXTURE_SIZE, fillMaskTexels, polygonBounds } from './mask';
+import { DETAIL_MAX_GAIN, detailGain, detailLevel, detailRegion, displayPerCropPixel } from './detail';
+import { MASK_TEXTURE_SIZE, blendCropRect, fillMaskTexels, imageBounds } from './mask';
 
 /**
  * Puts frames on the output canvas: `upload` the camera frame (once per frame, after tracking),
@@ -63,9 +63,10 @@ uniform float u_size;
 uniform vec2 u_canvasSize;
 uniform float u_feather;
 uniform float u_strength;
-// Camera detail (detail.ts): the frame with its mip levels, the level of the low-pass, amount.
-uniform sampler2D u_frame;
-uniform vec2 u_frameSize;
+// Camera detail (detail.ts): the frame region under the face with its mip levels (its origin and
+// size in frame px), the level of the low-pass, amount.
+uniform sampler2D u_detailRegion;
+uniform vec4 u_detailRect;
 uniform vec3 u_imageFromCropX;
 uniform vec3 u_imageFromCropY;
 uniform float u_detailLevel;
@@ -86,10 +87,11 @@ void main() {
   if (u_detail > 0.0 && texel.a > 0.0) {
     // The frame's luma detail where the flow says this pixel came from, at the gain in alpha.
     vec3 sourceCrop = vec3(source * u_size, 1.0);
-    vec2 frameUv = vec2(dot(u_imageFromCropX, sourceCrop), dot(u_imageFromCropY, sourceCrop)) / u_frameSize;
+    vec2 framePx = vec2(dot(u_imageFromCropX, sourceCrop), dot(u_imageFromCropY, sourceCrop));
+    vec2 regionUv = (framePx - u_detailRect.xy) / u_detailRect.zw;
     const vec3 LUMA = vec3(0.299, 0.587, 0.114);
-    float fine = dot(textureLod(u_frame, frameUv, 0.0).rgb, LUMA);
-    float low = dot(textureLod(u_frame, frameUv, u_detailLevel).rgb, LUMA);
+    float fine = dot(textureLod(u_detailRegion, regionUv, 0.0).rgb, LUMA);
+    float low = dot(textureLod(u_detailRegion, regionUv, u_detailLevel).rgb, LUMA);
     color += texel.a * ${DETAIL_MAX_GAIN.toFixed(1)} * u_detail * (fine - low);
   }
   outColor = vec4(clamp(color, 0.0, 1.0), weight);
@@ -119,8 +121,13 @@ export class BlendRenderer implements FrameRenderer {
   private readonly maskTexels = new Uint8Array(MASK_TEXTURE_SIZE * MASK_TEXTURE_SIZE);
   private readonly vertexArray: WebGLVertexArrayObject;
   private readonly faceTextures = new Map<number, FaceTextures>();
-  /** Trilinear sampling of the frame texture's mip levels, for the camera detail only. */
+  /** Trilinear sampling of the detail region's mip levels. */
   private readonly mipmapSampler: WebGLSampler;
+  /** The frame region under the face being drawn, with mip levels (detail.ts detailRegion). */
+  private readonly detailTexture: WebGLTexture;
+  private detailTextureSize: readonly [number, number] = [0, 0];
+  /** Reads the frame texture for the region copy. */
+  private readonly frameReader: WebGLFramebuffer;
 
   constructor(
     private readonly context: GlContext,
@@ -132,7 +139,7 @@ export class BlendRenderer implements FrameRenderer {
     this.copyUniforms = uniforms(gl, this.copyProgram, ['u_frame', 'u_height']);
     this.faceUniforms = uniforms(gl, this.faceProgram, [
       'u_stylized', 'u_flow', 'u_mask', 'u_imageFromCropX', 'u_imageFromCropY', 'u_cropFromImageX', 'u_cropFromImageY',
-      'u_size', 'u_cropRect', 'u_canvasSize', 'u_feather', 'u_strength', 'u_frame', 'u_frameSize', 'u_detailLevel', 'u_detail',
+      'u_size', 'u_cropRect', 'u_canvasSize', 'u_feather', 'u_strength', 'u_detailRegion', 'u_detailRect', 'u_detailLevel', 'u_detail',
     ]);
     const sampler = gl.createSampler();
     if (!sampler) throw new Error('WebGL: createSampler failed');
@@ -141,6 +148,10 @@ export class BlendRenderer implements FrameRenderer {
     gl.samplerParameteri(sampler, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
     gl.samplerParameteri(sampler, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
     this.mipmapSampler = sampler;
+    this.detailTexture = createTexture(gl, gl.LINEAR);
+    const reader = gl.createFramebuffer();
+    if (!reader) throw new Error('WebGL: createFramebuffer failed');
+    this.frameReader = reader;
     this.maskTexture = createTexture(gl, gl.LINEAR);
     gl.texStorage2D(gl.TEXTURE_2D, 1, gl.R8, MASK_TEXTURE_SIZE, MASK_TEXTURE_SIZE);
     const vertexArray = gl.createVertexArray();
@@ -205,10 +216,13 @@ export class BlendRenderer implements FrameRenderer {
   /** Warps one face's stylized crop into the canvas with the current alignment. */
   private renderFace(face: AlignedFace, stylized: StylizedCrop, options: BlendOptions, cameraFrame: Frame, width: number, height: number): void {
     const gl = this.context.gl;
-    const detail = Math.max(0, options.detail);
-    const textures = this.texturesFor(stylized, detail > 0);
-    const frameTexture = this.context.frameTexture(cameraFrame, detail > 0);
     const { imageFromCrop, cropFromImage, size } = face.alignment;
+    const textures = this.texturesFor(stylized, options.detail > 0);
+    const cropRect = blendCropRect(face.ovalInCrop, textures.flowReach, size);
+    const level = detailLevel(displayPerCropPixel(cropFromImage));
+    const region = options.detail > 0 ? detailRegion(imageBounds(imageFromCrop, cropRect), level, width, height) : undefined;
+    const detail = region ? options.detail : 0;
+    if (region) this.buildDetailRegion(this.context.frameTexture(cameraFrame), region);
     gl.bindFramebuffer(gl.FRAMEBUFFER, null);
     gl.viewport(0, 0, width, height);
     gl.enable(gl.BLEND);
@@ -226,23 +240,19 @@ export class BlendRenderer implements FrameRenderer {
     gl.uniform1i(u['u_flow'] ?? null, 1);
     gl.uniform1i(u['u_mask'] ?? null, 2);
     gl.activeTexture(gl.TEXTURE3);
-    gl.bindTexture(gl.TEXTURE_2D, frameTexture);
+    gl.bindTexture(gl.TEXTURE_2D, this.detailTexture);
     gl.bindSampler(3, this.mipmapSampler);
-    gl.uniform1i(u['u_frame'] ?? null, 3);
-    gl.uniform2f(u['u_frameSize'] ?? null, width, height);
-    gl.uniform1f(u['u_detailLevel'] ?? null, detailLevel(displayPerCropPixel(cropFromImage)));
+    gl.uniform1i(u['u_detailRegion'] ?? null, 3);
+    gl.uniform4f(u['u_detailRect'] ?? null, region?.x ?? 0, region?.y ?? 0, region?.width ?? 1, region?.height ?? 1);
+    gl.uniform1f(u['u_detailLevel'] ?? null, level);
     gl.uniform1f(u['u_detail'] ?? null, detail);
     gl.uniform3f(u['u_imageFromCropX'] ?? null, imageFromCrop[0], imageFromCrop[1], imageFromCrop[2]);
     gl.uniform3f(u['u_imageFromCropY'] ?? null, imageFromCrop[3], imageFromCrop[4], imageFromCrop[5]);
     gl.uniform3f(u['u_cropFromImageX'] ?? null, cropFromImage[0], cropFromImage[1], cropFromImage[2]);
     gl.uniform3f(u['u_cropFromImageY'] ?? null, cropFromImage[3], cropFromImage[4], cropFromImage[5]);
     gl.uniform1f(u['u_size'] ?? null, size);
-    // Only where the mask can be non-zero: the oval's box, widened by how far the flow moves
-    // any pixel (a pixel further out samples the mask outside the oval, where it is 0).
-    const oval = polygonBounds(face.ovalInCrop);
-    const margin = textures.flowReach + 1;
-    const clampToCrop = (v: number) => Math.min(size, Math.max(0, v));
-    gl.uniform4f(u['u_cropRect'] ?? null, clampToCrop(oval.minX - margin), clampToCrop(oval.minY - margin), clampToCrop(oval.maxX + margin), clampToCrop(oval.maxY + margin));
+    // Only where the mask can be non-zero (blendCropRect).
+    gl.uniform4f(u['u_cropRect'] ?? null, ...cropRect);
     gl.uniform2f(u['u_canvasSize'] ?? null, width, height);
     gl.uniform1f(u['u_feather'] ?? null, options.feather);
     gl.uniform1f(u['u_strength'] ?? null, Math.min(1, options.strength));
@@ -257,9 +267,32 @@ export class BlendRenderer implements FrameRenderer {
     this.forgetFacesNotIn(new Map());
     gl.deleteTexture(this.maskTexture);
     gl.deleteSampler(this.mipmapSampler);
+    gl.deleteTexture(this.detailTexture);
+    gl.deleteFramebuffer(this.frameReader);
     gl.deleteProgram(this.copyProgram);
     gl.deleteProgram(this.faceProgram);
     gl.deleteVertexArray(this.vertexArray);
+  }
+
+  /**
+   * Copies the frame region under a face into detailTexture and builds its mip levels (the
+   * camera detail's box pyramid; the region's origin and size are whole cells of its coarsest
+   * level, so the levels are the frame's own).
+   */
+  private buildDetailRegion(frameTexture: WebGLTexture, region: { x: number; y: number; width: number; height: number }): void {
+    const gl = this.context.gl;
+    gl.bindFramebuffer(gl.READ_FRAMEBUFFER, this.frameReader);
+    gl.framebufferTexture2D(gl.READ_FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, frameTexture, 0);
+    gl.activeTexture(gl.TEXTURE3);
+    gl.bindTexture(gl.TEXTURE_2D, this.detailTexture);
+    if (this.detailTextureSize[0] !== region.width || this.detailTextureSize[1] !== region.height) {
+      gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, region.width, region.height, 0, gl.RGBA, gl.UNSIGNED_BYTE, null);
+      this.detailTextureSize = [region.width, region.height];
+    }
+    // The frame texture's row 0 is the image's top row, and so is the region's.
+    gl.copyTexSubImage2D(gl.TEXTURE_2D, 0, 0, 0, region.x, region.y, region.width, region.height);
+    gl.generateMipmap(gl.TEXTURE_2D);
+    gl.bindFramebuffer(gl.READ_FRAMEBUFFER, null);
   }
 
   /** Uploads a face's crop textures when its stylized result changed. */

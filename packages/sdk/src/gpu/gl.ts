@@ -12,7 +12,6 @@ export class GlContext {
   readonly floatTargets: boolean;
   private readonly frameTex: WebGLTexture;
   private uploadedFrame: Frame | undefined;
-  private mipmapped = false;
   private scaler: OffscreenCanvasRenderingContext2D | undefined;
 
   constructor(readonly canvas: HTMLCanvasElement | OffscreenCanvas) {
@@ -30,12 +29,8 @@ export class GlContext {
     this.frameTex = createTexture(gl, gl.LINEAR, gl.MIRRORED_REPEAT);
   }
 
-  /**
-   * The frame as a texture (row 0 = top of the image); uploads at most once per frame. With
-   * `mipmaps`, its mip levels are (re)generated for this frame too, once (the blend's camera
-   * detail samples them through its own sampler; the texture's own filter stays LINEAR).
-   */
-  frameTexture(frame: Frame, mipmaps = false): WebGLTexture {
+  /** The frame as a texture (row 0 = top of the image); uploads at most once per frame. */
+  frameTexture(frame: Frame): WebGLTexture {
     const gl = this.gl;
     if (this.uploadedFrame !== frame) {
       gl.bindTexture(gl.TEXTURE_2D, this.frameTex);
@@ -43,12 +38,6 @@ export class GlContext {
       gl.pixelStorei(gl.UNPACK_PREMULTIPLY_ALPHA_WEBGL, false);
       gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, gl.RGBA, gl.UNSIGNED_BYTE, this.displayed(frame));
       this.uploadedFrame = frame;
-      this.mipmapped = false;
-    }
-    if (mipmaps && !this.mipmapped) {
-      gl.bindTexture(gl.TEXTURE_2D, this.frameTex);
-      gl.generateMipmap(gl.TEXTURE_2D);
-      this.mipmapped = true;
     }
     return this.frameTex;
   }
