@@ -21,7 +21,7 @@ const AFTER_FINETUNE_S = 25;
  * machine the cap, not the step count, ends fine-tuning, so progress and ETA follow whichever
  * ends it first.
  */
-export const FINETUNE_MINUTES = 8;
+export const FINETUNE_MINUTES = 9.25;
 const IMAGE_TYPES = { png: 'png', jpg: 'jpg', jpeg: 'jpg', webp: 'webp' };
 export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 

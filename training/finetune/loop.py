@@ -54,6 +54,7 @@ class FinetuneOptions:
     paired_views: int = 48      # augmented views encoded once before training
     texture: float = 0.0        # StyleTexture: guide-token Gram of the samples vs the style image
     structure: float = 0.0      # CoarseStructure: the samples' coarse luminance layout vs the source's
+    patches: float = 0.0        # StylePatches: the distribution of the samples' 3 x 3 RGB patches vs the style's
     colour: float = 0.0         # ColourMoments: RGB mean / covariance of the samples' inner face vs the style's
     steady: float = 0.0         # ShiftConsistency: a sub-pixel shift of the input face shifts the output, nothing more
     steady_batch: int = 2       # pool faces per step for ShiftConsistency (each drawn twice: as is and shifted)
@@ -166,6 +167,7 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
     w_pair = mixing(pair["w_real"], pair["w_style"])
     texture, coarse_structure = L.StyleTexture(), L.CoarseStructure()
     colour_moments, shift_consistency = L.ColourMoments(pair["style"].shape[-1]), L.ShiftConsistency()
+    style_patches = L.StylePatches(pair["style"].shape[-1])
     pair_geometry = None
     if opts.geometry > 0 and pair.get("points") is not None:   # style-only packs have no real half's landmarks
         pair_geometry = L.PairGeometry(pair["points"]["real"], pair["points"]["style"], pair["style"].shape[-1])
@@ -217,6 +219,7 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
             ("smooth", opts.smooth, lambda: smoothness(G)),
             ("paired", opts.paired, lambda: reconstruction(x_all[n:n + n_paired], views_style[views], tok_all[n:], views_tok[views])),
             ("colour", opts.colour, lambda: colour_moments(x_t, pair["style"])),
+            ("patches", opts.patches, lambda: style_patches(x_t, pair["style"], g)),
             ("steady", opts.steady, lambda: shift_consistency(steady_out[opts.steady_batch:], steady_out[:opts.steady_batch], shift)),
             ("texture", opts.texture, lambda: texture(tok_t, ref_style)),
             ("structure", opts.structure, lambda: coarse_structure(x_t, x_s, flow_all[:opts.batch])),
