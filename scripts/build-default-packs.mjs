@@ -20,7 +20,7 @@ const passThrough = args.includes('--') ? args.slice(args.indexOf('--') + 1) : [
 const own = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
 const only = own.includes('--only') ? own[own.indexOf('--only') + 1].split(',') : undefined;
 const force = own.includes('--force');
-const minutes = own.includes('--minutes') ? ['--minutes', own[own.indexOf('--minutes') + 1]] : []; // the builder's time cap (default 8)
+const minutes = own.includes('--minutes') ? ['--minutes', own[own.indexOf('--minutes') + 1]] : []; // the builder's time cap (default 9.25)
 
 export const DEFAULT_PACKS = [
   // built with a 10-minute cap (session 15, with `patches`; 484 steps): the builder's default cap
