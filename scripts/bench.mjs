@@ -11,15 +11,20 @@
 //      errors and warnings;
 //   4. the SDK's JavaScript size, gzip (bundle, and the JS glue loaded from the asset base).
 //
-// Usage: npm run bench -- [--clip sample-face] [--frames 600] [--tracking-seconds 10] [--json]
+// Usage: npm run bench -- [--clip sample-face] [--frames 600] [--tracking-seconds 10] [--y4m] [--json]
 //   --clip NAME   a clip in .cache/media (NAME.mjpeg); the default is the project-made
 //                 sample-face (set-up renders it); talking-1 etc. exist when ../shared is there
 //   --frames N    displayed frames measured after warm-up (the 10,000-frame soak: --frames 10000)
 //   --renderer R, --tracking T, --no-worker, --no-tracking-worker, --wasm-threads N, --detail D, --tracking-max-width W
 //                 FaceStylizer options, for A/B runs (defaults: the SDK's)
 //   --video-element  the camera through a <video> (the path without insertable streams)
-// Writes the full result to .cache/bench/CLIP-FRAMES.json.
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+//   --y4m         feed the fake camera raw I420 frames (NAME.y4m, made from NAME.mjpeg on first use)
+//                 instead of MJPEG: Chromium's fake camera then does no JPEG decoding, which at
+//                 1280×720 costs it a core share that a real webcam's driver or USB MJPEG decoder
+//                 would not take from the page's two cores
+// Writes the full result to .cache/bench/CLIP-FRAMES[-y4m].json.
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,11 +55,12 @@ const stylizerOptions = {
   ...(option('--tracking-max-width') ? { trackingMaxWidth: Number(option('--tracking-max-width')) } : {}),
 };
 
-const clipFile = join(root, '.cache/media', `${clip}.mjpeg`);
-if (!existsSync(clipFile)) {
-  console.error(`bench: ${clipFile} not found (npm run setup renders sample-face; real clips need ../shared/data/videos)`);
+const mjpegFile = join(root, '.cache/media', `${clip}.mjpeg`);
+if (!existsSync(mjpegFile)) {
+  console.error(`bench: ${mjpegFile} not found (npm run setup renders sample-face; real clips need ../shared/data/videos)`);
   process.exit(2);
 }
+const clipFile = args.includes('--y4m') ? rawClip(mjpegFile) : mjpegFile;
 for (const built of ['packages/sdk/dist/face-stylizer.bundle.js', 'models/base/contract.json']) {
   if (!existsSync(join(root, built))) {
     console.error(`bench: ${built} missing (npm run setup && npm run build)`);
@@ -70,7 +76,7 @@ const browser = await chromium.launch({
   // Eager measureUserAgentSpecificMemory (else it waits for the next natural GC).
   args: [...chromiumArgs({ fakeCameraFile: clipFile }), '--enable-blink-features=ForceEagerMeasureMemory'],
 });
-const result = { clip, frames, machine: machine(), startedAt: new Date().toISOString() };
+const result = { clip, source: clipFile.endsWith('.y4m') ? 'y4m' : 'mjpeg', frames, machine: machine(), startedAt: new Date().toISOString() };
 try {
   const page = await browser.newPage();
   const errors = [];
@@ -135,7 +141,7 @@ result.summary = {
   errors: p.events.errors.length + (p.streamError ? 1 : 0) + result.pageErrors.length,
 };
 mkdirSync(join(root, '.cache/bench'), { recursive: true });
-const out = join(root, '.cache/bench', `${clip}-${frames}.json`);
+const out = join(root, '.cache/bench', `${clip}-${frames}${result.source === 'y4m' ? '-y4m' : ''}.json`);
 writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
 
 if (asJson) {
@@ -220,4 +226,18 @@ function machine() {
     loadAverage: load,
     note: `${cpu.length} × ${cpu[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, load average ${load}`,
   };
+}
+
+/** NAME.y4m beside NAME.mjpeg (raw I420, ~1.4 MB a frame at 1280×720, 30 fps like the
+ * fake camera's MJPEG), made by ffmpeg unless up to date. */
+function rawClip(mjpeg) {
+  const y4m = mjpeg.replace(/\.mjpeg$/, '.y4m');
+  if (existsSync(y4m) && statSync(y4m).mtimeMs >= statSync(mjpeg).mtimeMs) return y4m;
+  const made = spawnSync('ffmpeg', ['-loglevel', 'error', '-y', '-framerate', '30', '-i', mjpeg, '-pix_fmt', 'yuv420p', '-f', 'yuv4mpegpipe', `${y4m}.tmp`], { stdio: 'inherit' });
+  if (made.status !== 0) {
+    console.error(`bench: ffmpeg could not make ${y4m}`);
+    process.exit(2);
+  }
+  renameSync(`${y4m}.tmp`, y4m);
+  return y4m;
 }

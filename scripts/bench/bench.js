@@ -11,8 +11,11 @@ function percentiles(samples) {
   return { p50: at(0.5), p95: at(0.95), n: sorted.length };
 }
 
+// The same constraints as the pipeline's camera (FaceStylizer.openCamera), so that the camera
+// and tracking-alone rates are measured at the size the pipeline gets (a 1280×720 clip was read
+// at 640×480 here before session 16).
 async function cameraVideo() {
-  const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+  const stream = await navigator.mediaDevices.getUserMedia({ video: sdk.FaceStylizer.CAMERA_DEFAULT });
   const video = document.createElement('video');
   video.muted = true;
   video.srcObject = stream;
