@@ -203,9 +203,7 @@ class StylePatches(nn.Module):
     texture synthesis"): project every patch on random directions, sort, compare quantile by
     quantile. StyleTexture's Gram of the guide's tokens sees layout more than brush work; flat
     anime skin, pencil hatching and painted strokes live in the pixels. No network, ~60 ms a
-    step on one core. Fresh directions every call (from `generator`), so no fixed set is gamed.
-    The style's patches are unfolded once per style tensor (a loop's style image is fixed and
-    never changed in place)."""
+    step on one core. Fresh directions every call (from `generator`), so no fixed set is gamed."""
 
     def __init__(self, size, patch=3, scales=3, directions=32):
         super().__init__()
@@ -215,7 +213,6 @@ class StylePatches(nn.Module):
             masks.append(m.flatten() >= 0.5)
             m = F.avg_pool2d(m, 2)
         self.masks = masks
-        self._style = None   # (style tensor, its patches per level): the style image never changes in a loop
 
     def patches(self, x, level):
         """[B, P, 3 * patch^2]: the patches centred inside the inner face at `level`."""
@@ -224,17 +221,10 @@ class StylePatches(nn.Module):
         cols = F.unfold(x, self.patch, padding=self.patch // 2)          # [B, D, H * W]
         return cols[:, :, self.masks[level]].transpose(1, 2)
 
-    def style_patches(self, style):
-        if self._style is None or self._style[0] is not style:
-            with torch.no_grad():
-                self._style = (style, [self.patches(style, level) for level in range(self.scales)])
-        return self._style[1]
-
     def forward(self, fake, style, generator=None):
         loss = 0.0
-        style_levels = self.style_patches(style)
         for level in range(self.scales):
-            pf, ps = self.patches(fake, level), style_levels[level]
+            pf, ps = self.patches(fake, level), self.patches(style, level)
             dirs = torch.randn(pf.shape[-1], self.directions, generator=generator)
             dirs = dirs / dirs.norm(dim=0, keepdim=True)
             qf = (pf @ dirs).sort(dim=1).values                             # [B, P, K]
