@@ -23,14 +23,14 @@
 //                 1280×720 costs it a core share that a real webcam's driver or USB MJPEG decoder
 //                 would not take from the page's two cores
 // Writes the full result to .cache/bench/CLIP-FRAMES[-y4m].json.
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { chromiumArgs } from './lib/chromium.mjs';
+import { convertUnlessUpToDate } from './lib/ffmpeg.mjs';
 import { chromiumThreadTimes, cpuByRole } from './lib/process-cpu.mjs';
 import { demoMounts, startDemoServer } from './serve-demo.mjs';
 
@@ -232,12 +232,11 @@ function machine() {
  * fake camera's MJPEG), made by ffmpeg unless up to date. */
 function rawClip(mjpeg) {
   const y4m = mjpeg.replace(/\.mjpeg$/, '.y4m');
-  if (existsSync(y4m) && statSync(y4m).mtimeMs >= statSync(mjpeg).mtimeMs) return y4m;
-  const made = spawnSync('ffmpeg', ['-loglevel', 'error', '-y', '-framerate', '30', '-i', mjpeg, '-pix_fmt', 'yuv420p', '-f', 'yuv4mpegpipe', `${y4m}.tmp`], { stdio: 'inherit' });
-  if (made.status !== 0) {
-    console.error(`bench: ffmpeg could not make ${y4m}`);
+  try {
+    convertUnlessUpToDate(mjpeg, y4m, { inputArgs: ['-framerate', '30'], outputArgs: ['-pix_fmt', 'yuv420p', '-f', 'yuv4mpegpipe'] });
+  } catch (e) {
+    console.error(`bench: ${e.message}`);
     process.exit(2);
   }
-  renameSync(`${y4m}.tmp`, y4m);
   return y4m;
 }

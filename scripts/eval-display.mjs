@@ -27,13 +27,13 @@
 // .cache/eval-display/results.json, face PNGs (input | output) in .cache/eval-display/, and the
 // table into docs/quality.md between its eval:display markers. Shared clips are skipped with a
 // message when ../shared/data/videos is absent; only project clips' pictures go into docs/.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { chromiumArgs } from './lib/chromium.mjs';
+import { convertUnlessUpToDate, hasFfmpeg, letterboxFilter } from './lib/ffmpeg.mjs';
 import { startDemoServer } from './serve-demo.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -84,14 +84,8 @@ function clipFile(clip, res) {
   const target = join(media, `${clip}-${res.name}.mjpeg`);
   const source = sourceOf(clip);
   if (!existsSync(source)) return undefined;
-  if (existsSync(target) && statSync(target).mtimeMs >= statSync(source).mtimeMs) return target;
-  const filter = `fps=30,scale=${res.width}:${res.height}:force_original_aspect_ratio=decrease,` +
-    `pad=${res.width}:${res.height}:(ow-iw)/2:(oh-ih)/2,setsar=1`;
-  mkdirSync(media, { recursive: true });
-  const r = spawnSync('ffmpeg', ['-loglevel', 'error', '-y', '-i', source, '-an', '-vf', filter, '-frames:v', String(span), '-q:v', '3', '-f', 'mjpeg', `${target}.tmp`], { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error(`ffmpeg failed on ${source}`);
-  renameSync(`${target}.tmp`, target);
-  console.log(`eval:display: ${target}`);
+  const outputArgs = ['-an', '-vf', letterboxFilter(res.width, res.height), '-frames:v', String(span), '-q:v', '3', '-f', 'mjpeg'];
+  if (convertUnlessUpToDate(source, target, { outputArgs })) console.log(`eval:display: ${target}`);
   return target;
 }
 
@@ -105,7 +99,7 @@ if (!selected.length) {
   console.log('eval:display: no clip to measure');
   process.exit(0);
 }
-if (spawnSync('ffmpeg', ['-version']).status !== 0) console.log('eval:display: ffmpeg not installed: only clips already converted can run');
+if (!hasFfmpeg()) console.log('eval:display: ffmpeg not installed: only clips already converted can run');
 for (const built of ['packages/sdk/dist/face-stylizer.bundle.js', join(modelsDir, 'base/contract.json'), join(modelsDir, 'packs/DEFAULT')]) {
   if (!existsSync(resolve(root, built))) {
     console.error(`eval:display: ${built} missing (npm run setup && npm run build)`);

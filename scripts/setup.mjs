@@ -11,8 +11,9 @@
 //  4. wrap the base generator into the default style pack and list the packs
 //     (scripts/make-base-pack.mjs → models/packs/base-reconstruction/, models/packs/index.json).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { convertUnlessUpToDate, hasFfmpeg, letterboxFilter } from './lib/ffmpeg.mjs';
 
 const run = (cmd, args) => {
   const r = spawnSync(cmd, args, { stdio: 'inherit' });
@@ -24,25 +25,20 @@ run(process.execPath, ['scripts/mediapipe-assets/build.mjs']);
 
 const videos = '../shared/data/videos';
 const media = '.cache/media';
-const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
+const ffmpegInstalled = hasFfmpeg();
 
 /** Converts `source` into the MJPEG the fake camera reads (extra ffmpeg `filters`), unless up to date. */
 function toMjpeg(source, target, filters = []) {
-  if (existsSync(target) && statSync(target).mtimeMs >= statSync(source).mtimeMs) return;
-  mkdirSync(media, { recursive: true });
-  run('ffmpeg', ['-loglevel', 'error', '-y', '-i', source, '-an', ...filters, '-q:v', '3', '-f', 'mjpeg', `${target}.tmp`]);
-  renameSync(`${target}.tmp`, target);
-  console.log(`setup: ${target}`);
+  if (convertUnlessUpToDate(source, target, { outputArgs: ['-an', ...filters, '-q:v', '3', '-f', 'mjpeg'] })) console.log(`setup: ${target}`);
 }
 
 if (!existsSync(videos)) {
   console.log(`setup: ${videos} not found — end-to-end tests on real clips will be skipped`);
-} else if (!hasFfmpeg) {
+} else if (!ffmpegInstalled) {
   console.log('setup: ffmpeg not installed — end-to-end tests on real clips will be skipped');
 } else {
   for (const file of readdirSync(videos).filter((f) => f.endsWith('.mp4'))) {
-    toMjpeg(join(videos, file), join(media, `${basename(file, '.mp4')}.mjpeg`), ['-vf',
-      'fps=30,scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,setsar=1']);
+    toMjpeg(join(videos, file), join(media, `${basename(file, '.mp4')}.mjpeg`), ['-vf', letterboxFilter(640, 480)]);
   }
 }
 
@@ -50,7 +46,7 @@ run(process.execPath, ['scripts/make-sample-clip.mjs']);
 
 // The base generator's own clip (training/make_clip.py; committed): the fake camera reads MJPEG.
 const generated = 'models/media/generated-face.webm';
-if (existsSync(generated) && hasFfmpeg) toMjpeg(generated, join(media, 'generated-face.mjpeg'));
+if (existsSync(generated) && ffmpegInstalled) toMjpeg(generated, join(media, 'generated-face.mjpeg'));
 if (existsSync('models/base/contract.json')) {
   run(process.execPath, ['scripts/make-base-pack.mjs']);
 } else {
