@@ -203,7 +203,8 @@ class StylePatches(nn.Module):
     texture synthesis"): project every patch on random directions, sort, compare quantile by
     quantile. StyleTexture's Gram of the guide's tokens sees layout more than brush work; flat
     anime skin, pencil hatching and painted strokes live in the pixels. No network; forward +
-    backward for a batch of 4 at 128² ~150 ms on one core, ~90 ms on two. Fresh directions every call (from `generator`), so no fixed set is gamed."""
+    backward for a batch of 4 at 128² ~150 ms on one core, ~90 ms on two. Fresh directions
+    every call (from `generator`), so no fixed set is gamed."""
 
     def __init__(self, size, patch=3, scales=3, directions=32):
         super().__init__()
