@@ -33,7 +33,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { chromiumArgs } from './lib/chromium.mjs';
-import { convertUnlessUpToDate, hasFfmpeg, letterboxFilter } from './lib/ffmpeg.mjs';
+import { fakeCameraMjpeg, hasFfmpeg, letterboxFilter } from './lib/ffmpeg.mjs';
 import { startDemoServer } from './serve-demo.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -84,8 +84,7 @@ function clipFile(clip, res) {
   const target = join(media, `${clip}-${res.name}.mjpeg`);
   const source = sourceOf(clip);
   if (!existsSync(source)) return undefined;
-  const outputArgs = ['-an', '-vf', letterboxFilter(res.width, res.height), '-frames:v', String(span), '-q:v', '3', '-f', 'mjpeg'];
-  if (convertUnlessUpToDate(source, target, { outputArgs })) console.log(`eval:display: ${target}`);
+  if (fakeCameraMjpeg(source, target, { videoFilter: letterboxFilter(res.width, res.height), frames: span })) console.log(`eval:display: ${target}`);
   return target;
 }
 

@@ -13,7 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { convertUnlessUpToDate, hasFfmpeg, letterboxFilter } from './lib/ffmpeg.mjs';
+import { fakeCameraMjpeg, hasFfmpeg, letterboxFilter } from './lib/ffmpeg.mjs';
 
 const run = (cmd, args) => {
   const r = spawnSync(cmd, args, { stdio: 'inherit' });
@@ -27,9 +27,9 @@ const videos = '../shared/data/videos';
 const media = '.cache/media';
 const ffmpegInstalled = hasFfmpeg();
 
-/** Converts `source` into the MJPEG the fake camera reads (extra ffmpeg `filters`), unless up to date. */
-function toMjpeg(source, target, filters = []) {
-  if (convertUnlessUpToDate(source, target, { outputArgs: ['-an', ...filters, '-q:v', '3', '-f', 'mjpeg'] })) console.log(`setup: ${target}`);
+/** Makes the fake camera's MJPEG of `source` (see fakeCameraMjpeg), saying so when it converted. */
+function toMjpeg(source, target, options) {
+  if (fakeCameraMjpeg(source, target, options)) console.log(`setup: ${target}`);
 }
 
 if (!existsSync(videos)) {
@@ -38,7 +38,7 @@ if (!existsSync(videos)) {
   console.log('setup: ffmpeg not installed — end-to-end tests on real clips will be skipped');
 } else {
   for (const file of readdirSync(videos).filter((f) => f.endsWith('.mp4'))) {
-    toMjpeg(join(videos, file), join(media, `${basename(file, '.mp4')}.mjpeg`), ['-vf', letterboxFilter(640, 480)]);
+    toMjpeg(join(videos, file), join(media, `${basename(file, '.mp4')}.mjpeg`), { videoFilter: letterboxFilter(640, 480) });
   }
 }
 

@@ -36,5 +36,16 @@ export function letterboxFilter(width, height) {
     `pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2,setsar=1`;
 }
 
+/**
+ * Converts a clip into the MJPEG that Chromium's fake camera reads (`--use-file-for-fake-video-capture`),
+ * unless up to date: no audio, JPEG quality 3 (fine enough that the camera image is not what
+ * eval:display measures), `videoFilter` (e.g. `letterboxFilter(640, 480)`) and `frames` optional.
+ * Returns true when it converted.
+ */
+export function fakeCameraMjpeg(source, target, { videoFilter, frames } = {}) {
+  const outputArgs = ['-an', ...(videoFilter ? ['-vf', videoFilter] : []), ...(frames ? ['-frames:v', String(frames)] : []), '-q:v', '3', '-f', 'mjpeg'];
+  return convertUnlessUpToDate(source, target, { outputArgs });
+}
+
 /** Whether ffmpeg can be run here. */
 export const hasFfmpeg = () => spawnSync('ffmpeg', ['-version']).status === 0;

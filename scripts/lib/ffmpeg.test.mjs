@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { convertUnlessUpToDate, hasFfmpeg, isUpToDate, letterboxFilter } from './ffmpeg.mjs';
+import { convertUnlessUpToDate, fakeCameraMjpeg, hasFfmpeg, isUpToDate, letterboxFilter } from './ffmpeg.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'ffmpeg-lib-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,5 +39,19 @@ describe.skipIf(!hasFfmpeg())('convertUnlessUpToDate', () => {
     expect(() => convertUnlessUpToDate(broken, bad, { outputArgs })).toThrow(/could not convert/);
     expect(existsSync(bad)).toBe(false);
     expect(readdirSync(join(dir, 'bad'))).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasFfmpeg())('fakeCameraMjpeg', () => {
+  it('writes a silent MJPEG of the asked size and frame count', () => {
+    const source = join(dir, 'with-audio.mkv');
+    spawnSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=30', '-f', 'lavfi', '-i', 'sine',
+      '-frames:v', '5', '-t', '0.2', '-c:v', 'mjpeg', '-c:a', 'pcm_s16le', source]);
+    const target = join(dir, 'camera', 'clip.mjpeg');
+    expect(fakeCameraMjpeg(source, target, { videoFilter: letterboxFilter(640, 480), frames: 3 })).toBe(true);
+    expect(frameSize(target)).toBe('640,480');
+    const probe = spawnSync('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,nb_read_frames', '-of', 'csv=p=0', target], { encoding: 'utf8' });
+    expect(probe.stdout.trim().split('\n')).toEqual(['mjpeg,3']);
+    expect(fakeCameraMjpeg(source, target)).toBe(false);
   });
 });
