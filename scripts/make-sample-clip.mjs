@@ -9,12 +9,13 @@
 // Deterministic: the same sources give the same frames. Skips clips that are up to date.
 //
 // Usage: node scripts/make-sample-clip.mjs [--out .cache/media] [--force]
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SyntheticScene } from './lib/synthetic-face.mjs';
+import { hasFfmpeg } from './lib/ffmpeg.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -91,7 +92,7 @@ async function render(name, clip, digest) {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  if (spawnSync('ffmpeg', ['-version']).status !== 0) {
+  if (!hasFfmpeg()) {
     console.log('make-sample-clip: ffmpeg not installed — the project-made clips are not available');
     process.exit(0);
   }
