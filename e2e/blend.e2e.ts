@@ -22,7 +22,8 @@ for (const clip of [PROJECT_CLIPS.face, SHARED_CLIPS.talking[0]]) {
   test(`output differs inside the face and equals the input outside the mask (${clip})`, async ({ openPage }, testInfo) => {
     const page = await openPage(clip);
     await call(page, 'captureFrames', { count: 1 });
-    const run = await call(page, 'lockstep', { exaggeration: 0, pack: STRONG_PACK });
+    // grade 0: the pack's colours stay in the face (its frame grade is the next test's)
+    const run = await call(page, 'lockstep', { exaggeration: 0, pack: STRONG_PACK, grade: 0 });
     await attachPng(testInfo, 'output', run.png);
     const [result] = run.results;
     testInfo.annotations.push({ type: 'measured', description: JSON.stringify(result) });
@@ -40,6 +41,19 @@ for (const clip of [PROJECT_CLIPS.face, SHARED_CLIPS.talking[0]]) {
     expect(before.results[0].frameMaxDiff, 'largest difference at strength 0').toBe(0);
   });
 }
+
+test(`a pack's frame grade recolours the whole frame and keeps its luminosity (${SHARED_CLIPS.talking[0]})`, async ({ openPage }, testInfo) => {
+  const page = await openPage(SHARED_CLIPS.talking[0]);
+  await call(page, 'captureFrames', { count: 1 });
+  const run = await call(page, 'lockstep', { exaggeration: 0, pack: STRONG_PACK });
+  await attachPng(testInfo, 'output', run.png);
+  const [result] = run.results;
+  testInfo.annotations.push({ type: 'measured', description: JSON.stringify(result) });
+  expect(result.faces).toHaveLength(1);
+  expect(result.faces[0].coreChangedFraction, 'share of changed pixels in the face core').toBeGreaterThanOrEqual(MIN_CORE_CHANGED);
+  expect(result.outside.changed / result.outside.pixels, 'share of pixels outside the face the grade moved by > 2 levels').toBeGreaterThan(0.3);
+  expect(result.outside.lumaMaxDiff, 'largest luminosity change outside the face, 8-bit levels').toBeLessThanOrEqual(2);
+});
 
 for (const clip of [PROJECT_CLIPS.twoFaces, SHARED_CLIPS.twoFaces]) {
   test(`two faces give two stylized regions (${clip})`, async ({ openPage }, testInfo) => {
@@ -63,7 +77,7 @@ for (const clip of [PROJECT_CLIPS.twoFaces, SHARED_CLIPS.twoFaces]) {
 }
 
 for (const clip of [PROJECT_CLIPS.noFace, SHARED_CLIPS.noFace]) {
-  test(`the no-face clip passes through unchanged (${clip})`, async ({ openPage }) => {
+  test(`the no-face clip passes through unchanged, or only recoloured by a pack's grade (${clip})`, async ({ openPage }) => {
     const page = await openPage(clip);
     await call(page, 'captureFrames', { count: 12, intervalMs: 80 });
     const run = await call(page, 'lockstep', { mode: 'sequence' });
@@ -73,23 +87,41 @@ for (const clip of [PROJECT_CLIPS.noFace, SHARED_CLIPS.noFace]) {
       expect(result.faces).toHaveLength(0);
       expect(result.frameMaxDiff, 'largest output/input difference').toBe(0);
     }
+    // A pack with a frame grade keeps the style's colours on the room while no face is found (no
+    // colour flash when tracking drops a frame); every pixel keeps its luminosity.
+    const graded = await call(page, 'lockstep', { mode: 'sequence', pack: STRONG_PACK });
+    for (const result of graded.results) {
+      expect(result.faces).toHaveLength(0);
+      // (the shared no-face clip is a phone screenshot, mostly white and black, which the grade keeps)
+      expect(result.outside.changed / result.outside.pixels, 'share of pixels the grade moved by > 2 levels').toBeGreaterThan(0.05);
+      expect(result.outside.lumaMaxDiff, 'largest luminosity change, 8-bit levels').toBeLessThanOrEqual(2);
+    }
     expect(run.events).toEqual(['state:no-face']);
   });
 }
 
-for (const detail of [0, 1]) {
-  test(`the 2D-canvas renderer composites what the WebGL renderer does${detail ? ', camera detail included' : ''}`, async ({ openPage }) => {
+// A pack's frame grade (blend/grade.ts): the anime pack's, strong enough to see.
+const GRADE = { color: [0.5853, 0.4444, 0.5658], opacity: 0.5 };
+
+for (const [detail, grade] of [[0, undefined], [1, undefined], [1, GRADE]] as const) {
+  test(`the 2D-canvas renderer composites what the WebGL renderer does${detail ? ', camera detail included' : ''}${grade ? ', with a frame grade' : ''}`, async ({ openPage }) => {
     // Both renderers get the same frame, landmarks, stylized crop and (non-identity) flow: the CPU
     // blend must reproduce the GL face pass up to GL's 8-bit filtering and blending precision
     // (with camera detail: the frame's mip levels, stored in 8 bits, against the CPU's float pyramid).
     const page = await openPage(PROJECT_CLIPS.face);
     await call(page, 'captureFrames', { count: 1 });
-    const parity = await call(page, 'rendererParity', { detail });
+    const parity = await call(page, 'rendererParity', { detail, ...(grade ? { grade } : {}) });
     test.info().annotations.push({ type: 'measured', description: JSON.stringify(parity) });
     expect(parity.faces).toBe(1);
     expect(parity.changed, 'pixels the face blend changed').toBeGreaterThan(5000);
     expect(parity.max, 'largest difference between the renderers, 8-bit levels').toBeLessThanOrEqual(3);
     expect(parity.overOne / parity.changed, 'share of changed pixels differing by more than 1 level').toBeLessThan(0.01);
     if (detail) expect(parity.detailChanged, 'pixels the camera detail changed by > 2 levels').toBeGreaterThan(500);
+    if (grade) {
+      // Outside the face every pixel changes (the grade covers the frame) but keeps its luminosity.
+      expect(parity.changed, 'pixels changed with a grade').toBeGreaterThan(0.9 * parity.pixels);
+      expect(parity.gradeMax, 'both renderers against sdk.gradePixel, 8-bit levels').toBeLessThanOrEqual(2);
+      expect(parity.lumaMax, 'luminosity change by the grade, 8-bit levels').toBeLessThanOrEqual(2);
+    }
   });
 }

@@ -15,7 +15,8 @@
 //   --clip NAME   a clip in .cache/media (NAME.mjpeg); the default is the project-made
 //                 sample-face (set-up renders it); talking-1 etc. exist when ../shared is there
 //   --frames N    displayed frames measured after warm-up (the 10,000-frame soak: --frames 10000)
-//   --renderer R, --tracking T, --no-worker, --no-tracking-worker, --wasm-threads N, --detail D, --tracking-max-width W
+//   --renderer R, --tracking T, --no-worker, --no-tracking-worker, --wasm-threads N, --detail D, --grade G, --tracking-max-width W,
+//                 --pack ID (a style pack of models/packs; default: the base generator, the same cost per face)
 //                 FaceStylizer options, for A/B runs (defaults: the SDK's)
 //   --video-element  the camera through a <video> (the path without insertable streams)
 //   --y4m         feed the fake camera raw I420 frames (NAME.y4m, made from NAME.mjpeg on first use)
@@ -42,7 +43,7 @@ const frames = Number(option('--frames', 600));
 const trackingSeconds = Number(option('--tracking-seconds', 10));
 const asJson = args.includes('--json');
 // FaceStylizer options to compare (A/B runs): --renderer auto|webgl|canvas2d, --tracking adaptive|every-frame,
-// --no-worker (WASM on the page's thread), --no-tracking-worker, --wasm-threads N, --detail D, --tracking-max-width W; and the source:
+// --no-worker (WASM on the page's thread), --no-tracking-worker, --wasm-threads N, --detail D, --grade G, --tracking-max-width W; and the source:
 // --video-element (the camera through a <video>, the path without insertable streams).
 const videoElement = args.includes('--video-element');
 const stylizerOptions = {
@@ -52,6 +53,8 @@ const stylizerOptions = {
   ...(args.includes('--no-tracking-worker') ? { trackingWorker: false } : {}),
   ...(option('--wasm-threads') ? { wasmThreads: Number(option('--wasm-threads')) } : {}),
   ...(option('--detail') ? { detail: Number(option('--detail')) } : {}),
+  ...(option('--grade') ? { grade: Number(option('--grade')) } : {}),
+  ...(option('--pack') ? { pack: option('--pack') } : {}),
   ...(option('--tracking-max-width') ? { trackingMaxWidth: Number(option('--tracking-max-width')) } : {}),
 };
 

@@ -16,7 +16,7 @@
 //     at its default α): RMS of the [[1,-2,1],[-2,4,-2],[1,-2,1]]/4 response, output ÷ input.
 //
 // Usage: npm run eval:display -- [--clips a,b] [--resolutions 640x480,1280x720] [--frames 60]
-//          [--samples 4] [--span 300] [--no-checker] [--no-docs] [--models DIR] [--stabilization S] [--sharpening S] [--detail D] [--trackingMaxWidth W]
+//          [--samples 4] [--span 300] [--no-checker] [--no-docs] [--models DIR] [--stabilization S] [--sharpening S] [--detail D] [--grade G] [--trackingMaxWidth W]
 //          [--color-match luminance|color|off]
 //          [--flicker-packs]
 // --models DIR measures candidate models instead of models/: DIR/base (contract.json, encoder,
@@ -34,6 +34,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { chromiumArgs } from './lib/chromium.mjs';
 import { fakeCameraMjpeg, hasFfmpeg, letterboxFilter } from './lib/ffmpeg.mjs';
+import { SEAM_CONTINUOUS } from './eval-display/metrics.mjs';
 import { startDemoServer } from './serve-demo.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -61,7 +62,7 @@ const withChecker = !args.includes('--no-checker');
 // FaceStylizer options under test (each defaults to the SDK's default)
 const runOptions = {
   ...Object.fromEntries(
-    ['stabilization', 'sharpening', 'detail', 'trackingMaxWidth'].filter((name) => args.includes(`--${name}`)).map((name) => [name, Number(option(`--${name}`))]),
+    ['stabilization', 'sharpening', 'detail', 'grade', 'trackingMaxWidth'].filter((name) => args.includes(`--${name}`)).map((name) => [name, Number(option(`--${name}`))]),
   ),
   ...(args.includes('--color-match') ? { colorMatch: option('--color-match') } : {}),
 };
@@ -161,7 +162,7 @@ try {
           for (const { id, url } of generators.filter((g) => g.id !== 'base')) {
             const pack = url.slice(0, url.lastIndexOf('/') + 1);
             const run = await call('flicker', { start: 0, count: Math.min(flickerFrames, loaded.frames), pack, options: runOptions });
-            packFlicker[id] = { flicker: run.flickerRatio, contrast: run.contrastRatio };
+            packFlicker[id] = { flicker: run.flickerRatio, contrast: run.contrastRatio, seamOut: run.seamStepOut, seamIn: run.seamStepIn };
           }
         }
         const pngs = [];
@@ -265,6 +266,13 @@ if (flickers.length) {
   );
   tables.push(`| clip | ${ids.join(' | ')} |`, `| --- | ${ids.map(() => '---:').join(' | ')} |`);
   for (const r of flickers) tables.push(`| ${r.clip} | ${ids.map((id) => `${fmt(r.packFlicker[id].flicker)} / ${fmt(r.packFlicker[id].contrast)}`).join(' | ')} |`);
+  tables.push(
+    '',
+    `Colour step across the face's outline where the camera's picture continues (seamChromaStep: at each face-oval vertex whose camera chroma step is below ${SEAM_CONTINUOUS} levels, the distance between the mean chroma — RGB minus luminosity, 8-bit levels — just inside the oval and just outside the blend's feather), output (camera), same frames; a large step is a face that shows as a differently coloured mask:`,
+    '',
+  );
+  tables.push(`| clip | ${ids.join(' | ')} |`, `| --- | ${ids.map(() => '---:').join(' | ')} |`);
+  for (const r of flickers) tables.push(`| ${r.clip} | ${ids.map((id) => `${fmt(r.packFlicker[id].seamOut, 1)} (${fmt(r.packFlicker[id].seamIn, 1)})`).join(' | ')} |`);
 }
 const failed = results.filter((r) => r.error);
 if (failed.length) tables.push('', `Failed: ${failed.map((r) => `${r.clip} ${r.resolution} (${r.error})`).join('; ')}`);

@@ -123,7 +123,7 @@ const lines = [
   `Made by \`npm run gallery\` (${new Date().toISOString().slice(0, 10)}, ${seconds.toFixed(0)} s): every default pack on the same six faces of the project's own clips`,
   '(composite faces of `generated-face` and `sample-face`; the shared real clips and style images may not be committed:',
   '`npm run gallery -- --shared` draws six real people with each style image beside its row into `.cache/gallery/`),',
-  'through the real runtime at 640×480 (WASM EP, lockstep frames, the pack\'s default α), the face oval\'s box as the output',
+  'through the real runtime at 640×480 (WASM EP, lockstep frames, the pack\'s default α and its frame grade), the face oval\'s box as the output',
   'canvas shows it, scaled to 160 px high. Scores per pack: `docs/scorecard.md`.',
   '',
   '**Camera (before)**',

@@ -217,7 +217,8 @@ function compare(bitmap, output, info) {
     return oval.map(([x, y]) => [cx + (x - cx) * 0.7, cy + (y - cy) * 0.7]);
   });
   const faces = cores.map(() => ({ pixels: 0, changed: 0, sumAbs: 0 }));
-  const outside = { pixels: 0, differing: 0, maxDiff: 0 };
+  // changed: by more than CHANGED_LEVELS; lumaMaxDiff: largest change of W3C luminosity (a pack's frame grade keeps it)
+  const outside = { pixels: 0, differing: 0, changed: 0, maxDiff: 0, lumaMaxDiff: 0 };
   let frameMaxDiff = 0;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -229,7 +230,10 @@ function compare(bitmap, output, info) {
       if (ovals.every((oval) => signedDistance(px, py, oval) > 1)) {
         outside.pixels++;
         if (diff > 0) outside.differing++;
+        if (diff > CHANGED_LEVELS) outside.changed++;
         outside.maxDiff = Math.max(outside.maxDiff, diff);
+        const lum = (p) => 0.3 * p[k] + 0.59 * p[k + 1] + 0.11 * p[k + 2];
+        outside.lumaMaxDiff = Math.max(outside.lumaMaxDiff, Math.abs(lum(output) - lum(input)));
         continue;
       }
       cores.forEach((core, f) => {
@@ -540,7 +544,7 @@ async function modelParity() {
  * landmarks from the page's landmarker on captured frame 0, a synthetic stylized crop (a colour
  * pattern) and a non-identity flow, strength 0.8. Returns how far the two canvases differ.
  */
-async function rendererParity({ strength = 0.8, feather = 8, detail = 0 } = {}) {
+async function rendererParity({ strength = 0.8, feather = 8, detail = 0, grade } = {}) {
   const bitmap = state.frames[0];
   const { width, height } = bitmap;
   const tracker = await sdk.FaceTracker.create({ wasmBaseUrl: `${ASSET_BASE}mediapipe/wasm/`, modelUrl: `${ASSET_BASE}mediapipe/face_landmarker.task` });
@@ -582,13 +586,33 @@ async function rendererParity({ strength = 0.8, feather = 8, detail = 0 } = {}) 
       renderer = new sdk.Canvas2dBlendRenderer(canvas, [-1, 1]);
     }
     renderer.upload(frame);
-    renderer.render(stylizedFrame, { strength, feather, detail: kind === 'canvas2d-no-detail' ? 0 : detail });
+    renderer.render(stylizedFrame, { strength, feather, detail: kind === 'canvas2d-no-detail' ? 0 : detail, grade });
     outputs[kind] = pixelsOf(canvas, width, height);
+    if (grade) {
+      // The grade alone (no face): every pixel must be the reference formula of the input's.
+      renderer.upload({ ...frame, index: 1 });
+      renderer.render({ frame: { ...frame, index: 1 }, faces: [], predicted: false, stylized: new Map() }, { strength: 1, feather, detail, grade });
+      outputs[`${kind}-grade-only`] = pixelsOf(canvas, width, height);
+    }
     renderer.dispose();
     gl?.dispose();
   }
   image.close();
   const input = pixelsOf(bitmap, width, height);
+  let gradeMax = 0; // largest difference of the grade-only renders from sdk.gradePixel, 8-bit levels
+  let lumaMax = 0; // largest change of luminosity (W3C Lum) the grade made, 8-bit levels
+  if (grade) {
+    const quantised = { color: grade.color.map((c) => Math.round(c * 255) / 255), opacity: grade.opacity };
+    for (let k = 0; k < input.length; k += 4) {
+      const expected = sdk.gradePixel(quantised, [input[k] / 255, input[k + 1] / 255, input[k + 2] / 255]);
+      for (const kind of ['webgl', 'canvas2d']) {
+        const out = outputs[`${kind}-grade-only`];
+        for (let c = 0; c < 3; c++) gradeMax = Math.max(gradeMax, Math.abs(out[k + c] - expected[c] * 255));
+        const lum = (p) => 0.3 * p[k] + 0.59 * p[k + 1] + 0.11 * p[k + 2];
+        lumaMax = Math.max(lumaMax, Math.abs(lum(out) - lum(input)));
+      }
+    }
+  }
   let max = 0;
   let overOne = 0;
   let changed = 0;
@@ -601,7 +625,7 @@ async function rendererParity({ strength = 0.8, feather = 8, detail = 0 } = {}) 
     if (d > 1) overOne++;
     if ([0, 1, 2].some((c) => outputs.canvas2d[k + c] !== input[k + c])) changed++;
   }
-  return { faces: aligned.length, pixels: input.length / 4, changed, max, overOne, detailChanged };
+  return { faces: aligned.length, pixels: input.length / 4, changed, max, overOne, detailChanged, gradeMax, lumaMax };
 }
 
 /**

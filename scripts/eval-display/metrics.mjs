@@ -67,6 +67,57 @@ export function boundingBox(polygon, width, height, margin = 0) {
   return { x: x0, y: y0, width: Math.max(0, x1 - x0), height: Math.max(0, y1 - y0) };
 }
 
+/** Seam probes: just inside the face oval and just outside the blend's feather, as scales of the oval about its centroid. */
+export const SEAM_INNER = 0.85;
+export const SEAM_OUTER = 1.2;
+/** Camera chroma step (8-bit levels) below which the picture continues across the outline (skin to skin). */
+export const SEAM_CONTINUOUS = 12;
+
+/**
+ * The colour step across the face's outline where the camera picture has none: at each oval
+ * vertex, the distance between the mean chroma (RGB minus the W3C Lum, 8-bit levels, 7 × 7 px)
+ * just inside the oval and just outside it, for the camera frame and the output frame, averaged
+ * over the vertices whose camera step is below SEAM_CONTINUOUS (cheek to ear, chin to neck,
+ * forehead to forehead). A stylized face coloured unlike the skin around it shows there as a
+ * pasted-on mask. Returns { points, camera, output } (null when no vertex qualifies).
+ */
+export function seamChromaStep(output, input, width, height, oval) {
+  const cx = oval.reduce((a, p) => a + p[0], 0) / oval.length;
+  const cy = oval.reduce((a, p) => a + p[1], 0) / oval.length;
+  const chromaAt = (rgba, x, y) => {
+    const sum = [0, 0, 0];
+    let n = 0;
+    for (let dy = -3; dy <= 3; dy++) {
+      for (let dx = -3; dx <= 3; dx++) {
+        const px = Math.round(x) + dx;
+        const py = Math.round(y) + dy;
+        if (px < 0 || py < 0 || px >= width || py >= height) continue;
+        const k = (py * width + px) * 4;
+        const lum = 0.3 * rgba[k] + 0.59 * rgba[k + 1] + 0.11 * rgba[k + 2];
+        for (let c = 0; c < 3; c++) sum[c] += rgba[k + c] - lum;
+        n++;
+      }
+    }
+    return n ? sum.map((v) => v / n) : undefined;
+  };
+  const step = (rgba, [x, y]) => {
+    const inner = chromaAt(rgba, cx + (x - cx) * SEAM_INNER, cy + (y - cy) * SEAM_INNER);
+    const outer = chromaAt(rgba, cx + (x - cx) * SEAM_OUTER, cy + (y - cy) * SEAM_OUTER);
+    return inner && outer ? Math.hypot(inner[0] - outer[0], inner[1] - outer[1], inner[2] - outer[2]) : undefined;
+  };
+  let points = 0;
+  let camera = 0;
+  let out = 0;
+  for (const point of oval) {
+    const stepIn = step(input, point);
+    if (stepIn === undefined || stepIn >= SEAM_CONTINUOUS) continue;
+    points++;
+    camera += stepIn;
+    out += step(output, point);
+  }
+  return points ? { points, camera: camera / points, output: out / points } : null;
+}
+
 /** The `rect` of an RGBA image as its own RGBA image. */
 export function cropRgba(rgba, width, rect) {
   const out = new Uint8ClampedArray(rect.width * rect.height * 4);

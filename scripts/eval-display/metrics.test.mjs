@@ -8,6 +8,7 @@ import {
   ovalCoverage,
   polygonMask,
   psnrFromMse,
+  seamChromaStep,
   shrinkPolygon,
   splitJpegs,
   squaredErrorRgb,
@@ -82,6 +83,27 @@ describe('display-fidelity metrics', () => {
     const ratio = gradientEnergy(rgbaOf(bold), W, H, full()).sum / gradientEnergy(rgbaOf(tex), W, H, full()).sum;
     expect(ratio).toBeGreaterThan(1.4);
     expect(ratio).toBeLessThan(1.6);
+  });
+
+  it('seam chroma step: the output face coloured unlike the continuous skin around it', () => {
+    const size = 120;
+    const oval = Array.from({ length: 24 }, (_, k) => [60 + 32 * Math.cos((k / 24) * 2 * Math.PI), 60 + 38 * Math.sin((k / 24) * 2 * Math.PI)]);
+    const skin = [200, 150, 120];
+    const paint = (inside, outside) => {
+      const mask = polygonMask(oval, size, size);
+      const rgba = new Uint8ClampedArray(size * size * 4);
+      for (let i = 0; i < size * size; i++) rgba.set([...(mask[i] ? inside : outside), 255], 4 * i);
+      return rgba;
+    };
+    const camera = paint(skin, skin);
+    expect(seamChromaStep(camera, camera, size, size, oval)).toEqual({ points: 24, camera: 0, output: 0 });
+    // a grey face on that skin: the step is the skin's chroma, its distance from grey
+    const lum = 0.3 * 200 + 0.59 * 150 + 0.11 * 120;
+    const grey = seamChromaStep(paint([lum, lum, lum], skin), camera, size, size, oval);
+    expect(grey.points).toBe(24);
+    expect(grey.output).toBeCloseTo(Math.hypot(...skin.map((v) => v - lum)), 0);
+    // where the camera itself changes colour across the outline (skin → a blue wall) nothing is counted
+    expect(seamChromaStep(camera, paint(skin, [40, 60, 200]), size, size, oval)).toBeNull();
   });
 
   it('polygon mask and core shrink', () => {

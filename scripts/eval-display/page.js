@@ -244,6 +244,8 @@ async function flicker({ start = 0, count = 60, pack, settle = 10, maxSteps = 40
   let gradientIn = 0;
   let stylizedFrames = 0;
   let faceFrames = 0;
+  // colour step across the face's outline (seamChromaStep), summed over the stylized frames
+  const seam = { out: 0, in: 0, points: 0, frames: 0 };
   let previous;
   // trace: per frame the mean change in and out, and the face box (input | output) as a PNG
   const perFrame = [];
@@ -264,6 +266,15 @@ async function flicker({ start = 0, count = 60, pack, settle = 10, maxSteps = 40
       const face = mainFace(info);
       if (face) faceFrames++;
       if (face?.stylized) stylizedFrames++;
+      if (face?.stylized) {
+        const step = M.seamChromaStep(current.output, current.input, width, height, M.ovalOf(face.landmarks));
+        if (step) {
+          seam.out += step.output;
+          seam.in += step.camera;
+          seam.points += step.points;
+          seam.frames++;
+        }
+      }
       if (face && previous) {
         const { box, mask } = faceRegion(face, width, height);
         const [inNow, outNow] = [M.cropRgba(current.input, width, box), M.cropRgba(current.output, width, box)];
@@ -297,6 +308,9 @@ async function flicker({ start = 0, count = 60, pack, settle = 10, maxSteps = 40
     meanChangeIn: pixels ? sumIn / pixels : null,
     flickerRatio: sumIn ? sumOut / sumIn : null,
     contrastRatio: gradientIn ? gradientOut / gradientIn : null,
+    seamStepOut: seam.frames ? seam.out / seam.frames : null,
+    seamStepIn: seam.frames ? seam.in / seam.frames : null,
+    seamPoints: seam.frames ? seam.points / seam.frames : null,
     events: [...new Set(run.events)],
     ...(trace ? { perFrame } : {}),
   };

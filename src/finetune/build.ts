@@ -13,6 +13,7 @@ import { access, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
+import type { FrameGrade } from '../../packages/sdk/src/blend/grade';
 import type { ModelContract } from '../../packages/sdk/src/packs/contract';
 import { buildPack } from '../packs/build';
 import { loadBaseModel, verifyPack } from '../packs/verify';
@@ -105,7 +106,7 @@ export async function buildStylePack(options: BuildStylePackOptions): Promise<{ 
     options.onProgress?.({ stage: 'pack', step: 0, total: 1 });
     const build = JSON.parse(await readFile(join(work, 'build.json'), 'utf8')) as Record<string, unknown> & {
       encoderSha256: string; options: unknown; stats: Record<string, unknown>; mode: string; guide: string; checkpoint: string;
-      metrics: unknown;
+      metrics: unknown; grade?: FrameGrade | null;
     };
     const contract = JSON.parse(await readFile(join(work, 'contract.json'), 'utf8')) as ModelContract;
     const packDir = join(temp, 'pack');
@@ -128,6 +129,7 @@ export async function buildStylePack(options: BuildStylePackOptions): Promise<{ 
         options: build.options, steps: build.stats['steps'], seconds: Math.round((Date.now() - started) / 1000),
         metrics: build.metrics,
       },
+      grade: build.grade ?? null,
     });
     // the same checks the runtime will make, against the base the generator was trained behind
     await verifyPack(packDir, { base: await loadBaseModel(work) });

@@ -3,6 +3,7 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
+import type { FrameGrade } from '../../packages/sdk/src/blend/grade';
 import type { AlphaRange, ModelContract } from '../../packages/sdk/src/packs/contract';
 import {
   MANIFEST_FILE_NAME,
@@ -35,6 +36,8 @@ export interface BuildPackOptions {
   /** Recommended α range for this style; defaults to the contract's. */
   readonly alpha?: AlphaRange;
   readonly training?: Readonly<Record<string, unknown>>;
+  /** The style's colour world over the frame (packages/sdk/src/blend/grade.ts), fitted by the fine-tuner. */
+  readonly grade?: FrameGrade | null;
   /** More files to ship, by manifest name: e.g. { licenceText: { source: 'LICENSE', path: 'LICENSE.txt' } }. */
   readonly extraFiles?: Readonly<Record<string, { source: FileSource; path: string; mediaType?: string }>>;
   readonly createdAt?: Date;
@@ -78,6 +81,7 @@ export async function buildPack(options: BuildPackOptions): Promise<{ dir: strin
     base: { encoderSha256: options.encoderSha256 },
     alpha: options.alpha ?? options.contract.alpha,
     training: options.training ?? {},
+    ...(options.grade ? { grade: options.grade } : {}),
   };
   // The shared validator guarantees buildPack never writes a pack that verifyPack or the loader would refuse.
   const manifest = validateStylePackManifest(manifestValue, options.outDir);

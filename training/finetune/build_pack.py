@@ -40,7 +40,7 @@ import torch  # noqa: E402
 
 import export  # noqa: E402
 import guide as guides  # noqa: E402
-from finetune import face_pool, loop, metrics  # noqa: E402
+from finetune import face_pool, grade, loop, metrics  # noqa: E402
 from finetune.networks import LatentPool, MixedGeneratorExport, StyleMixing, composite_groups, load_base  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -228,6 +228,8 @@ def build_work(args, emit):
         base_c = G_src(w_c, f_c, torch.zeros(1))[0].clamp(-1, 1)
         rows_c = loop.render(G, mixing(w_c, w_style), f_c, ALPHAS)
         rows_p = loop.render(G, mixing(w_real, w_style), f_real, ALPHAS)
+        # the frame grade: what the pack does to held-out faces' colours, at alpha 0 (pixels correspond)
+        frame_grade = grade.fit(held_out.numpy(), loop.render(G, mixing(w_h, w_style), f_h, [0.0])[0].numpy())
     measured = {"warp_px": metrics.warp_magnitude(G),
                 "held_out_before": metrics.directional_score(G_src, G_src, guide, w_h, f_h, pair, layers),
                 "held_out_after": metrics.directional_score(G, G_src, guide, w_h, f_h, pair, layers)}
@@ -246,7 +248,7 @@ def build_work(args, emit):
         "name": args.name, "style": str(args.style), "real": str(args.real) if args.real else None,
         "mode": "pair" if args.real else "style-only", "checkpoint": str(checkpoint or "random"),
         "guide": guide_spec, "latentFaces": pool_info or {"data": args.data, "pool": args.pool},
-        "options": opts.to_dict(), "stats": stats, "metrics": measured,
+        "options": opts.to_dict(), "stats": stats, "metrics": measured, "grade": frame_grade,
         "encoderSha256": sha256(work / "encoder.onnx"), "seconds": time.time() - t_start,
         "previewLayout": f"rows: composites of {COMPOSITE} held-out faces each; columns: base generator, alpha 0, 0.5, 1, 1.5",
         "torchThreads": args.threads,

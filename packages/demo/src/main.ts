@@ -32,6 +32,8 @@ const ui = {
   strengthValue: element<HTMLOutputElement>('strength-value'),
   exaggeration: element<HTMLInputElement>('exaggeration'),
   exaggerationValue: element<HTMLOutputElement>('exaggeration-value'),
+  grade: element<HTMLInputElement>('grade'),
+  gradeValue: element<HTMLOutputElement>('grade-value'),
   before: element<HTMLInputElement>('before'),
   source: element<HTMLSelectElement>('source'),
   resolution: element<HTMLSelectElement>('resolution'),
@@ -276,6 +278,10 @@ async function main(): Promise<void> {
   ui.exaggeration.addEventListener('input', () => {
     ui.exaggerationValue.textContent = Number(ui.exaggeration.value).toFixed(2);
     stylizer.setOptions({ exaggeration: Number(ui.exaggeration.value) });
+  });
+  ui.grade.addEventListener('input', () => {
+    ui.gradeValue.textContent = Number(ui.grade.value).toFixed(2);
+    stylizer.setOptions({ grade: Number(ui.grade.value) });
   });
   ui.before.addEventListener('change', () => applyStrength(stylizer));
   document.addEventListener('keydown', (event) => {

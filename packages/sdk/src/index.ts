@@ -22,6 +22,6 @@ export type { AlignedFace, AlignedFrame, CropRenderer, FaceAlignment, FrameCrop 
 export { GlContext } from './gpu/gl';
 export { ALL_ORT_BUILDS, StyleEngine, WorkerRunner, createOrtBackend, stylizeFaces } from './inference';
 export type { ExecutionProvider, InferenceBackend, ModelRunner, StylizedCrop, StylizedFrame } from './inference';
-export { BlendRenderer, Canvas2dBlendRenderer, blendFaces, matchRingColor, type BlendOptions, type ColorMatchMode, type FrameRenderer } from './blend';
+export { BlendRenderer, Canvas2dBlendRenderer, blendFaces, gradePixel, matchRingColor, type BlendOptions, type ColorMatchMode, type FrameGrade, type FrameRenderer } from './blend';
 
 defineFaceStylizerElement();

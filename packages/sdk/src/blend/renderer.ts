@@ -3,6 +3,7 @@ import { FULLSCREEN_VERTEX, createProgram, createTexture, uniforms, type GlConte
 import type { AlignedFace } from '../alignment';
 import type { StylizedCrop, StylizedFrame } from '../inference';
 import { applyColor } from './color-match';
+import { GRADE_GLSL, gradeColorBytes, type FrameGrade } from './grade';
 import { DETAIL_MAX_GAIN, detailGain, detailLevel, detailRegion, displayPerCropPixel } from './detail';
 import { MASK_TEXTURE_SIZE, blendCropRect, fillMaskTexels, imageBounds } from './mask';
 
@@ -24,16 +25,22 @@ export interface BlendOptions {
   readonly feather: number;
   /** 0 = off, 1 = the camera's fine detail at the style's own gain (detail.ts). */
   readonly detail: number;
+  /** The pack's colour world over the whole frame (grade.ts), already scaled; none = the camera's colours. */
+  readonly grade?: FrameGrade | undefined;
 }
 
-// Exact copy of the frame: texelFetch, no filtering, so untouched pixels stay bit-identical.
+// Copy of the frame through the pack's grade (grade.ts; colour, opacity in u_grade): texelFetch,
+// no filtering, so without a grade untouched pixels stay bit-identical.
 const COPY_FRAGMENT = `#version 300 es
 precision highp float;
 uniform sampler2D u_frame;
 uniform int u_height;
+uniform vec4 u_grade;
 out vec4 outColor;
+${GRADE_GLSL}
 void main() {
-  outColor = texelFetch(u_frame, ivec2(int(gl_FragCoord.x), u_height - 1 - int(gl_FragCoord.y)), 0);
+  vec4 texel = texelFetch(u_frame, ivec2(int(gl_FragCoord.x), u_height - 1 - int(gl_FragCoord.y)), 0);
+  outColor = u_grade.a > 0.0 ? vec4(grade(texel.rgb, u_grade), texel.a) : texel;
 }`;
 
 // Covers a rectangle of the crop (where the mask can be non-zero) in the image, with the
@@ -136,7 +143,7 @@ export class BlendRenderer implements FrameRenderer {
     const gl = context.gl;
     this.copyProgram = createProgram(gl, FULLSCREEN_VERTEX, COPY_FRAGMENT);
     this.faceProgram = createProgram(gl, FACE_VERTEX, FACE_FRAGMENT);
-    this.copyUniforms = uniforms(gl, this.copyProgram, ['u_frame', 'u_height']);
+    this.copyUniforms = uniforms(gl, this.copyProgram, ['u_frame', 'u_height', 'u_grade']);
     this.faceUniforms = uniforms(gl, this.faceProgram, [
       'u_stylized', 'u_flow', 'u_mask', 'u_imageFromCropX', 'u_imageFromCropY', 'u_cropFromImageX', 'u_cropFromImageY',
       'u_size', 'u_cropRect', 'u_canvasSize', 'u_feather', 'u_strength', 'u_detailRegion', 'u_detailRect', 'u_detailLevel', 'u_detail',
@@ -187,6 +194,9 @@ export class BlendRenderer implements FrameRenderer {
     gl.bindTexture(gl.TEXTURE_2D, frameTexture);
     gl.uniform1i(this.copyUniforms['u_frame'] ?? null, 0);
     gl.uniform1i(this.copyUniforms['u_height'] ?? null, height);
+    const grade = options.strength > 0 ? options.grade : undefined;
+    const [r, g, b] = grade ? gradeColorBytes(grade) : [0, 0, 0];
+    gl.uniform4f(this.copyUniforms['u_grade'] ?? null, r / 255, g / 255, b / 255, Math.min(1, (grade?.opacity ?? 0) * options.strength));
     gl.drawArrays(gl.TRIANGLES, 0, 3);
 
     this.forgetFacesNotIn(frame.stylized);

@@ -7,11 +7,12 @@ import { FaceStylizer } from './face-stylizer';
 // script URL), where HTMLElement does not exist; the element is then simply unavailable.
 const ElementBase = (typeof HTMLElement === 'undefined' ? class {} : HTMLElement) as typeof HTMLElement;
 
-const OBSERVED = ['src', 'pack', 'strength', 'exaggeration', 'asset-base', 'num-faces'] as const;
+const OBSERVED = ['src', 'pack', 'strength', 'exaggeration', 'grade', 'asset-base', 'num-faces'] as const;
 
 /**
  * `<face-stylizer asset-base="/assets/" src="clip.mp4" pack="packs/toon/" strength="0.8"
- * exaggeration="1">`: stylizes the clip in `src`, or the camera when there is none.
+ * exaggeration="1" grade="1">`: stylizes the clip in `src`, or the camera when there is none
+ * (`grade`: how much of the pack's colours cover the whole frame, 0–1).
  * Events: `ready` (detail: { executionProvider }), `error` (detail: the typed error),
  * `stats` (detail: PipelineStats, once a second), `state` and `warning`.
  */
@@ -51,7 +52,7 @@ export class FaceStylizerElement extends ElementBase {
   attributeChangedCallback(name: (typeof OBSERVED)[number], oldValue: string | null, value: string | null): void {
     if (!this.isConnected || oldValue === value) return;
     const stylizer = this.stylizer;
-    if (name === 'strength' || name === 'exaggeration' || name === 'num-faces') {
+    if (name === 'strength' || name === 'exaggeration' || name === 'grade' || name === 'num-faces') {
       stylizer?.setOptions(this.numericOptions());
     } else if (name === 'pack' && stylizer) {
       stylizer.setPack(value).catch((error: unknown) => {
@@ -86,6 +87,7 @@ export class FaceStylizerElement extends ElementBase {
     return {
       ...(number('strength') !== undefined ? { strength: number('strength') as number } : {}),
       ...(number('exaggeration') !== undefined ? { exaggeration: number('exaggeration') as number } : {}),
+      ...(number('grade') !== undefined ? { grade: number('grade') as number } : {}),
       ...(numFaces !== undefined ? { numFaces: Math.max(1, Math.round(numFaces)) } : {}),
     };
   }

@@ -1,7 +1,7 @@
 import { Observable, Subject, defer, finalize, from, map, merge, takeUntil, takeWhile, tap } from 'rxjs';
 import { GlCropRenderer, alignFaces, type CropRenderer } from '../alignment';
 import type { Point } from '../alignment/ffhq';
-import { BlendRenderer, Canvas2dBlendRenderer, blendFaces, type ColorMatchMode, type FrameRenderer } from '../blend';
+import { BlendRenderer, Canvas2dBlendRenderer, blendFaces, scaledGrade, type ColorMatchMode, type FrameRenderer } from '../blend';
 import { FaceStylizerError, cameraError, type FaceStylizerWarning } from '../errors';
 import { frames, hasInsertableStreams, trackFrames, type Frame, type FrameSource } from '../frames';
 import { StatsRecorder, type PipelineStats } from '../frames/stats';
@@ -54,6 +54,13 @@ export interface FaceStylizerOptions {
    * (blend/detail.ts), so the magnified face is as sharp as the frame around it. 0 = off. Default 1.
    */
   readonly detail?: number;
+  /**
+   * 0..1: how much of the pack's colour world (its `grade`, blend/grade.ts) is laid over the
+   * whole frame, so the stylized face and the skin, hair and room around it share the style's
+   * colours instead of the face showing as a differently coloured mask. Luminosity is never
+   * changed. Packs without a grade ignore it. 0 = the camera's colours. Default 1.
+   */
+  readonly grade?: number;
   /**
    * What the seam colour match takes from the camera frame around the face (blend/color-match.ts):
    * 'luminance' (default) brightness and contrast, so the style keeps its own colours; 'color'
@@ -110,6 +117,7 @@ export interface StylizeOptions {
   readonly stabilization?: number;
   readonly sharpening?: number;
   readonly detail?: number;
+  readonly grade?: number;
   readonly colorMatch?: ColorMatchMode;
   readonly numFaces?: number;
 }
@@ -220,6 +228,7 @@ export class FaceStylizer {
       stabilization: Math.min(1, Math.max(0, this.config.stabilization ?? DEFAULT_STABILIZATION)),
       sharpening: Math.max(0, this.config.sharpening ?? DEFAULT_SHARPENING),
       detail: Math.min(1, Math.max(0, this.config.detail ?? DEFAULT_DETAIL)),
+      grade: Math.min(1, Math.max(0, this.config.grade ?? DEFAULT_GRADE)),
       colorMatch: knownColorMatch(this.config.colorMatch, DEFAULT_COLOR_MATCH),
       numFaces: this.config.numFaces ?? 1,
     };
@@ -442,6 +451,7 @@ export class FaceStylizer {
     next.stabilization = Math.min(1, Math.max(0, next.stabilization));
     next.sharpening = Math.max(0, next.sharpening);
     next.detail = Math.min(1, Math.max(0, next.detail));
+    next.grade = Math.min(1, Math.max(0, next.grade));
     next.colorMatch = knownColorMatch(next.colorMatch, this.options.colorMatch);
     if (next.numFaces !== this.options.numFaces) this.tracker.setNumFaces(next.numFaces);
     this.options = next;
@@ -545,7 +555,16 @@ export class FaceStylizer {
         }),
         stabilizeFaces({ strength: () => this.options.stabilization }, this.contract.pixel.range),
         sharpenFaces({ amount: () => this.options.sharpening }),
-        blendFaces(this.blend, () => ({ strength: this.options.strength, feather: this.feather, detail: this.options.detail }), this.stats),
+        blendFaces(
+          this.blend,
+          () => ({
+            strength: this.options.strength,
+            feather: this.feather,
+            detail: this.options.detail,
+            grade: scaledGrade(this.currentPack?.grade, this.options.grade),
+          }),
+          this.stats,
+        ),
       ).pipe(
         tap((frame) => {
           this.stats.time('frame', performance.now() - frameStart);
@@ -639,6 +658,9 @@ export const DEFAULT_SHARPENING = 0.4;
 
 /** Default camera detail (FaceStylizerOptions.detail). */
 export const DEFAULT_DETAIL = 1;
+
+/** Default share of the pack's frame grade (FaceStylizerOptions.grade). */
+export const DEFAULT_GRADE = 1;
 
 /** Default seam colour match (FaceStylizerOptions.colorMatch). */
 export const DEFAULT_COLOR_MATCH: ColorMatchMode = 'luminance';

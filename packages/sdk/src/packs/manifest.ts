@@ -6,6 +6,7 @@
 
 import { collectAlphaRange, collectModelContract, contractDifferences } from './contract';
 import type { AlphaRange, ModelContract } from './contract';
+import type { FrameGrade } from '../blend/grade';
 import { StylePackError } from './errors';
 import { Issues, childPath, isRecord, numberAt, objectAt, stringAt } from './json-checks';
 
@@ -55,6 +56,12 @@ export interface StylePackManifest {
   readonly alpha: AlphaRange;
   /** Free-form provenance: data set, steps, losses, commit... */
   readonly training: Readonly<Record<string, unknown>>;
+  /**
+   * Optional: the style's colour world over the whole frame (blend/grade.ts), fitted by the
+   * builder to what the generator does to faces' colours. Packs without it leave the camera's
+   * colours around the face.
+   */
+  readonly grade?: FrameGrade;
 }
 
 const ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -138,9 +145,22 @@ export function validateStylePackManifest(value: unknown, packUrl: string): Styl
     issues.add('alpha', `[${alpha.min}, ${alpha.max}] is outside the generator's contract.alpha [${contract.alpha.min}, ${contract.alpha.max}]`);
   }
   objectAt(value, 'training', '', issues);
+  if (value['grade'] !== undefined) collectGrade(value, issues);
 
   if (issues.list.length > 0) throw foreign(`invalid ${MANIFEST_FILE_NAME}: ${issues.list.join('; ')}`);
   return value as unknown as StylePackManifest;
+}
+
+function collectGrade(manifest: Record<string, unknown>, issues: Issues): void {
+  const grade = objectAt(manifest, 'grade', '', issues);
+  if (!grade) return;
+  const color = grade['color'];
+  if (!Array.isArray(color) || color.length !== 3) {
+    issues.add('grade.color', 'expected three sRGB components in [0, 1]');
+  } else {
+    color.forEach((_, i) => numberAt(color as unknown as Record<string, unknown>, String(i), 'grade.color', issues, { min: 0, max: 1 }));
+  }
+  numberAt(grade, 'opacity', 'grade', issues, { min: 0, max: 1 });
 }
 
 function collectFiles(manifest: Record<string, unknown>, issues: Issues): void {

@@ -84,6 +84,25 @@ describe('validateStylePackManifest', () => {
     expect(codeAfter((m) => delete m['files']['preview']['mediaType'])).toBe('foreign');
   });
 
+  it('accepts an optional frame grade and refuses one that is not a colour and an opacity in [0, 1]', () => {
+    const edited = editableManifest(manifest);
+    edited['grade'] = { color: [0.2, 0.5, 1], opacity: 0.4 };
+    expect(validateStylePackManifest(edited, url).grade).toEqual({ color: [0.2, 0.5, 1], opacity: 0.4 });
+    for (const grade of [
+      'teal',
+      { color: [0.2, 0.5], opacity: 0.4 },
+      { color: [0.2, 0.5, 1.5], opacity: 0.4 },
+      { color: [0.2, 0.5, '1'], opacity: 0.4 },
+      { color: { 0: 0.2, 1: 0.5, 2: 1, length: 3 }, opacity: 0.4 },
+      { color: [0.2, 0.5, 1], opacity: 2 },
+      { color: [0.2, 0.5, 1] },
+    ]) {
+      const { code, message } = refusal(() => validateStylePackManifest({ ...editableManifest(manifest), grade }, url));
+      expect(code).toBe('foreign');
+      expect(message).toContain('grade');
+    }
+  });
+
   it("keeps the pack's α range inside the generator's", () => {
     expect(codeAfter((m) => (m['alpha'] = { min: 0, max: 2, default: 1 }))).toBe('foreign');
     expect(codeAfter((m) => (m['alpha'] = { min: 0.5, max: 1, default: 0.2 }))).toBe('foreign');

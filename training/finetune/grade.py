@@ -1,0 +1,99 @@
+"""A pack's frame grade (packages/sdk/src/blend/grade.ts): the style's colour world over the whole
+frame, fitted to what the pack's generator does to faces' chroma.
+
+The runtime lays one flat colour over the frame in the W3C `color` blend mode at an opacity:
+each pixel keeps its luminosity and its chroma (RGB minus Lum) becomes
+(1 - opacity) * chroma + opacity * chroma(colour). So the fit is a linear model of chroma,
+out = s * in + k, over the inner face of held-out faces (input crop -> the pack's output at
+alpha 0, where the warps are off and the pixels correspond): s from the ratio of the chroma
+spreads (the style's own saturation; a regression slope would be diluted by the style's strokes,
+which do not follow the camera), k so that the mean skin chroma maps onto the pack's.
+Then opacity = 1 - s and chroma(colour) = k / opacity.
+
+    /usr/bin/python3 training/finetune/grade.py models/packs/ID...   # (re)fit packs' grades in place
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from finetune.losses import inner_face_mask  # noqa: E402
+
+LUM = np.array([0.3, 0.59, 0.11])    # the W3C compositing Lum() weights (grade.ts)
+MIN_OPACITY = 0.05                   # below this the grade is not worth a pass over the frame
+
+
+def chroma(images, mask):
+    """[K, 3] chroma (RGB in [0, 1] minus Lum) of the pixels under `mask` of [N, 3, S, S] images in [-1, 1]."""
+    x = ((np.asarray(images, np.float64) + 1) / 2).clip(0, 1)
+    x = x.transpose(1, 0, 2, 3).reshape(3, len(x), -1)[:, :, mask].reshape(3, -1).T
+    return x - (x @ LUM)[:, None]
+
+
+def clip_color(c):
+    """W3C ClipColor: the colour moved toward its own Lum until it is inside [0, 1]."""
+    lum = float(c @ LUM)
+    lo, hi = float(c.min()), float(c.max())
+    if lo < 0:
+        c = lum + (c - lum) * lum / (lum - lo)
+    if hi > 1:
+        c = lum + (c - lum) * (1 - lum) / (hi - lum)
+    return c
+
+
+def fit(inputs, outputs):
+    """The grade ({"color": [r, g, b], "opacity": o}, or None when the pack keeps the camera's
+    colours) from input crops and the pack's outputs at alpha 0, both [N, 3, S, S] in [-1, 1]."""
+    mask = inner_face_mask(np.shape(inputs)[-1])[0, 0].numpy().reshape(-1) > 0
+    c_in, c_out = chroma(inputs, mask), chroma(outputs, mask)
+    m_in, m_out = c_in.mean(0), c_out.mean(0)
+    spread_in = ((c_in - m_in) ** 2).sum()
+    s = float(np.clip(np.sqrt(((c_out - m_out) ** 2).sum() / max(spread_in, 1e-12)), 0, 1))
+    opacity = 1 - s
+    if opacity < MIN_OPACITY:
+        return None
+    target = (m_out - s * m_in) / opacity          # the colour's chroma
+    color = clip_color(0.5 + target - float(target @ LUM))
+    return {"color": [round(float(v), 4) for v in color], "opacity": round(opacity, 4)}
+
+
+def refit(pack_dirs, faces=48, seed=0, data="aligned"):
+    """Fits each pack's grade on `faces` held-out crops and writes it into its manifest.json."""
+    from finetune.scorecard import BASE, base_alignment   # (heavy imports only for the CLI)
+    from finetune.networks import LatentPool
+    import export
+
+    held_out = LatentPool.real_faces(faces, "eval", seed, data, base_alignment()).numpy()
+    codes, _ = export.run_ort(BASE / "encoder.onnx", {"image": held_out}, runs=0)
+    for pack in map(Path, pack_dirs):
+        manifest_path = pack / "manifest.json"
+        manifest = json.loads(manifest_path.read_text())
+        out, _ = export.run_ort(pack / manifest["files"]["generator"]["path"],
+                                {"w_plus": codes["w_plus"], "features": codes["features"],
+                                 "alpha": np.array([0.0], np.float32)}, runs=0)
+        grade = fit(held_out, out["image"])
+        manifest.pop("grade", None)
+        if grade:
+            manifest["grade"] = grade
+        manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+        print(f"{manifest['id']}: {grade}", flush=True)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("packs", nargs="+", help="pack directories whose manifest.json gets the grade")
+    ap.add_argument("--faces", type=int, default=48)
+    ap.add_argument("--data", default="aligned")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(2)
+    refit(args.packs, args.faces, data=args.data)
+
+
+if __name__ == "__main__":
+    main()

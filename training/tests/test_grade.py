@@ -1,0 +1,42 @@
+"""The frame grade's fit (training/finetune/grade.py) against a known chroma map."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+from finetune import grade  # noqa: E402
+
+
+def skin_like(n=6, size=32, seed=0):
+    rng = np.random.default_rng(seed)
+    base = np.array([0.7, 0.5, 0.4])[None, :, None, None]
+    x = base + 0.12 * rng.standard_normal((n, 1, size, size)) + 0.04 * rng.standard_normal((n, 3, size, size))
+    return np.clip(x, 0.05, 0.95) * 2 - 1
+
+
+def chroma_map(images, s, colour):
+    """What a grade of opacity 1 - s and this colour does to each pixel (no clipping needed here)."""
+    x = (images + 1) / 2
+    lum = np.einsum("c,nchw->nhw", grade.LUM, x)[:, None]
+    c_out = s * (x - lum) + (1 - s) * (np.array(colour) - np.array(colour) @ grade.LUM)[None, :, None, None]
+    return (lum + c_out) * 2 - 1
+
+
+def test_fit_recovers_opacity_and_chroma_of_a_known_grade():
+    inputs = skin_like()
+    colour = [0.45, 0.55, 0.52]
+    fitted = grade.fit(inputs, chroma_map(inputs, 0.3, colour))
+    assert abs(fitted["opacity"] - 0.7) < 1e-3
+    want = np.array(colour) - np.array(colour) @ grade.LUM
+    got = np.array(fitted["color"]) - np.array(fitted["color"]) @ grade.LUM
+    assert np.abs(got - want).max() < 2e-3
+    assert all(0 <= v <= 1 for v in fitted["color"])
+
+
+def test_a_pack_that_keeps_the_camera_colours_gets_no_grade():
+    inputs = skin_like(seed=1)
+    assert grade.fit(inputs, inputs) is None
+    # more saturated than the camera: opacity would be negative, so none either
+    assert grade.fit(inputs, chroma_map(inputs, 1.5, [0.5, 0.5, 0.5])) is None
