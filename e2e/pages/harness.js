@@ -203,6 +203,11 @@ function signedDistance(x, y, polygon) {
   return (inside ? -1 : 1) * Math.sqrt(squared);
 }
 
+/** W3C compositing Lum() of the RGBA pixel at byte offset k (what a pack's frame grade keeps). */
+function luminosityAt(pixels, k) {
+  return 0.3 * pixels[k] + 0.59 * pixels[k + 1] + 0.11 * pixels[k + 2];
+}
+
 /**
  * Output vs input: per face, the "core" (the face oval shrunk to 70 % about its centroid, well
  * inside any feather) and, for the whole frame, every pixel more than 1 px outside all face ovals.
@@ -217,7 +222,7 @@ function compare(bitmap, output, info) {
     return oval.map(([x, y]) => [cx + (x - cx) * 0.7, cy + (y - cy) * 0.7]);
   });
   const faces = cores.map(() => ({ pixels: 0, changed: 0, sumAbs: 0 }));
-  // changed: by more than CHANGED_LEVELS; lumaMaxDiff: largest change of W3C luminosity (a pack's frame grade keeps it)
+  // changed: by more than CHANGED_LEVELS; lumaMaxDiff: largest change of luminosityAt
   const outside = { pixels: 0, differing: 0, changed: 0, maxDiff: 0, lumaMaxDiff: 0 };
   let frameMaxDiff = 0;
   for (let y = 0; y < height; y++) {
@@ -232,8 +237,7 @@ function compare(bitmap, output, info) {
         if (diff > 0) outside.differing++;
         if (diff > CHANGED_LEVELS) outside.changed++;
         outside.maxDiff = Math.max(outside.maxDiff, diff);
-        const lum = (p) => 0.3 * p[k] + 0.59 * p[k + 1] + 0.11 * p[k + 2];
-        outside.lumaMaxDiff = Math.max(outside.lumaMaxDiff, Math.abs(lum(output) - lum(input)));
+        outside.lumaMaxDiff = Math.max(outside.lumaMaxDiff, Math.abs(luminosityAt(output, k) - luminosityAt(input, k)));
         continue;
       }
       cores.forEach((core, f) => {
@@ -600,7 +604,7 @@ async function rendererParity({ strength = 0.8, feather = 8, detail = 0, grade }
   image.close();
   const input = pixelsOf(bitmap, width, height);
   let gradeMax = 0; // largest difference of the grade-only renders from sdk.gradePixel, 8-bit levels
-  let lumaMax = 0; // largest change of luminosity (W3C Lum) the grade made, 8-bit levels
+  let lumaMax = 0; // largest change of luminosityAt the grade made, 8-bit levels
   if (grade) {
     const quantised = { color: grade.color.map((c) => Math.round(c * 255) / 255), opacity: grade.opacity };
     for (let k = 0; k < input.length; k += 4) {
@@ -608,8 +612,7 @@ async function rendererParity({ strength = 0.8, feather = 8, detail = 0, grade }
       for (const kind of ['webgl', 'canvas2d']) {
         const out = outputs[`${kind}-grade-only`];
         for (let c = 0; c < 3; c++) gradeMax = Math.max(gradeMax, Math.abs(out[k + c] - expected[c] * 255));
-        const lum = (p) => 0.3 * p[k] + 0.59 * p[k + 1] + 0.11 * p[k + 2];
-        lumaMax = Math.max(lumaMax, Math.abs(lum(out) - lum(input)));
+        lumaMax = Math.max(lumaMax, Math.abs(luminosityAt(out, k) - luminosityAt(input, k)));
       }
     }
   }

@@ -1,7 +1,7 @@
 import type { Frame } from '../frames';
 import type { AlignedFace } from '../alignment';
 import type { StylizedCrop, StylizedFrame } from '../inference';
-import { gradeColorBytes, type FrameGrade } from './grade';
+import { gradeColorBytes, scaledGrade, type FrameGrade } from './grade';
 import { DETAIL_MAX_GAIN, LumaDetail, detailLevel, displayPerCropPixel } from './detail';
 import { MASK_TEXTURE_SIZE, blendCropRect, fillMaskTexels, imageBounds, smoothstep } from './mask';
 import { COLOR_TEXELS_PER_CROP_PIXEL, correctedTexels, flowReach, type BlendOptions, type FrameRenderer } from './renderer';
@@ -65,7 +65,8 @@ export class Canvas2dBlendRenderer implements FrameRenderer {
     this.upload(frame.frame);
     for (const id of this.faces.keys()) if (!frame.stylized.has(id)) this.faces.delete(id);
     if (options.strength <= 0) return;
-    if (options.grade && this.gradedFrame !== frame.frame) this.drawGrade(options.grade, Math.min(1, options.strength), frame.frame);
+    const grade = scaledGrade(options.grade, options.strength);
+    if (grade && this.gradedFrame !== frame.frame) this.drawGrade(grade, frame.frame);
     for (const face of frame.faces) {
       const stylized = frame.stylized.get(face.id);
       if (stylized) this.renderFace(face, stylized, options, frame.frame.width, frame.frame.height);
@@ -79,12 +80,12 @@ export class Canvas2dBlendRenderer implements FrameRenderer {
   }
 
   /** The pack's grade (grade.ts) over the whole frame: the canvas's own `color` blend mode. */
-  private drawGrade(grade: FrameGrade, strength: number, frame: Frame): void {
+  private drawGrade(grade: FrameGrade, frame: Frame): void {
     const context = this.context;
     const [r, g, b] = gradeColorBytes(grade);
     context.save();
     context.globalCompositeOperation = 'color';
-    context.globalAlpha = Math.min(1, grade.opacity * strength);
+    context.globalAlpha = grade.opacity;
     context.fillStyle = `rgb(${r}, ${g}, ${b})`;
     context.fillRect(0, 0, frame.width, frame.height);
     context.restore();

@@ -22,7 +22,10 @@ export interface FrameGrade {
 // W3C compositing Lum() weights.
 const LUM = [0.3, 0.59, 0.11] as const;
 
-/** The grade as drawn: `pack`'s grade with its opacity scaled by `amount` (0 = none), or undefined. */
+/**
+ * The grade as drawn: `grade`'s opacity scaled by `amount` (clamped to [0, 1]; 0 = none), or
+ * undefined. Used for the `grade` option and, in both renderers, for the blend's `strength`.
+ */
 export function scaledGrade(grade: FrameGrade | undefined, amount: number): FrameGrade | undefined {
   const opacity = (grade?.opacity ?? 0) * Math.min(1, Math.max(0, amount));
   return grade && opacity > 0 ? { color: grade.color, opacity } : undefined;

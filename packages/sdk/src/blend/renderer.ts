@@ -3,7 +3,7 @@ import { FULLSCREEN_VERTEX, createProgram, createTexture, uniforms, type GlConte
 import type { AlignedFace } from '../alignment';
 import type { StylizedCrop, StylizedFrame } from '../inference';
 import { applyColor } from './color-match';
-import { GRADE_GLSL, gradeColorBytes, type FrameGrade } from './grade';
+import { GRADE_GLSL, gradeColorBytes, scaledGrade, type FrameGrade } from './grade';
 import { DETAIL_MAX_GAIN, detailGain, detailLevel, detailRegion, displayPerCropPixel } from './detail';
 import { MASK_TEXTURE_SIZE, blendCropRect, fillMaskTexels, imageBounds } from './mask';
 
@@ -194,9 +194,9 @@ export class BlendRenderer implements FrameRenderer {
     gl.bindTexture(gl.TEXTURE_2D, frameTexture);
     gl.uniform1i(this.copyUniforms['u_frame'] ?? null, 0);
     gl.uniform1i(this.copyUniforms['u_height'] ?? null, height);
-    const grade = options.strength > 0 ? options.grade : undefined;
+    const grade = scaledGrade(options.grade, options.strength);
     const [r, g, b] = grade ? gradeColorBytes(grade) : [0, 0, 0];
-    gl.uniform4f(this.copyUniforms['u_grade'] ?? null, r / 255, g / 255, b / 255, Math.min(1, (grade?.opacity ?? 0) * options.strength));
+    gl.uniform4f(this.copyUniforms['u_grade'] ?? null, r / 255, g / 255, b / 255, grade?.opacity ?? 0);
     gl.drawArrays(gl.TRIANGLES, 0, 3);
 
     this.forgetFacesNotIn(frame.stylized);
