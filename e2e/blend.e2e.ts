@@ -42,7 +42,7 @@ for (const clip of [PROJECT_CLIPS.face, SHARED_CLIPS.talking[0]]) {
   });
 }
 
-test(`a pack's frame grade recolours the whole frame and keeps its luminosity (${SHARED_CLIPS.talking[0]})`, async ({ openPage }, testInfo) => {
+test(`a pack's frame grade lays its tone and colours over the whole frame, and the face keeps the style's brightness (${SHARED_CLIPS.talking[0]})`, async ({ openPage }, testInfo) => {
   const page = await openPage(SHARED_CLIPS.talking[0]);
   await call(page, 'captureFrames', { count: 1 });
   const run = await call(page, 'lockstep', { exaggeration: 0, pack: STRONG_PACK });
@@ -52,7 +52,13 @@ test(`a pack's frame grade recolours the whole frame and keeps its luminosity ($
   expect(result.faces).toHaveLength(1);
   expect(result.faces[0].coreChangedFraction, 'share of changed pixels in the face core').toBeGreaterThanOrEqual(MIN_CORE_CHANGED);
   expect(result.outside.changed / result.outside.pixels, 'share of pixels outside the face the grade moved by > 2 levels').toBeGreaterThan(0.3);
-  expect(result.outside.lumaMaxDiff, 'largest luminosity change outside the face, 8-bit levels').toBeLessThanOrEqual(2);
+  // (3 levels: the video frame's RGB as the WebGL texture and as the harness's 2D canvas see it, measured 2.5)
+  expect(result.outside.gradeLumaMaxDiff, 'outside the face: largest luminosity difference from sdk.gradePixel of the camera, 8-bit levels').toBeLessThanOrEqual(3);
+  // anime draws faces pale (its tone: gain 0.91, offset +0.22): the seam match aims at the toned
+  // camera picture, so the face keeps that brightness; without the grade it is matched back to the camera's.
+  const ungraded = await call(page, 'lockstep', { exaggeration: 0, pack: STRONG_PACK, grade: 0 });
+  testInfo.annotations.push({ type: 'measured', description: JSON.stringify({ graded: result.faces[0].coreLumaShift, ungraded: ungraded.results[0].faces[0].coreLumaShift }) });
+  expect(result.faces[0].coreLumaShift - ungraded.results[0].faces[0].coreLumaShift, 'face core brighter with the grade than without, 8-bit levels').toBeGreaterThan(20);
 });
 
 for (const clip of [PROJECT_CLIPS.twoFaces, SHARED_CLIPS.twoFaces]) {
@@ -87,24 +93,28 @@ for (const clip of [PROJECT_CLIPS.noFace, SHARED_CLIPS.noFace]) {
       expect(result.faces).toHaveLength(0);
       expect(result.frameMaxDiff, 'largest output/input difference').toBe(0);
     }
-    // A pack with a frame grade keeps the style's colours on the room while no face is found (no
-    // colour flash when tracking drops a frame); every pixel keeps its luminosity.
+    // A pack with a frame grade keeps the style's tone and colours on the room while no face is
+    // found (no flash when tracking drops a frame): every pixel is the grade of the camera's.
     const graded = await call(page, 'lockstep', { mode: 'sequence', pack: STRONG_PACK });
     for (const result of graded.results) {
       expect(result.faces).toHaveLength(0);
       // (the shared no-face clip is a phone screenshot, mostly white and black, which the grade keeps)
       expect(result.outside.changed / result.outside.pixels, 'share of pixels the grade moved by > 2 levels').toBeGreaterThan(0.05);
-      expect(result.outside.lumaMaxDiff, 'largest luminosity change, 8-bit levels').toBeLessThanOrEqual(2);
+      expect(result.outside.gradeLumaMaxDiff, 'largest luminosity difference from sdk.gradePixel of the camera, 8-bit levels').toBeLessThanOrEqual(3);
     }
     expect(run.events).toEqual(['state:no-face']);
   });
 }
 
-// A pack's frame grade (blend/grade.ts): the anime pack's, strong enough to see.
-const GRADE = { color: [0.5853, 0.4444, 0.5658], opacity: 0.5 };
+// Frame grades (blend/grade.ts): the anime pack's colour with a paler, flatter tone (the 2D
+// canvas multiplies, then adds), a darker one (the same on the inverted picture) and a harder one
+// than the builder fits (the 2D canvas's filter).
+const GRADE = { color: [0.5853, 0.4444, 0.5658], opacity: 0.5, tone: { gain: 0.9, offset: 0.15 } };
+const DARK_GRADE = { color: [0.4611, 0.5287, 0.4521], opacity: 0.5, tone: { gain: 0.92, offset: -0.1 } };
+const HARD_GRADE = { color: [0.4611, 0.5287, 0.4521], opacity: 0.5, tone: { gain: 1.2, offset: -0.15 } };
 
-for (const [detail, grade] of [[0, undefined], [1, undefined], [1, GRADE]] as const) {
-  test(`the 2D-canvas renderer composites what the WebGL renderer does${detail ? ', camera detail included' : ''}${grade ? ', with a frame grade' : ''}`, async ({ openPage }) => {
+for (const [detail, grade] of [[0, undefined], [1, undefined], [1, GRADE], [1, DARK_GRADE], [1, HARD_GRADE]] as const) {
+  test(`the 2D-canvas renderer composites what the WebGL renderer does${detail ? ', camera detail included' : ''}${grade ? `, with a frame grade (tone ${grade.tone.gain} / ${grade.tone.offset})` : ''}`, async ({ openPage }) => {
     // Both renderers get the same frame, landmarks, stylized crop and (non-identity) flow: the CPU
     // blend must reproduce the GL face pass up to GL's 8-bit filtering and blending precision
     // (with camera detail: the frame's mip levels, stored in 8 bits, against the CPU's float pyramid).
@@ -114,14 +124,18 @@ for (const [detail, grade] of [[0, undefined], [1, undefined], [1, GRADE]] as co
     test.info().annotations.push({ type: 'measured', description: JSON.stringify(parity) });
     expect(parity.faces).toBe(1);
     expect(parity.changed, 'pixels the face blend changed').toBeGreaterThan(5000);
-    expect(parity.max, 'largest difference between the renderers, 8-bit levels').toBeLessThanOrEqual(3);
-    expect(parity.overOne / parity.changed, 'share of changed pixels differing by more than 1 level').toBeLessThan(0.01);
+    // The 2D canvas draws a tone as grey fills (a harder one through its filter), each rounded to
+    // 8 bits: measured 2 / 5 levels apart at most for the fills (0.5 % / 0.07 % of pixels over 1),
+    // 6 for the filter (29 % over 1), and both renderers within 1.4 / 2.9 levels of the reference.
+    const filtered = (grade?.tone.gain ?? 1) > 1;
+    expect(parity.max, 'largest difference between the renderers, 8-bit levels').toBeLessThanOrEqual(!grade ? 3 : filtered ? 6 : 5);
+    if (!filtered) expect(parity.overOne / parity.changed, 'share of changed pixels differing by more than 1 level').toBeLessThan(0.01);
     if (detail) expect(parity.detailChanged, 'pixels the camera detail changed by > 2 levels').toBeGreaterThan(500);
     if (grade) {
-      // Outside the face every pixel changes (the grade covers the frame) but keeps its luminosity.
+      // Outside the face every pixel changes (the grade covers the frame); the colour keeps the toned luminosity.
       expect(parity.changed, 'pixels changed with a grade').toBeGreaterThan(0.9 * parity.pixels);
-      expect(parity.gradeMax, 'both renderers against sdk.gradePixel, 8-bit levels').toBeLessThanOrEqual(2);
-      expect(parity.lumaMax, 'luminosity change by the grade, 8-bit levels').toBeLessThanOrEqual(2);
+      expect(parity.gradeMax, 'both renderers against sdk.gradePixel, 8-bit levels').toBeLessThanOrEqual(filtered ? 3 : 2);
+      expect(parity.lumaMax, 'luminosity change by the grade\'s colour after its tone, 8-bit levels').toBeLessThanOrEqual(filtered ? 3 : 2);
     }
   });
 }

@@ -162,7 +162,15 @@ try {
           for (const { id, url } of generators.filter((g) => g.id !== 'base')) {
             const pack = url.slice(0, url.lastIndexOf('/') + 1);
             const run = await call('flicker', { start: 0, count: Math.min(flickerFrames, loaded.frames), pack, options: runOptions });
-            packFlicker[id] = { flicker: run.flickerRatio, contrast: run.contrastRatio, seamOut: run.seamStepOut, seamIn: run.seamStepIn };
+            packFlicker[id] = {
+              flicker: run.flickerRatio,
+              contrast: run.contrastRatio,
+              seamOut: run.seamStepOut,
+              seamIn: run.seamStepIn,
+              seamLumaOut: run.seamLumaStepOut,
+              seamLumaIn: run.seamLumaStepIn,
+              lumaShift: run.faceLumaShift,
+            };
           }
         }
         const pngs = [];
@@ -273,6 +281,13 @@ if (flickers.length) {
   );
   tables.push(`| clip | ${ids.join(' | ')} |`, `| --- | ${ids.map(() => '---:').join(' | ')} |`);
   for (const r of flickers) tables.push(`| ${r.clip} | ${ids.map((id) => `${fmt(r.packFlicker[id].seamOut, 1)} (${fmt(r.packFlicker[id].seamIn, 1)})`).join(' | ')} |`);
+  tables.push(
+    '',
+    "The style's brightness on screen and its seam, same frames: mean luminosity of the face core, output minus camera (8-bit levels; the pack's frame tone keeps what its generator does to faces), and the luminosity step across the outline at the same vertices as above, output (camera):",
+    '',
+  );
+  tables.push(`| clip | ${ids.join(' | ')} |`, `| --- | ${ids.map(() => '---:').join(' | ')} |`);
+  for (const r of flickers) tables.push(`| ${r.clip} | ${ids.map((id) => `${fmt(r.packFlicker[id].lumaShift, 1)}; ${fmt(r.packFlicker[id].seamLumaOut, 1)} (${fmt(r.packFlicker[id].seamLumaIn, 1)})`).join(' | ')} |`);
 }
 const failed = results.filter((r) => r.error);
 if (failed.length) tables.push('', `Failed: ${failed.map((r) => `${r.clip} ${r.resolution} (${r.error})`).join('; ')}`);

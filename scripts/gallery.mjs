@@ -16,6 +16,7 @@
 // --alpha A draws every pack at α A instead of its default (files get an -aA suffix, docs are left alone).
 // --color-match MODE (luminance | color | off) instead of the SDK's default seam colour match
 // (files get a -MODE suffix, docs are left alone): shows what the generator itself drew.
+// --options JSON: further FaceStylizer options (e.g. '{"detail": 0}'); with --tag T the files get a -T suffix.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +31,9 @@ const shared = args.includes('--shared');
 const height = Number(option('--height', 160));
 const alphaOverride = option('--alpha');
 const colorMatch = option('--color-match');
-const suffix = `${alphaOverride === undefined ? '' : `-a${alphaOverride}`}${colorMatch === undefined ? '' : `-${colorMatch}`}`;
+const extraOptions = JSON.parse(option('--options', '{}'));
+const optionsTag = option('--tag');
+const suffix = `${alphaOverride === undefined ? '' : `-a${alphaOverride}`}${colorMatch === undefined ? '' : `-${colorMatch}`}${optionsTag ? `-${optionsTag}` : ''}`;
 const media = join(root, '.cache/media');
 const sharedData = join(root, '../shared/data');
 
@@ -86,7 +89,7 @@ try {
     await call('loadClip', { url: `/eval-media/${clip}.mjpeg` });
     for (const [k, pack] of packs.entries()) {
       const alpha = alphaOverride === undefined ? (manifests[pack.id].alpha?.default ?? 1) : Number(alphaOverride);
-      const run = await call('galleryStrips', { indices, pack: pack.url, exaggeration: alpha, height, options: colorMatch ? { colorMatch } : {} });
+      const run = await call('galleryStrips', { indices, pack: pack.url, exaggeration: alpha, height, options: { ...extraOptions, ...(colorMatch ? { colorMatch } : {}) } });
       if (run.faces < indices.length) console.log(`gallery: ${clip} through ${pack.id}: ${run.faces} of ${indices.length} faces stylized`);
       if (k === 0) strips.before.push(run.before);
       strips.after[pack.id].push(run.after);

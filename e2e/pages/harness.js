@@ -147,13 +147,13 @@ async function lockstep({ mode = 'still', expectFaces = 1, settle = 3, totalStep
       }
       const output = readOutput(bitmap);
       png = toPng(output, bitmap.width, bitmap.height);
-      results.push({ ...compare(inputOf(bitmap), output, last), stylizedAt });
+      results.push({ ...compare(inputOf(bitmap), output, last, stylizer.pack?.grade), stylizedAt });
       if (keep) state.outputs[keep] = { pixels: output, info: last, width: bitmap.width, height: bitmap.height };
     } else {
       for (const bitmap of state.frames) {
         const info = await step(bitmap);
         steps++;
-        results.push(compare(inputOf(bitmap), readOutput(bitmap), info));
+        results.push(compare(inputOf(bitmap), readOutput(bitmap), info, stylizer.pack?.grade));
       }
     }
   } finally {
@@ -211,8 +211,13 @@ function luminosityAt(pixels, k) {
 /**
  * Output vs input: per face, the "core" (the face oval shrunk to 70 % about its centroid, well
  * inside any feather) and, for the whole frame, every pixel more than 1 px outside all face ovals.
+ * With the pack's frame `grade`, outside.gradeLumaMaxDiff is the largest luminosity difference
+ * from the input through sdk.gradePixel (its colour as the renderers draw it, in 8 bits): the
+ * luminosity, which the tone sets, because the camera frame's chroma reaches the WebGL texture
+ * and the 2D canvas through different chroma upsampling.
  */
-function compare(bitmap, output, info) {
+function compare(bitmap, output, info, grade) {
+  const drawnGrade = grade && { ...grade, color: grade.color.map((c) => Math.round(c * 255) / 255) };
   const { width, height } = bitmap;
   const input = pixelsOf(bitmap, width, height);
   const ovals = info.faces.map((face) => FACE_OVAL.map((i) => [face.landmarks[i].x, face.landmarks[i].y]));
@@ -221,9 +226,9 @@ function compare(bitmap, output, info) {
     const cy = oval.reduce((a, p) => a + p[1], 0) / oval.length;
     return oval.map(([x, y]) => [cx + (x - cx) * 0.7, cy + (y - cy) * 0.7]);
   });
-  const faces = cores.map(() => ({ pixels: 0, changed: 0, sumAbs: 0 }));
+  const faces = cores.map(() => ({ pixels: 0, changed: 0, sumAbs: 0, lumaShift: 0 }));
   // changed: by more than CHANGED_LEVELS; lumaMaxDiff: largest change of luminosityAt
-  const outside = { pixels: 0, differing: 0, changed: 0, maxDiff: 0, lumaMaxDiff: 0 };
+  const outside = { pixels: 0, differing: 0, changed: 0, maxDiff: 0, lumaMaxDiff: 0, gradeLumaMaxDiff: 0 };
   let frameMaxDiff = 0;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -238,6 +243,10 @@ function compare(bitmap, output, info) {
         if (diff > CHANGED_LEVELS) outside.changed++;
         outside.maxDiff = Math.max(outside.maxDiff, diff);
         outside.lumaMaxDiff = Math.max(outside.lumaMaxDiff, Math.abs(luminosityAt(output, k) - luminosityAt(input, k)));
+        if (drawnGrade) {
+          const expected = sdk.gradePixel(drawnGrade, [input[k] / 255, input[k + 1] / 255, input[k + 2] / 255]).map((c) => c * 255);
+          outside.gradeLumaMaxDiff = Math.max(outside.gradeLumaMaxDiff, Math.abs(luminosityAt(output, k) - luminosityAt(expected, 0)));
+        }
         continue;
       }
       cores.forEach((core, f) => {
@@ -245,6 +254,7 @@ function compare(bitmap, output, info) {
           faces[f].pixels++;
           if (diff > CHANGED_LEVELS) faces[f].changed++;
           faces[f].sumAbs += (Math.abs(output[k] - input[k]) + Math.abs(output[k + 1] - input[k + 1]) + Math.abs(output[k + 2] - input[k + 2])) / 3;
+          faces[f].lumaShift += luminosityAt(output, k) - luminosityAt(input, k);
         }
       });
     }
@@ -257,6 +267,8 @@ function compare(bitmap, output, info) {
       corePixels: faces[f].pixels,
       coreChangedFraction: faces[f].pixels ? faces[f].changed / faces[f].pixels : 0,
       coreMeanAbs: faces[f].pixels ? faces[f].sumAbs / faces[f].pixels : 0,
+      // mean luminosity of the core, output minus input, 8-bit levels
+      coreLumaShift: faces[f].pixels ? faces[f].lumaShift / faces[f].pixels : 0,
     })),
     outside,
     frameMaxDiff,
@@ -604,15 +616,18 @@ async function rendererParity({ strength = 0.8, feather = 8, detail = 0, grade }
   image.close();
   const input = pixelsOf(bitmap, width, height);
   let gradeMax = 0; // largest difference of the grade-only renders from sdk.gradePixel, 8-bit levels
-  let lumaMax = 0; // largest change of luminosityAt the grade made, 8-bit levels
+  let lumaMax = 0; // largest change of luminosityAt the grade's colour made (after its tone), 8-bit levels
   if (grade) {
-    const quantised = { color: grade.color.map((c) => Math.round(c * 255) / 255), opacity: grade.opacity };
+    const quantised = { ...grade, color: grade.color.map((c) => Math.round(c * 255) / 255) };
+    const { gain, offset } = grade.tone ?? { gain: 1, offset: 0 };
+    const toned = new Uint8ClampedArray(4);
     for (let k = 0; k < input.length; k += 4) {
       const expected = sdk.gradePixel(quantised, [input[k] / 255, input[k + 1] / 255, input[k + 2] / 255]);
+      for (let c = 0; c < 3; c++) toned[c] = Math.min(1, Math.max(0, gain * (input[k + c] / 255) + offset)) * 255;
       for (const kind of ['webgl', 'canvas2d']) {
         const out = outputs[`${kind}-grade-only`];
         for (let c = 0; c < 3; c++) gradeMax = Math.max(gradeMax, Math.abs(out[k + c] - expected[c] * 255));
-        lumaMax = Math.max(lumaMax, Math.abs(luminosityAt(out, k) - luminosityAt(input, k)));
+        lumaMax = Math.max(lumaMax, Math.abs(luminosityAt(out, k) - luminosityAt(toned, 0)));
       }
     }
   }

@@ -79,13 +79,15 @@ export const SEAM_CONTINUOUS = 12;
  * just inside the oval and just outside it, for the camera frame and the output frame, averaged
  * over the vertices whose camera step is below SEAM_CONTINUOUS (cheek to ear, chin to neck,
  * forehead to forehead). A stylized face coloured unlike the skin around it shows there as a
- * pasted-on mask. Returns { points, camera, output } (null when no vertex qualifies).
+ * pasted-on mask. Returns { points, camera, output, cameraLuma, outputLuma } (null when no
+ * vertex qualifies): the *Luma fields are the luminosity step (|inside − outside|, 8-bit levels)
+ * at the same vertices, where the face's brightness departs from the picture around it.
  */
 export function seamChromaStep(output, input, width, height, oval) {
   const cx = oval.reduce((a, p) => a + p[0], 0) / oval.length;
   const cy = oval.reduce((a, p) => a + p[1], 0) / oval.length;
   const chromaAt = (rgba, x, y) => {
-    const sum = [0, 0, 0];
+    const sum = [0, 0, 0, 0]; // chroma, then luminosity
     let n = 0;
     for (let dy = -3; dy <= 3; dy++) {
       for (let dx = -3; dx <= 3; dx++) {
@@ -95,6 +97,7 @@ export function seamChromaStep(output, input, width, height, oval) {
         const k = (py * width + px) * 4;
         const lum = 0.3 * rgba[k] + 0.59 * rgba[k + 1] + 0.11 * rgba[k + 2];
         for (let c = 0; c < 3; c++) sum[c] += rgba[k + c] - lum;
+        sum[3] += lum;
         n++;
       }
     }
@@ -103,19 +106,21 @@ export function seamChromaStep(output, input, width, height, oval) {
   const step = (rgba, [x, y]) => {
     const inner = chromaAt(rgba, cx + (x - cx) * SEAM_INNER, cy + (y - cy) * SEAM_INNER);
     const outer = chromaAt(rgba, cx + (x - cx) * SEAM_OUTER, cy + (y - cy) * SEAM_OUTER);
-    return inner && outer ? Math.hypot(inner[0] - outer[0], inner[1] - outer[1], inner[2] - outer[2]) : undefined;
+    return inner && outer ? { chroma: Math.hypot(inner[0] - outer[0], inner[1] - outer[1], inner[2] - outer[2]), luma: Math.abs(inner[3] - outer[3]) } : undefined;
   };
   let points = 0;
-  let camera = 0;
-  let out = 0;
+  const sums = { camera: 0, output: 0, cameraLuma: 0, outputLuma: 0 };
   for (const point of oval) {
     const stepIn = step(input, point);
-    if (stepIn === undefined || stepIn >= SEAM_CONTINUOUS) continue;
+    if (stepIn === undefined || stepIn.chroma >= SEAM_CONTINUOUS) continue;
+    const stepOut = step(output, point);
     points++;
-    camera += stepIn;
-    out += step(output, point);
+    sums.camera += stepIn.chroma;
+    sums.output += stepOut.chroma;
+    sums.cameraLuma += stepIn.luma;
+    sums.outputLuma += stepOut.luma;
   }
-  return points ? { points, camera: camera / points, output: out / points } : null;
+  return points ? { points, camera: sums.camera / points, output: sums.output / points, cameraLuma: sums.cameraLuma / points, outputLuma: sums.outputLuma / points } : null;
 }
 
 /** The `rect` of an RGBA image as its own RGBA image. */
@@ -247,6 +252,18 @@ export function absDiffRgb(a, b, mask) {
   for (let i = 0, k = 0; i < mask.length; i++, k += 4) {
     if (!mask[i]) continue;
     sum += (Math.abs(a[k] - b[k]) + Math.abs(a[k + 1] - b[k + 1]) + Math.abs(a[k + 2] - b[k + 2])) / 3;
+    count++;
+  }
+  return { sum, count };
+}
+
+/** Sum over the mask pixels of luminosity (W3C Lum, 8-bit levels) of `a` minus that of `b`, and their count. */
+export function lumaShift(a, b, mask) {
+  let sum = 0;
+  let count = 0;
+  for (let i = 0, k = 0; i < mask.length; i++, k += 4) {
+    if (!mask[i]) continue;
+    sum += 0.3 * (a[k] - b[k]) + 0.59 * (a[k + 1] - b[k + 1]) + 0.11 * (a[k + 2] - b[k + 2]);
     count++;
   }
   return { sum, count };

@@ -9,6 +9,7 @@ import {
   polygonMask,
   psnrFromMse,
   seamChromaStep,
+  lumaShift,
   shrinkPolygon,
   splitJpegs,
   squaredErrorRgb,
@@ -96,12 +97,18 @@ describe('display-fidelity metrics', () => {
       return rgba;
     };
     const camera = paint(skin, skin);
-    expect(seamChromaStep(camera, camera, size, size, oval)).toEqual({ points: 24, camera: 0, output: 0 });
+    expect(seamChromaStep(camera, camera, size, size, oval)).toEqual({ points: 24, camera: 0, output: 0, cameraLuma: 0, outputLuma: 0 });
     // a grey face on that skin: the step is the skin's chroma, its distance from grey
     const lum = 0.3 * 200 + 0.59 * 150 + 0.11 * 120;
     const grey = seamChromaStep(paint([lum, lum, lum], skin), camera, size, size, oval);
     expect(grey.points).toBe(24);
     expect(grey.output).toBeCloseTo(Math.hypot(...skin.map((v) => v - lum)), 0);
+    expect(grey.outputLuma).toBeCloseTo(0, 0); // same luminosity (up to 8-bit rounding): no brightness step
+    // a face 30 levels paler than the skin around it: a luminosity step of 30, no colour step
+    const pale = seamChromaStep(paint(skin.map((v) => v + 30), skin), camera, size, size, oval);
+    expect(pale.outputLuma).toBeCloseTo(30, 0);
+    expect(pale.output).toBeCloseTo(0, 0);
+    expect(lumaShift(paint(skin.map((v) => v + 30), skin), camera, polygonMask(oval, size, size)).sum / polygonMask(oval, size, size).reduce((a, v) => a + v, 0)).toBeCloseTo(30, 6);
     // where the camera itself changes colour across the outline (skin → a blue wall) nothing is counted
     expect(seamChromaStep(camera, paint(skin, [40, 60, 200]), size, size, oval)).toBeNull();
   });

@@ -245,7 +245,9 @@ async function flicker({ start = 0, count = 60, pack, settle = 10, maxSteps = 40
   let stylizedFrames = 0;
   let faceFrames = 0;
   // colour step across the face's outline (seamChromaStep), summed over the stylized frames
-  const seam = { out: 0, in: 0, points: 0, frames: 0 };
+  const seam = { out: 0, in: 0, lumaOut: 0, lumaIn: 0, points: 0, frames: 0 };
+  // mean luminosity of the face core, output minus input (the style's brightness on screen), over the stylized frames
+  const tone = { sum: 0, pixels: 0 };
   let previous;
   // trace: per frame the mean change in and out, and the face box (input | output) as a PNG
   const perFrame = [];
@@ -271,6 +273,8 @@ async function flicker({ start = 0, count = 60, pack, settle = 10, maxSteps = 40
         if (step) {
           seam.out += step.output;
           seam.in += step.camera;
+          seam.lumaOut += step.outputLuma;
+          seam.lumaIn += step.cameraLuma;
           seam.points += step.points;
           seam.frames++;
         }
@@ -285,6 +289,11 @@ async function flicker({ start = 0, count = 60, pack, settle = 10, maxSteps = 40
         pixels += dIn.count;
         gradientOut += M.gradientEnergy(outNow, box.width, box.height, mask).sum;
         gradientIn += M.gradientEnergy(inNow, box.width, box.height, mask).sum;
+        if (face.stylized) {
+          const shift = M.lumaShift(outNow, inNow, mask);
+          tone.sum += shift.sum;
+          tone.pixels += shift.count;
+        }
         if (trace) {
           const pair = new Uint8ClampedArray(box.width * 2 * box.height * 4);
           for (let y = 0; y < box.height; y++) {
@@ -311,6 +320,9 @@ async function flicker({ start = 0, count = 60, pack, settle = 10, maxSteps = 40
     seamStepOut: seam.frames ? seam.out / seam.frames : null,
     seamStepIn: seam.frames ? seam.in / seam.frames : null,
     seamPoints: seam.frames ? seam.points / seam.frames : null,
+    seamLumaStepOut: seam.frames ? seam.lumaOut / seam.frames : null,
+    seamLumaStepIn: seam.frames ? seam.lumaIn / seam.frames : null,
+    faceLumaShift: tone.pixels ? tone.sum / tone.pixels : null,
     events: [...new Set(run.events)],
     ...(trace ? { perFrame } : {}),
   };

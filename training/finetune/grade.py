@@ -10,6 +10,12 @@ spreads (the style's own saturation; a regression slope would be diluted by the 
 which do not follow the camera), k so that the mean skin chroma maps onto the pack's.
 Then opacity = 1 - s and chroma(colour) = k / opacity.
 
+Before the colour, the style's tone (each sRGB component c -> gain * c + offset): the brightness
+and contrast the pack gives faces, fitted as moments of their luminosity over the same pixels
+(gain = ratio of spreads, offset so that the mean maps onto the pack's); the chroma fit then
+starts from the toned inputs. Without it the runtime's seam match gave every face the camera's
+brightness back (an anime face pale in the crop came out at the camera's skin tone).
+
     /usr/bin/python3 training/finetune/grade.py models/packs/ID...   # (re)fit packs' grades in place
 """
 
@@ -27,6 +33,13 @@ from finetune.losses import inner_face_mask  # noqa: E402
 
 LUM = np.array([0.3, 0.59, 0.11])    # the W3C compositing Lum() weights (grade.ts)
 MIN_OPACITY = 0.05                   # below this the grade is not worth a pass over the frame
+# A style's contrast over the whole frame: flatter than the camera's at most to 0.75, never harder.
+# A harder tone hardens every change from frame to frame with it (the default pack's flicker ratio
+# on talking-1: 1.21 -> 1.51 at gain 1.25, `npm run eval:display`, session 20); the pack's own
+# bolder drawing stays in the face.
+TONE_GAIN = (0.75, 1.0)
+TONE_OFFSET = 0.3                    # and its brightness shift (manifest limits are wider: 0.5-1.5, +-0.4)
+MIN_TONE = 0.01                      # a tone closer than this to the identity is left out
 
 
 def chroma(images, mask):
@@ -47,20 +60,46 @@ def clip_color(c):
     return c
 
 
-def fit(inputs, outputs):
-    """The grade ({"color": [r, g, b], "opacity": o}, or None when the pack keeps the camera's
-    colours) from input crops and the pack's outputs at alpha 0, both [N, 3, S, S] in [-1, 1]."""
+def fit_tone(inputs, outputs, mask):
+    """{"gain", "offset"} of the tone (or None), from the luminosity of the masked pixels."""
+    def luminosity(images):
+        x = ((np.asarray(images, np.float64) + 1) / 2).clip(0, 1)
+        return (x.transpose(1, 0, 2, 3).reshape(3, len(x), -1)[:, :, mask].reshape(3, -1).T) @ LUM
+    l_in, l_out = luminosity(inputs), luminosity(outputs)
+    gain = float(np.clip(l_out.std() / max(l_in.std(), 1e-6), *TONE_GAIN))
+    offset = float(np.clip(l_out.mean() - gain * l_in.mean(), -TONE_OFFSET, TONE_OFFSET))
+    if offset < 0:
+        gain = min(gain, 1 - 2 * offset)   # the 2D canvas draws it without clamping in between (grade.ts toneFilter)
+    if abs(gain - 1) < MIN_TONE and abs(offset) < MIN_TONE:
+        return None
+    return {"gain": round(gain, 4), "offset": round(offset, 4)}
+
+
+def apply_tone(images, tone):
+    """[N, 3, S, S] images in [-1, 1] through the tone (as the runtime draws it, clamped)."""
+    if not tone:
+        return np.asarray(images)
+    x = ((np.asarray(images, np.float64) + 1) / 2 * tone["gain"] + tone["offset"]).clip(0, 1)
+    return x * 2 - 1
+
+
+def fit(inputs, outputs, with_tone=True):
+    """The grade ({"color": [r, g, b], "opacity": o[, "tone": {"gain", "offset"}]}, or None when
+    the pack keeps the camera's colours and tone) from input crops and the pack's outputs at
+    alpha 0, both [N, 3, S, S] in [-1, 1]."""
     mask = inner_face_mask(np.shape(inputs)[-1])[0, 0].numpy().reshape(-1) > 0
-    c_in, c_out = chroma(inputs, mask), chroma(outputs, mask)
+    tone = fit_tone(inputs, outputs, mask) if with_tone else None
+    c_in, c_out = chroma(apply_tone(inputs, tone), mask), chroma(outputs, mask)
     m_in, m_out = c_in.mean(0), c_out.mean(0)
     spread_in = ((c_in - m_in) ** 2).sum()
     s = float(np.clip(np.sqrt(((c_out - m_out) ** 2).sum() / max(spread_in, 1e-12)), 0, 1))
     opacity = 1 - s
     if opacity < MIN_OPACITY:
-        return None
+        return {"color": [0.5, 0.5, 0.5], "opacity": 0, "tone": tone} if tone else None
     target = (m_out - s * m_in) / opacity          # the colour's chroma
     color = clip_color(0.5 + target - float(target @ LUM))
-    return {"color": [round(float(v), 4) for v in color], "opacity": round(opacity, 4)}
+    grade = {"color": [round(float(v), 4) for v in color], "opacity": round(opacity, 4)}
+    return {**grade, "tone": tone} if tone else grade
 
 
 def refit(pack_dirs, faces=48, seed=0, data="aligned"):

@@ -40,3 +40,27 @@ def test_a_pack_that_keeps_the_camera_colours_gets_no_grade():
     assert grade.fit(inputs, inputs) is None
     # more saturated than the camera: opacity would be negative, so none either
     assert grade.fit(inputs, chroma_map(inputs, 1.5, [0.5, 0.5, 0.5])) is None
+
+
+def test_fit_recovers_a_known_tone_and_the_colour_after_it():
+    inputs = skin_like(seed=2)
+    colour = [0.45, 0.55, 0.52]
+    tone = {"gain": 0.9, "offset": 0.12}                       # a paler, flatter style (anime's kind)
+    toned = grade.apply_tone(inputs, tone)
+    fitted = grade.fit(inputs, chroma_map(toned, 0.4, colour))
+    assert abs(fitted["tone"]["gain"] - 0.9) < 0.01
+    assert abs(fitted["tone"]["offset"] - 0.12) < 0.01
+    assert abs(fitted["opacity"] - 0.6) < 0.01
+    # a darker style: the offset as fitted, a colour fitted after it
+    darker = grade.fit(inputs, chroma_map(grade.apply_tone(inputs, {"gain": 0.95, "offset": -0.15}), 0.5, colour))
+    assert abs(darker["tone"]["gain"] - 0.95) < 0.01 and abs(darker["tone"]["offset"] + 0.15) < 0.01
+    assert abs(darker["opacity"] - 0.5) < 0.01
+    # a harder style: the frame's contrast is not raised (it would raise its flicker with it); the mean still maps
+    harder = grade.fit(inputs, grade.apply_tone(inputs, {"gain": 1.2, "offset": -0.15}))
+    assert harder["tone"]["gain"] == 1.0
+    mean_in = float(((inputs + 1) / 2).mean(axis=(0, 2, 3)) @ grade.LUM)
+    assert abs(harder["tone"]["offset"] - (0.2 * mean_in - 0.15)) < 0.01
+    # the tone's limits: a style that blacks out the face does not black out the frame
+    extreme = grade.fit(inputs, grade.apply_tone(inputs, {"gain": 2.0, "offset": -0.6}))
+    assert grade.TONE_GAIN[0] <= extreme["tone"]["gain"] <= grade.TONE_GAIN[1]
+    assert -grade.TONE_OFFSET <= extreme["tone"]["offset"] <= grade.TONE_OFFSET

@@ -139,6 +139,18 @@ describe('ring colour matching', () => {
     expect(corrected[1]).toBeCloseTo(corrected[2] as number, 6);
   });
 
+  it("'luminance' aims the face at the frame's tone: the style's brightness is kept where the frame around it has it too", () => {
+    const luma = (rgb: readonly number[]) => 0.299 * (rgb[0] as number) + 0.587 * (rgb[1] as number) + 0.114 * (rgb[2] as number);
+    const camera: [number, number, number] = [0.4, 0.1, -0.1];
+    const pale: [number, number, number] = [0.7, 0.6, 0.65]; // an anime face: paler than the camera's skin
+    const tone = { gain: 0.9, offset: 0.3 }; // the pack's frame tone in the [-1, 1] range
+    const color = matchRingColor(constant(camera), constant(pale), identityFlow, oval, size, 8, 'luminance', tone);
+    const corrected = [0, 1, 2].map((c) => applyColor(color, c, ...pale));
+    expect(luma(corrected)).toBeCloseTo(0.9 * luma(camera) + 0.3, 5);
+    const untoned = matchRingColor(constant(camera), constant(pale), identityFlow, oval, size, 8, 'luminance');
+    expect(luma([0, 1, 2].map((c) => applyColor(untoned, c, ...pale)))).toBeCloseTo(luma(camera), 5);
+  });
+
   it("'luminance' scales brightness contrast without scaling the style's chroma", () => {
     // a faintly green-grey drawing with half the camera's contrast: the gain of 2 must not
     // double its green (what a per-channel gain did: a flat green face on screen)

@@ -1,7 +1,7 @@
 import type { Frame } from '../frames';
 import type { AlignedFace } from '../alignment';
 import type { StylizedCrop, StylizedFrame } from '../inference';
-import { gradeColorBytes, scaledGrade, type FrameGrade } from './grade';
+import { gradeColorBytes, scaledGrade, toneChanges, toneFills, toneFilter, toneOf, type FrameGrade, type FrameTone } from './grade';
 import { DETAIL_MAX_GAIN, LumaDetail, detailLevel, displayPerCropPixel } from './detail';
 import { MASK_TEXTURE_SIZE, blendCropRect, fillMaskTexels, imageBounds, smoothstep } from './mask';
 import { COLOR_TEXELS_PER_CROP_PIXEL, correctedTexels, flowReach, type BlendOptions, type FrameRenderer } from './renderer';
@@ -79,17 +79,42 @@ export class Canvas2dBlendRenderer implements FrameRenderer {
     this.gradedFrame = undefined;
   }
 
-  /** The pack's grade (grade.ts) over the whole frame: the canvas's own `color` blend mode. */
+  /**
+   * The pack's grade (grade.ts) over the whole frame: its tone as grey fills in composite modes
+   * (grade.ts toneFills), then its colour in the canvas's own `color` blend mode. The camera
+   * detail is read back from the canvas afterwards, so it has the tone's gain as in the WebGL
+   * renderer.
+   */
   private drawGrade(grade: FrameGrade, frame: Frame): void {
     const context = this.context;
     const [r, g, b] = gradeColorBytes(grade);
     context.save();
+    const tone = toneOf(grade);
+    if (toneChanges(tone)) this.drawTone(tone, frame);
     context.globalCompositeOperation = 'color';
     context.globalAlpha = grade.opacity;
     context.fillStyle = `rgb(${r}, ${g}, ${b})`;
     context.fillRect(0, 0, frame.width, frame.height);
     context.restore();
     this.gradedFrame = frame;
+  }
+
+  /** The tone over the drawn frame; a gain above 1 through the canvas `filter` (where a browser has one). */
+  private drawTone(tone: FrameTone, frame: Frame): void {
+    const context = this.context;
+    const fills = toneFills(tone);
+    if (fills) {
+      for (const { operation, grey } of fills) {
+        context.globalCompositeOperation = operation;
+        context.fillStyle = `rgb(${grey}, ${grey}, ${grey})`;
+        context.fillRect(0, 0, frame.width, frame.height);
+      }
+      context.globalCompositeOperation = 'source-over';
+    } else if ('filter' in context) {
+      context.filter = toneFilter(tone);
+      context.drawImage(frame.image, 0, 0, frame.width, frame.height);
+      context.filter = 'none';
+    }
   }
 
   private renderFace(face: AlignedFace, stylized: StylizedCrop, options: BlendOptions, width: number, height: number): void {

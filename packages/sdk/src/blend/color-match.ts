@@ -1,3 +1,4 @@
+import { IDENTITY_TONE, type FrameTone } from './grade';
 import { featherMask, maskInset } from './mask';
 
 /**
@@ -35,7 +36,9 @@ const GAIN_LIMITS = [0.5, 2] as const;
  * [3, size, size] crops; `flow` ([2, size, size], normalised [-1, 1]) says where each stylized
  * pixel came from, so the ring follows the deformed outline on the stylized side. Samples every
  * `stride`-th pixel: a ring estimate does not need all of them (at 128 px and stride 4, ~150
- * ring samples; it runs on the main thread for every stylized result).
+ * ring samples; it runs on the main thread for every stylized result). `tone` (the pack's
+ * frame tone in the model's pixel range, grade.ts toneInRange) is what the frame around the face
+ * gets: the ring's camera statistics are aimed through it, so the face keeps the style's tone.
  */
 export function matchRingColor(
   original: Float32Array,
@@ -45,6 +48,7 @@ export function matchRingColor(
   size: number,
   feather: number,
   mode: ColorMatchMode = 'luminance',
+  tone: FrameTone = IDENTITY_TONE,
   stride = 4,
 ): ColorTransform {
   if (mode === 'off') return IDENTITY_COLOR;
@@ -65,16 +69,16 @@ export function matchRingColor(
   }
   if (originalStats.weight < 1 || stylizedStats.weight < 1) return IDENTITY_COLOR;
   if (mode === 'luminance') {
-    const g = clamp(originalStats.lumaStd() / Math.max(stylizedStats.lumaStd(), 1e-3), GAIN_LIMITS[0], GAIN_LIMITS[1]);
-    const o = originalStats.lumaMean() - g * stylizedStats.lumaMean();
+    const g = clamp((tone.gain * originalStats.lumaStd()) / Math.max(stylizedStats.lumaStd(), 1e-3), GAIN_LIMITS[0], GAIN_LIMITS[1]);
+    const o = tone.gain * originalStats.lumaMean() + tone.offset - g * stylizedStats.lumaMean();
     return lumaTransform(g, o);
   }
   const matrix = [0, 0, 0, 0, 0, 0, 0, 0, 0];
   const offset = [0, 0, 0] as [number, number, number];
   for (let c = 0; c < 3; c++) {
-    const g = clamp(originalStats.std(c) / Math.max(stylizedStats.std(c), 1e-3), GAIN_LIMITS[0], GAIN_LIMITS[1]);
+    const g = clamp((tone.gain * originalStats.std(c)) / Math.max(stylizedStats.std(c), 1e-3), GAIN_LIMITS[0], GAIN_LIMITS[1]);
     matrix[4 * c] = g;
-    offset[c] = originalStats.mean(c) - g * stylizedStats.mean(c);
+    offset[c] = tone.gain * originalStats.mean(c) + tone.offset - g * stylizedStats.mean(c);
   }
   return { matrix, offset };
 }

@@ -3,7 +3,7 @@ import { FULLSCREEN_VERTEX, createProgram, createTexture, uniforms, type GlConte
 import type { AlignedFace } from '../alignment';
 import type { StylizedCrop, StylizedFrame } from '../inference';
 import { applyColor } from './color-match';
-import { GRADE_GLSL, gradeColorBytes, scaledGrade, type FrameGrade } from './grade';
+import { GRADE_GLSL, gradeColorBytes, scaledGrade, toneChanges, toneOf, type FrameGrade } from './grade';
 import { DETAIL_MAX_GAIN, detailGain, detailLevel, detailRegion, displayPerCropPixel } from './detail';
 import { MASK_TEXTURE_SIZE, blendCropRect, fillMaskTexels, imageBounds } from './mask';
 
@@ -29,18 +29,20 @@ export interface BlendOptions {
   readonly grade?: FrameGrade | undefined;
 }
 
-// Copy of the frame through the pack's grade (grade.ts; colour, opacity in u_grade): texelFetch,
-// no filtering, so without a grade untouched pixels stay bit-identical.
+// Copy of the frame through the pack's grade (grade.ts; colour, opacity in u_grade, tone gain,
+// offset in u_tone): texelFetch, no filtering, so without a grade untouched pixels stay bit-identical.
 const COPY_FRAGMENT = `#version 300 es
 precision highp float;
 uniform sampler2D u_frame;
 uniform int u_height;
 uniform vec4 u_grade;
+uniform vec2 u_tone;
+uniform bool u_graded;
 out vec4 outColor;
 ${GRADE_GLSL}
 void main() {
   vec4 texel = texelFetch(u_frame, ivec2(int(gl_FragCoord.x), u_height - 1 - int(gl_FragCoord.y)), 0);
-  outColor = u_grade.a > 0.0 ? vec4(grade(texel.rgb, u_grade), texel.a) : texel;
+  outColor = u_graded ? vec4(grade(texel.rgb, u_grade, u_tone), texel.a) : texel;
 }`;
 
 // Covers a rectangle of the crop (where the mask can be non-zero) in the image, with the
@@ -143,7 +145,7 @@ export class BlendRenderer implements FrameRenderer {
     const gl = context.gl;
     this.copyProgram = createProgram(gl, FULLSCREEN_VERTEX, COPY_FRAGMENT);
     this.faceProgram = createProgram(gl, FACE_VERTEX, FACE_FRAGMENT);
-    this.copyUniforms = uniforms(gl, this.copyProgram, ['u_frame', 'u_height', 'u_grade']);
+    this.copyUniforms = uniforms(gl, this.copyProgram, ['u_frame', 'u_height', 'u_grade', 'u_tone', 'u_graded']);
     this.faceUniforms = uniforms(gl, this.faceProgram, [
       'u_stylized', 'u_flow', 'u_mask', 'u_imageFromCropX', 'u_imageFromCropY', 'u_cropFromImageX', 'u_cropFromImageY',
       'u_size', 'u_cropRect', 'u_canvasSize', 'u_feather', 'u_strength', 'u_detailRegion', 'u_detailRect', 'u_detailLevel', 'u_detail',
@@ -196,7 +198,10 @@ export class BlendRenderer implements FrameRenderer {
     gl.uniform1i(this.copyUniforms['u_height'] ?? null, height);
     const grade = scaledGrade(options.grade, options.strength);
     const [r, g, b] = grade ? gradeColorBytes(grade) : [0, 0, 0];
+    const tone = toneOf(grade);
     gl.uniform4f(this.copyUniforms['u_grade'] ?? null, r / 255, g / 255, b / 255, grade?.opacity ?? 0);
+    gl.uniform2f(this.copyUniforms['u_tone'] ?? null, tone.gain, tone.offset);
+    gl.uniform1i(this.copyUniforms['u_graded'] ?? null, grade && (grade.opacity > 0 || toneChanges(tone)) ? 1 : 0);
     gl.drawArrays(gl.TRIANGLES, 0, 3);
 
     this.forgetFacesNotIn(frame.stylized);
@@ -231,7 +236,8 @@ export class BlendRenderer implements FrameRenderer {
     const cropRect = blendCropRect(face.ovalInCrop, textures.flowReach, size);
     const level = detailLevel(displayPerCropPixel(cropFromImage));
     const region = options.detail > 0 ? detailRegion(imageBounds(imageFromCrop, cropRect), level, width, height) : undefined;
-    const detail = region ? options.detail : 0;
+    // The camera's detail comes from the raw frame: scaled by the tone's gain, as the toned frame around it is.
+    const detail = region ? options.detail * toneOf(scaledGrade(options.grade, options.strength)).gain : 0;
     if (region) this.buildDetailRegion(this.context.frameTexture(cameraFrame), region);
     gl.bindFramebuffer(gl.FRAMEBUFFER, null);
     gl.viewport(0, 0, width, height);

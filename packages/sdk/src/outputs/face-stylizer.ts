@@ -1,7 +1,7 @@
 import { Observable, Subject, defer, finalize, from, map, merge, takeUntil, takeWhile, tap } from 'rxjs';
 import { GlCropRenderer, alignFaces, type CropRenderer } from '../alignment';
 import type { Point } from '../alignment/ffhq';
-import { BlendRenderer, Canvas2dBlendRenderer, blendFaces, scaledGrade, type ColorMatchMode, type FrameRenderer } from '../blend';
+import { BlendRenderer, Canvas2dBlendRenderer, blendFaces, scaledGrade, toneInRange, toneOf, type ColorMatchMode, type FrameRenderer } from '../blend';
 import { FaceStylizerError, cameraError, type FaceStylizerWarning } from '../errors';
 import { frames, hasInsertableStreams, trackFrames, type Frame, type FrameSource } from '../frames';
 import { StatsRecorder, type PipelineStats } from '../frames/stats';
@@ -55,10 +55,11 @@ export interface FaceStylizerOptions {
    */
   readonly detail?: number;
   /**
-   * 0..1: how much of the pack's colour world (its `grade`, blend/grade.ts) is laid over the
-   * whole frame, so the stylized face and the skin, hair and room around it share the style's
-   * colours instead of the face showing as a differently coloured mask. Luminosity is never
-   * changed. Packs without a grade ignore it. 0 = the camera's colours. Default 1.
+   * 0..1: how much of the pack's colour world (its `grade`, blend/grade.ts: the style's tone,
+   * then its colours) is laid over the whole frame, so the stylized face and the skin, hair and
+   * room around it share the style's brightness and colours instead of the face showing as a
+   * differently coloured mask, or being matched back to the camera's brightness. Packs without
+   * a grade ignore it. 0 = the camera's colours and tone. Default 1.
    */
   readonly grade?: number;
   /**
@@ -550,6 +551,8 @@ export class FaceStylizer {
           look: () => `${this.generatorSwaps}:${this.options.exaggeration}`,
           feather: this.feather,
           colorMatch: () => this.options.colorMatch,
+          // the tone the renderers lay around the face (they scale the grade by the blend's strength too)
+          tone: () => toneInRange(toneOf(scaledGrade(scaledGrade(this.currentPack?.grade, this.options.grade), this.options.strength)), this.contract.pixel.range),
           stats: this.stats,
           onError: (error) => this.events.next({ type: 'error', error }),
         }),

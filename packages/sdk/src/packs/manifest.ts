@@ -57,9 +57,9 @@ export interface StylePackManifest {
   /** Free-form provenance: data set, steps, losses, commit... */
   readonly training: Readonly<Record<string, unknown>>;
   /**
-   * Optional: the style's colour world over the whole frame (blend/grade.ts), fitted by the
-   * builder to what the generator does to faces' colours. Packs without it leave the camera's
-   * colours around the face.
+   * Optional: the style's colour world over the whole frame (blend/grade.ts: an optional tone,
+   * then a colour), fitted by the builder to what the generator does to faces' brightness and
+   * colours. Packs without it leave the camera's colours and tone around the face.
    */
   readonly grade?: FrameGrade;
 }
@@ -161,7 +161,17 @@ function collectGrade(manifest: Record<string, unknown>, issues: Issues): void {
     color.forEach((_, i) => numberAt(color as unknown as Record<string, unknown>, String(i), 'grade.color', issues, { min: 0, max: 1 }));
   }
   numberAt(grade, 'opacity', 'grade', issues, { min: 0, max: 1 });
+  if (grade['tone'] === undefined) return;
+  const tone = objectAt(grade, 'tone', 'grade', issues);
+  if (!tone) return;
+  // Within what a style does to a face's brightness (the shipped packs: gain 0.75-1.25, offset
+  // -0.25-0.25); a wider tone would wash out or black out the whole camera picture.
+  numberAt(tone, 'gain', 'grade.tone', issues, { min: TONE_LIMITS.gain[0], max: TONE_LIMITS.gain[1] });
+  numberAt(tone, 'offset', 'grade.tone', issues, { min: TONE_LIMITS.offset[0], max: TONE_LIMITS.offset[1] });
 }
+
+/** The frame tone a manifest may ask for (grade.tone). */
+export const TONE_LIMITS = { gain: [0.5, 1.5], offset: [-0.4, 0.4] } as const;
 
 function collectFiles(manifest: Record<string, unknown>, issues: Issues): void {
   const files = objectAt(manifest, 'files', '', issues);

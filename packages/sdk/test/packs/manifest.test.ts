@@ -88,7 +88,13 @@ describe('validateStylePackManifest', () => {
     const edited = editableManifest(manifest);
     edited['grade'] = { color: [0.2, 0.5, 1], opacity: 0.4 };
     expect(validateStylePackManifest(edited, url).grade).toEqual({ color: [0.2, 0.5, 1], opacity: 0.4 });
+    edited['grade'] = { color: [0.2, 0.5, 1], opacity: 0.4, tone: { gain: 0.9, offset: 0.2 } };
+    expect(validateStylePackManifest(edited, url).grade?.tone).toEqual({ gain: 0.9, offset: 0.2 });
     for (const grade of [
+      { color: [0.2, 0.5, 1], opacity: 0.4, tone: 'pale' },
+      { color: [0.2, 0.5, 1], opacity: 0.4, tone: { gain: 0.9 } },
+      { color: [0.2, 0.5, 1], opacity: 0.4, tone: { gain: 3, offset: 0 } }, // would wash out the whole picture
+      { color: [0.2, 0.5, 1], opacity: 0.4, tone: { gain: 1, offset: -0.9 } }, // would black it out
       'teal',
       { color: [0.2, 0.5], opacity: 0.4 },
       { color: [0.2, 0.5, 1.5], opacity: 0.4 },
