@@ -91,10 +91,12 @@ export class Canvas2dBlendRenderer implements FrameRenderer {
     context.save();
     const tone = toneOf(grade);
     if (toneChanges(tone)) this.drawTone(tone, frame);
-    context.globalCompositeOperation = 'color';
-    context.globalAlpha = grade.opacity;
-    context.fillStyle = `rgb(${r}, ${g}, ${b})`;
-    context.fillRect(0, 0, frame.width, frame.height);
+    if (grade.opacity > 0) {
+      context.globalCompositeOperation = 'color';
+      context.globalAlpha = grade.opacity;
+      context.fillStyle = `rgb(${r}, ${g}, ${b})`;
+      context.fillRect(0, 0, frame.width, frame.height);
+    }
     context.restore();
     this.gradedFrame = frame;
   }
