@@ -42,10 +42,15 @@ TONE_OFFSET = 0.3                    # and its brightness shift (manifest limits
 MIN_TONE = 0.01                      # a tone closer than this to the identity is left out
 
 
-def chroma(images, mask):
-    """[K, 3] chroma (RGB in [0, 1] minus Lum) of the pixels under `mask` of [N, 3, S, S] images in [-1, 1]."""
+def masked_pixels(images, mask):
+    """[K, 3] RGB in [0, 1] of the pixels under `mask` of [N, 3, S, S] images in [-1, 1]."""
     x = ((np.asarray(images, np.float64) + 1) / 2).clip(0, 1)
-    x = x.transpose(1, 0, 2, 3).reshape(3, len(x), -1)[:, :, mask].reshape(3, -1).T
+    return x.transpose(1, 0, 2, 3).reshape(3, len(x), -1)[:, :, mask].reshape(3, -1).T
+
+
+def chroma(images, mask):
+    """[K, 3] chroma (RGB minus Lum) of the pixels under `mask`."""
+    x = masked_pixels(images, mask)
     return x - (x @ LUM)[:, None]
 
 
@@ -62,14 +67,9 @@ def clip_color(c):
 
 def fit_tone(inputs, outputs, mask):
     """{"gain", "offset"} of the tone (or None), from the luminosity of the masked pixels."""
-    def luminosity(images):
-        x = ((np.asarray(images, np.float64) + 1) / 2).clip(0, 1)
-        return (x.transpose(1, 0, 2, 3).reshape(3, len(x), -1)[:, :, mask].reshape(3, -1).T) @ LUM
-    l_in, l_out = luminosity(inputs), luminosity(outputs)
+    l_in, l_out = masked_pixels(inputs, mask) @ LUM, masked_pixels(outputs, mask) @ LUM
     gain = float(np.clip(l_out.std() / max(l_in.std(), 1e-6), *TONE_GAIN))
     offset = float(np.clip(l_out.mean() - gain * l_in.mean(), -TONE_OFFSET, TONE_OFFSET))
-    if offset < 0:
-        gain = min(gain, 1 - 2 * offset)   # the 2D canvas draws it without clamping in between (grade.ts toneFilter)
     if abs(gain - 1) < MIN_TONE and abs(offset) < MIN_TONE:
         return None
     return {"gain": round(gain, 4), "offset": round(offset, 4)}
@@ -83,12 +83,12 @@ def apply_tone(images, tone):
     return x * 2 - 1
 
 
-def fit(inputs, outputs, with_tone=True):
+def fit(inputs, outputs):
     """The grade ({"color": [r, g, b], "opacity": o[, "tone": {"gain", "offset"}]}, or None when
     the pack keeps the camera's colours and tone) from input crops and the pack's outputs at
     alpha 0, both [N, 3, S, S] in [-1, 1]."""
     mask = inner_face_mask(np.shape(inputs)[-1])[0, 0].numpy().reshape(-1) > 0
-    tone = fit_tone(inputs, outputs, mask) if with_tone else None
+    tone = fit_tone(inputs, outputs, mask)
     c_in, c_out = chroma(apply_tone(inputs, tone), mask), chroma(outputs, mask)
     m_in, m_out = c_in.mean(0), c_out.mean(0)
     spread_in = ((c_in - m_in) ** 2).sum()
