@@ -164,8 +164,9 @@ function collectGrade(manifest: Record<string, unknown>, issues: Issues): void {
   if (grade['tone'] === undefined) return;
   const tone = objectAt(grade, 'tone', 'grade', issues);
   if (!tone) return;
-  // Within what a style does to a face's brightness (the shipped packs: gain 0.75-1.25, offset
-  // -0.25-0.25); a wider tone would wash out or black out the whole camera picture.
+  // Within what a style does to a face's brightness (the builder fits gain 0.75-1, offset
+  // -0.3-0.3; the shipped packs: gain 0.75-1, offset -0.105-+0.222); a wider tone would wash
+  // out or black out the whole camera picture.
   numberAt(tone, 'gain', 'grade.tone', issues, { min: TONE_LIMITS.gain[0], max: TONE_LIMITS.gain[1] });
   numberAt(tone, 'offset', 'grade.tone', issues, { min: TONE_LIMITS.offset[0], max: TONE_LIMITS.offset[1] });
 }
