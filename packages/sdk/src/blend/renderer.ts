@@ -210,7 +210,7 @@ export class BlendRenderer implements FrameRenderer {
       const stylized = frame.stylized.get(face.id);
       if (!stylized) continue;
       this.uploadMask(face.ovalInCrop, face.alignment.size, options.feather);
-      this.renderFace(face, stylized, options, frame.frame, width, height);
+      this.renderFace(face, stylized, options, tone.gain, frame.frame, width, height);
     }
   }
 
@@ -229,7 +229,7 @@ export class BlendRenderer implements FrameRenderer {
   }
 
   /** Warps one face's stylized crop into the canvas with the current alignment. */
-  private renderFace(face: AlignedFace, stylized: StylizedCrop, options: BlendOptions, cameraFrame: Frame, width: number, height: number): void {
+  private renderFace(face: AlignedFace, stylized: StylizedCrop, options: BlendOptions, toneGain: number, cameraFrame: Frame, width: number, height: number): void {
     const gl = this.context.gl;
     const { imageFromCrop, cropFromImage, size } = face.alignment;
     const textures = this.texturesFor(stylized, options.detail > 0);
@@ -237,7 +237,7 @@ export class BlendRenderer implements FrameRenderer {
     const level = detailLevel(displayPerCropPixel(cropFromImage));
     const region = options.detail > 0 ? detailRegion(imageBounds(imageFromCrop, cropRect), level, width, height) : undefined;
     // The camera's detail comes from the raw frame: scaled by the tone's gain, as the toned frame around it is.
-    const detail = region ? options.detail * toneOf(scaledGrade(options.grade, options.strength)).gain : 0;
+    const detail = region ? options.detail * toneGain : 0;
     if (region) this.buildDetailRegion(this.context.frameTexture(cameraFrame), region);
     gl.bindFramebuffer(gl.FRAMEBUFFER, null);
     gl.viewport(0, 0, width, height);

@@ -1,7 +1,7 @@
 import { Observable, Subject, defer, finalize, from, map, merge, takeUntil, takeWhile, tap } from 'rxjs';
 import { GlCropRenderer, alignFaces, type CropRenderer } from '../alignment';
 import type { Point } from '../alignment/ffhq';
-import { BlendRenderer, Canvas2dBlendRenderer, blendFaces, scaledGrade, toneInRange, toneOf, type ColorMatchMode, type FrameRenderer } from '../blend';
+import { BlendRenderer, Canvas2dBlendRenderer, blendFaces, scaledGrade, toneInRange, toneOf, type ColorMatchMode, type FrameGrade, type FrameRenderer } from '../blend';
 import { FaceStylizerError, cameraError, type FaceStylizerWarning } from '../errors';
 import { frames, hasInsertableStreams, trackFrames, type Frame, type FrameSource } from '../frames';
 import { StatsRecorder, type PipelineStats } from '../frames/stats';
@@ -552,7 +552,7 @@ export class FaceStylizer {
           feather: this.feather,
           colorMatch: () => this.options.colorMatch,
           // the tone the renderers lay around the face (they scale the grade by the blend's strength too)
-          tone: () => toneInRange(toneOf(scaledGrade(scaledGrade(this.currentPack?.grade, this.options.grade), this.options.strength)), this.contract.pixel.range),
+          tone: () => toneInRange(toneOf(scaledGrade(this.frameGrade, this.options.strength)), this.contract.pixel.range),
           stats: this.stats,
           onError: (error) => this.events.next({ type: 'error', error }),
         }),
@@ -564,7 +564,7 @@ export class FaceStylizer {
             strength: this.options.strength,
             feather: this.feather,
             detail: this.options.detail,
-            grade: scaledGrade(this.currentPack?.grade, this.options.grade),
+            grade: this.frameGrade,
           }),
           this.stats,
         ),
@@ -579,6 +579,11 @@ export class FaceStylizer {
         finalize(() => (this.state = undefined)),
       );
     });
+  }
+
+  /** The pack's frame grade at the `grade` option's share (the renderers scale it by strength too). */
+  private get frameGrade(): FrameGrade | undefined {
+    return scaledGrade(this.currentPack?.grade, this.options.grade);
   }
 
   private get feather(): number {
