@@ -54,7 +54,7 @@ test(`a pack's frame grade lays its tone and colours over the whole frame, and t
   expect(result.outside.changed / result.outside.pixels, 'share of pixels outside the face the grade moved by > 2 levels').toBeGreaterThan(0.3);
   // (3 levels: the video frame's RGB as the WebGL texture and as the harness's 2D canvas see it, measured 2.5)
   expect(result.outside.gradeLumaMaxDiff, 'outside the face: largest luminosity difference from sdk.gradePixel of the camera, 8-bit levels').toBeLessThanOrEqual(3);
-  // anime draws faces pale (its tone: gain 0.91, offset +0.22): the seam match aims at the toned
+  // anime draws faces pale (its tone: gain 0.80, offset +0.30): the seam match aims at the toned
   // camera picture, so the face keeps that brightness; without the grade it is matched back to the camera's.
   const ungraded = await call(page, 'lockstep', { exaggeration: 0, pack: STRONG_PACK, grade: 0 });
   testInfo.annotations.push({ type: 'measured', description: JSON.stringify({ graded: result.faces[0].coreLumaShift, ungraded: ungraded.results[0].faces[0].coreLumaShift }) });

@@ -30,11 +30,15 @@ export const DEFAULT_PACKS = [
   // fell to 0.48: docs/ablation.md, session 14) and before `patches` joined the recipe
   { id: 'caricature-grin', name: 'Caricature: grin', real: 'pairs/caricature-grin.real.jpg', style: 'pairs/caricature-grin.style.jpg', options: { geometry: 0, patches: 0 }, minutes: 10 },
   // without `patches`: with it the judge rose (71 -> 83 %) but this default pack drew darker eyes
-  // and lips and flickered 1.21 -> 1.76 on talking-1 (docs/ablation.md, session 15)
-  { id: 'cartoon-narrow', name: 'Cartoon: narrow face', real: 'pairs/cartoon-narrow.real.jpg', style: 'pairs/cartoon-narrow.style.jpg', options: { patches: 0 } },
+  // and lips and flickered 1.21 -> 1.76 on talking-1 (docs/ablation.md, session 15); the colour
+  // term per region (the whole-face term painted black eye sockets: eyes -29 -> 0 levels, session
+  // 21); 289 steps, fixed (the earlier build's count in its 10-minute cap)
+  { id: 'cartoon-narrow', name: 'Cartoon: narrow face', real: 'pairs/cartoon-narrow.real.jpg', style: 'pairs/cartoon-narrow.style.jpg', options: { patches: 0, colour_regions: true }, steps: 289 },
   { id: 'pixar-3d', name: '3D animation', real: 'pairs/pixar-3d.real.jpg', style: 'pairs/pixar-3d.style.jpg' },
   // without `patches` (built before it joined the recipe; with it the judge fell 38 -> 33 %, session 15)
-  { id: 'anime', name: 'Anime', real: 'pairs/anime.real.jpg', style: 'pairs/anime.style.jpg', options: { patches: 0 } },
+  // or `geometry` (session 14); the colour term per region (judge 46 -> 58 %, eyes -35 -> -24
+  // levels, session 21); 258 steps, fixed
+  { id: 'anime', name: 'Anime', real: 'pairs/anime.real.jpg', style: 'pairs/anime.style.jpg', options: { patches: 0, geometry: 0, colour_regions: true }, steps: 258 },
   // arcane and speed-paint as shipped: built before `patches` joined the recipe (not tried with it)
   { id: 'arcane', name: 'Painted (style image only)', style: 'styles/arcane-jinx.jpg', options: { patches: 0 } },
   // without the directional loss: with it the outputs turn green (the guide-space direction
@@ -67,6 +71,7 @@ for (const pack of DEFAULT_PACKS.filter((p) => !only || only.includes(p.id))) {
   const started = Date.now();
   const result = spawnSync('npx', ['tsx', 'src/cli.ts', 'pack', 'build', '--id', pack.id, '--name', pack.name,
     '--style', join(data, pack.style), ...(pack.real ? ['--real', join(data, pack.real)] : []), '--out', out, ...(minutes.length || !pack.minutes ? minutes : ['--minutes', String(pack.minutes)]),
+    ...(pack.steps ? ['--steps', String(pack.steps), ...(minutes.length || pack.minutes ? [] : ['--minutes', '60'])] : []),
     '--licence', 'LicenseRef-non-commercial-research', '--author', 'face-stylizer project',
     ...(passThrough.length || pack.options ? ['--', ...(pack.options ? ['--options', JSON.stringify(pack.options)] : []), ...passThrough] : [])], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);

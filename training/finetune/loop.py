@@ -13,7 +13,7 @@ Per step, for a batch of latent samples (w, f) from the real-face pool:
       + paired * PairReconstruction(G(StyleMixing(E(A(real)), w_style), .., 1), A(style))
       + texture * StyleTexture(T(x_t), T(style))
       + structure * CoarseStructure(x_t, warp(x_s, flow))
-      + colour * ColourMoments(x_t, style)
+      + colour * ColourMoments(x_t, style)   (pairs with colour_regions: RegionColour(x_t))
       + steady * ShiftConsistency(G(E(shift(x))), shift(G(E(x))))   x: a pool face image
       + adv * non-saturating GAN(D(x_t), D(x_p))
       + smooth * WarpSmoothness(G)
@@ -56,6 +56,7 @@ class FinetuneOptions:
     structure: float = 0.0      # CoarseStructure: the samples' coarse luminance layout vs the source's
     patches: float = 0.0        # StylePatches: the distribution of the samples' 3 x 3 RGB patches vs the style's
     colour: float = 0.0         # ColourMoments: RGB mean / covariance of the samples' inner face vs the style's
+    colour_regions: bool = False    # colour as RegionColour: skin, eyes and lips each take the style's (pairs: needs the landmarks)
     steady: float = 0.0         # ShiftConsistency: a sub-pixel shift of the input face shifts the output, nothing more
     steady_batch: int = 2       # pool faces per step for ShiftConsistency (each drawn twice: as is and shifted)
     steady_px: float = 1.5      # the largest shift, crop pixels (per axis)
@@ -166,7 +167,12 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
         ref_real, ref_style = guide.tokens(pair["real"]), guide.tokens(pair["style"])
     w_pair = mixing(pair["w_real"], pair["w_style"])
     texture, coarse_structure = L.StyleTexture(), L.CoarseStructure()
-    colour_moments, shift_consistency = L.ColourMoments(pair["style"].shape[-1]), L.ShiftConsistency()
+    shift_consistency = L.ShiftConsistency()
+    if opts.colour_regions and pair.get("points") is not None:   # style-only packs have no landmarks: whole face
+        colour_loss = L.RegionColour(pair["style"].shape[-1], pair["style"], pair["points"]["style"])
+    else:
+        colour_moments = L.ColourMoments(pair["style"].shape[-1])
+        colour_loss = lambda fake: colour_moments(fake, pair["style"])   # noqa: E731
     style_patches = L.StylePatches(pair["style"].shape[-1])
     pair_geometry = None
     if opts.geometry > 0 and pair.get("points") is not None:   # style-only packs have no real half's landmarks
@@ -218,7 +224,7 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
             ("rec", opts.rec, lambda: reconstruction(x_p, pair["style"], tok_p, ref_style)),
             ("smooth", opts.smooth, lambda: smoothness(G)),
             ("paired", opts.paired, lambda: reconstruction(x_all[n:n + n_paired], views_style[views], tok_all[n:], views_tok[views])),
-            ("colour", opts.colour, lambda: colour_moments(x_t, pair["style"])),
+            ("colour", opts.colour, lambda: colour_loss(x_t)),
             ("patches", opts.patches, lambda: style_patches(x_t, pair["style"], g)),
             ("steady", opts.steady, lambda: shift_consistency(steady_out[opts.steady_batch:], steady_out[:opts.steady_batch], shift)),
             ("texture", opts.texture, lambda: texture(tok_t, ref_style)),

@@ -3,6 +3,7 @@ Semantic Guidance"), written against the `SemanticGuide` interface (training/gui
 Tokens are [B, N, C]; images NCHW in [-1, 1].
 """
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -183,17 +184,72 @@ class ColourMoments(nn.Module):
         super().__init__()
         self.register_buffer("mask", inner_face_mask(size))
 
-    def moments(self, x):
-        w = self.mask / self.mask.sum()
+    def moments(self, x, mask=None):
+        mask = self.mask if mask is None else mask
+        w = mask / mask.sum()
         mean = (x * w).sum(dim=(2, 3))                                   # [B, 3]
         d = (x - mean[:, :, None, None]) * w.sqrt()
         cov = torch.einsum("bihw,bjhw->bij", d, d)                       # [B, 3, 3]
         return mean, cov
 
+    @staticmethod
+    def distance(mean, cov, mean_target, cov_target):
+        return (mean - mean_target).abs().mean() + (cov - cov_target).abs().mean() * 4
+
     def forward(self, fake, style):
-        m_f, c_f = self.moments(fake)
-        m_s, c_s = self.moments(style)
-        return (m_f - m_s).abs().mean() + (c_f - c_s).abs().mean() * 4
+        return self.distance(*self.moments(fake), *self.moments(style))
+
+
+# MediaPipe face-mesh contours (indices into its 468/478 landmarks)
+LEFT_EYE = [33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246]
+RIGHT_EYE = [263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466]
+LIPS = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185]
+
+
+def polygon_mask(points, size, grow=0):
+    """[1, 1, S, S] coverage of the polygon `points` ([N, 2] crop px), anti-aliased (drawn at 4x),
+    then grown by `grow` px."""
+    from PIL import Image, ImageDraw
+    scale = 4
+    canvas = Image.new("L", (size * scale, size * scale), 0)
+    ImageDraw.Draw(canvas).polygon([(float(x) * scale, float(y) * scale) for x, y in points], fill=255)
+    mask = F.avg_pool2d(torch.from_numpy(np.asarray(canvas, dtype=np.float32) / 255)[None, None], scale)
+    return F.max_pool2d(mask, 2 * grow + 1, stride=1, padding=grow) if grow else mask
+
+
+def face_regions(points, size, eye_grow=None):
+    """[3, 1, S, S] masks of a face whose landmarks are `points` ([N, 2] crop px): the eyes with
+    their lids and lines (each eye's contour grown by 4 px at 128), the lips, and the skin (the
+    inner face from the eyes' top down, without eyes and lips: the forehead is left out, where a
+    fringe is hair, not skin)."""
+    points = np.asarray(points, dtype=np.float64)
+    grow = round(4 * size / 128) if eye_grow is None else eye_grow
+    eyes = torch.maximum(polygon_mask(points[LEFT_EYE], size, grow), polygon_mask(points[RIGHT_EYE], size, grow))
+    lips = polygon_mask(points[LIPS], size, max(1, grow // 4))
+    top = points[LEFT_EYE + RIGHT_EYE, 1].min() - grow
+    below = (torch.arange(size, dtype=torch.float32) + 0.5 >= top).float().view(1, 1, size, 1)
+    skin = inner_face_mask(size) * below * (1 - eyes) * (1 - lips)
+    return torch.cat([skin, eyes, lips])
+
+
+class RegionColour(ColourMoments):
+    """The style's palette region by region: RGB mean and covariance of the samples' skin, eyes
+    and lips (face_regions at the style half's landmarks, where the pack's warps put them) must
+    match the style image's same regions. ColourMoments over the whole inner face makes a style
+    whose inner face holds dark masses (a black fringe, heavy eye make-up) paint dark masses
+    somewhere on every face -- the eye sockets (cartoon-narrow's black eyes); per region, the
+    lips take the style's lip colour, the eyes its lids and lines, the skin its skin."""
+
+    def __init__(self, size, style, style_points):
+        super().__init__(size)
+        self.register_buffer("regions", face_regions(style_points, size))       # [3, 1, S, S]
+        with torch.no_grad():
+            self.targets = [self.moments(style, region) for region in self.regions]
+
+    def forward(self, fake):
+        losses = [self.distance(*self.moments(fake, region), mean, cov)
+                  for region, (mean, cov) in zip(self.regions, self.targets)]
+        return sum(losses) / len(losses)
 
 
 class StylePatches(nn.Module):

@@ -115,6 +115,31 @@ def colour_stats(images):
     return np.concatenate([mean, std], 1)
 
 
+def eye_luma_shift(inputs, outputs, points_in, points_out):
+    """[N]: how much darker (negative) or lighter each face's eye openings are drawn than the
+    rest of its face, relative to the input, in 0-255 luminosity levels: (eyes out - eyes in) -
+    (skin out - skin in), each face's eyes and skin (finetune.losses.face_regions) at its own
+    landmarks in input and output. About 0 for a pack that keeps the eyes' brightness relative
+    to the face; strongly negative for one that paints the eye sockets black. NaN where the
+    landmarker found no face."""
+    size = inputs.shape[1]
+    luma = lambda img: (img.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32))   # noqa: E731
+
+    def eyes_and_skin(img, points):
+        skin = finetune_losses.face_regions(points, size)[0, 0].numpy()
+        eyes = np.maximum(finetune_losses.polygon_mask(points[finetune_losses.LEFT_EYE], size)[0, 0].numpy(),
+                          finetune_losses.polygon_mask(points[finetune_losses.RIGHT_EYE], size)[0, 0].numpy())
+        y = luma(img)
+        return (y * eyes).sum() / max(eyes.sum(), 1e-6), (y * skin).sum() / max(skin.sum(), 1e-6)
+
+    shifts = np.full(len(inputs), np.nan)
+    for i, (img_in, img_out, p_in, p_out) in enumerate(zip(inputs, outputs, points_in, points_out)):
+        if np.isfinite(p_in).all() and np.isfinite(p_out).all():
+            (eyes_in, skin_in), (eyes_out, skin_out) = eyes_and_skin(img_in, p_in), eyes_and_skin(img_out, p_out)
+            shifts[i] = (eyes_out - eyes_in) - (skin_out - skin_in)
+    return shifts
+
+
 class RandomTextureNet(torch.nn.Module):
     """Fixed random conv filters (seeded), three scales; Gram matrices of their ReLU
     responses describe texture without any trained network."""
@@ -295,6 +320,7 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
             t = transfer(lm_in[both], lm_out[k * faces:(k + 1) * faces][both], d_ref)
             transfers[f"{a:g}"] = float(t.mean()) if both.any() else None
         values = [v for v in transfers.values() if v is not None]
+        eyes = eye_luma_shift(inputs, outputs[1.0], lm_in, lm_out[ALPHAS.index(1.0) * faces:(ALPHAS.index(1.0) + 1) * faces])
         e_out = identity.embed(outputs[1.0])
         style = ref[1:]
         c_style = colour_stats(style)
@@ -313,6 +339,7 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
             "colour_out": float(colour_out), "colour_in": float(colour_in), "colour_ratio": float(colour_out / colour_in),
             "gram_out": float(gram_out), "gram_in": float(gram_in), "gram_ratio": float(gram_out / gram_in),
             "diversity": mean_pairwise_cosine(e_out),
+            "eye_luma_shift": float(np.nanmean(eyes)) if np.isfinite(eyes).any() else None,
             "shift_error": shift_error(generator, 1.0, outputs_float[1.0]),
             "judge_exemplar": judge_names[exemplar_of[manifest["training"]["style"]]],
             "judge_top1": float((judge.nearest(outputs[1.0]) == exemplar_of[manifest["training"]["style"]]).mean()),
@@ -338,7 +365,9 @@ training loss since session 11, `steady`); *judge top-1* — the style judge
 (`training/finetune/style_judge.py`, descriptor version {version}, frozen): share of the outputs at
 α = 1 (and α = 0) whose nearest exemplar among all packs' style images is the pack's own (chance
 1/{k}); *inputs* — the same share for the unstylised inputs (what a pack that changes nothing would
-score); *nearest* — where the outputs at α = 1 go (exemplar: count) when not to their own style."""
+score); *nearest* — where the outputs at α = 1 go (exemplar: count) when not to their own style;
+*eyes* — the eye openings' luminosity at α = 1 relative to the face's skin, output − input, in
+levels of 255 (since session 21: strongly negative = eye sockets painted dark)."""
 
 
 def markdown(rows, title=None, command=None):
@@ -349,13 +378,13 @@ def markdown(rows, title=None, command=None):
     lines = head + [EXPLANATION.format(version=style_judge.DESCRIPTOR_VERSION, k=k, shift=SHIFT_PX), "", f"Held-out faces: {info['faces']}. Base reconstruction identity (ceiling): {info['base_identity']:.3f}. "
              f"Pairwise identity cosine among the inputs: {info['diversity_inputs']:.3f}."
              + (f" Shift error of the base reconstruction: {info['base_shift_error']:.4f}." if "base_shift_error" in info else ""), "",
-             "| pack | mode | judge top-1 α=1 (α=0) | inputs | nearest (others) | identity | transfer α=0 / 0.5 / 1 / 1.5 | monotonic | colour out/in | Gram out/in | diversity | faces found | shift error |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| pack | mode | judge top-1 α=1 (α=0) | inputs | nearest (others) | identity | transfer α=0 / 0.5 / 1 / 1.5 | monotonic | colour out/in | Gram out/in | diversity | faces found | shift error | eyes |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in rows.items():
         if name.startswith("_"):
             continue
         if "error" in r:
-            lines.append(f"| {name} | {r['error']} | | | | | | | | | | | |")
+            lines.append(f"| {name} | {r['error']} | | | | | | | | | | | | |")
             continue
         others = ", ".join(f"{n}: {c}" for n, c in sorted(r["judge_nearest"].items(), key=lambda x: -x[1])
                            if c and n != r["judge_exemplar"])
@@ -365,7 +394,7 @@ def markdown(rows, title=None, command=None):
                      f"{r['judge_inputs']:.0%} | {others or '–'} | {r['identity']:.3f} | {t} | {'yes' if r['monotonic'] else 'no'} | "
                      f"{r['colour_out']:.3f}/{r['colour_in']:.3f} | {r['gram_out']:.3f}/{r['gram_in']:.3f} | "
                      f"{r['diversity']:.3f} | {min(r['faces_found'].values()):.0%} ({r['transfer_faces']} in all) | "
-                     f"{shift_text} |")
+                     f"{shift_text} | {'–' if r.get('eye_luma_shift') is None else format(r['eye_luma_shift'], '+.1f')} |")
     if judge:
         share = ", ".join(f"{n} {v:.0%}" for n, v in judge["real_nearest_share"].items())
         lines += ["", f"Style judge: {k} exemplars ({', '.join(judge['exemplars'])}), chance {1 / k:.0%}. "

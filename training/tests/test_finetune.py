@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -500,6 +501,44 @@ def test_colour_moments_zero_for_the_same_palette_and_pull_a_tint_toward_the_sty
     assert colour(saturated, grey).item() > 1e-3
 
 
+def _ring_face(eye_radius=5.0, mouth_radius=9.0):
+    """478 face-mesh points: the eyes' and lips' contours as ellipses, the rest at the centre."""
+    points = np.zeros((478, 2)) + 64
+    for index, (cx, cy, r) in [(L.LEFT_EYE, (45, 45, eye_radius)), (L.RIGHT_EYE, (83, 45, eye_radius)), (L.LIPS, (64, 85, mouth_radius))]:
+        for k, i in enumerate(index):
+            angle = 2 * np.pi * k / len(index)
+            points[i] = (cx + r * np.cos(angle), cy + 0.5 * r * np.sin(angle))
+    return points
+
+
+def test_face_regions_cover_skin_eyes_and_lips_without_overlap_or_forehead():
+    skin, eyes, lips = L.face_regions(_ring_face(), 128)
+    assert eyes[0, 45, 45] == 1 and eyes[0, 45, 83] == 1 and lips[0, 85, 64] == 1
+    assert skin[0, 70, 40] == 1                                                     # a cheek
+    assert skin[0, 45, 45] == 0 and skin[0, 85, 64] == 0                            # not the features
+    assert skin[0, 25, 64] == 0                                                     # not the forehead (a fringe)
+    assert eyes[0, 45, 52] == 1 and eyes[0, 45, 57] == 0                            # lids: the contour grown by 4 px
+    assert (eyes * lips).sum() == 0
+
+
+def test_region_colour_keeps_a_dark_fringe_from_darkening_the_eyes():
+    points = _ring_face()
+    skin, eyes, lips = L.face_regions(points, 128)
+    light = torch.full((1, 3, 128, 128), 0.5)
+    # the style: the same light face with a black fringe over the forehead and dark lids
+    style = light.clone()
+    style[..., :30, :] = -1.0
+    style = torch.where(eyes.bool(), torch.full_like(style, -0.2), style)
+    regions = L.RegionColour(128, style, points)
+    assert regions(style).item() < 1e-6
+    # the fringe is outside every region: a face with the style's lids but no fringe is already right
+    assert regions(torch.where(eyes.bool(), torch.full_like(light, -0.2), light)).item() < 1e-6
+    # the whole-face term asks that face for the fringe's darkness; per region, black eye sockets are wrong
+    holes = torch.where(eyes.bool(), torch.full_like(light, -1.0), light)
+    assert regions(holes).item() > 0.1
+    assert L.ColourMoments(128)(holes, style).item() < L.ColourMoments(128)(light, style).item()
+
+
 def test_style_patches_see_texture_that_colour_moments_miss():
     patches, colour = L.StylePatches(64), L.ColourMoments(64)
     g = torch.Generator().manual_seed(0)
@@ -575,6 +614,26 @@ def test_colour_and_steady_terms_in_the_loop(tiny_cfg):
 
 
 
+def test_region_colour_in_the_loop_and_whole_face_colour_without_landmarks(tiny_cfg):
+    real, style = _synthetic_pair()
+    _, G_src, pool, pair = _pair_and_pool(tiny_cfg, real, style)
+    points = _ring_face()
+    opts = loop.FinetuneOptions(steps=20, batch=2, lr=2e-3, dir=0, rsc=0, rec=0, adv=0, smooth=0.1,
+                                colour=1.0, colour_regions=True, ema_halflife=1)
+    regions = L.RegionColour(128, pair["style"], points)
+
+    def colour_distance(G_):
+        with torch.no_grad():
+            return regions(G_(StyleMixing(G_src.fine)(pool.w_plus, pair["w_style"]), pool.features, torch.ones(1))[0]).item()
+
+    G_ft, stats = loop.finetune(G_src, tiny_guide(), pool, {**pair, "points": {"real": points, "style": points}}, opts)
+    assert "colour" in stats["last"]
+    assert colour_distance(G_ft) < 0.7 * colour_distance(G_src), (colour_distance(G_src), colour_distance(G_ft))
+    # a style-only pack (no landmarks) falls back to the whole inner face
+    _, stats = loop.finetune(G_src, tiny_guide(), pool, {**pair, "points": None}, loop.FinetuneOptions(**{**opts.to_dict(), "steps": 1}))
+    assert "colour" in stats["last"]
+
+
 def test_pair_geometry_is_zero_for_no_change_and_pulls_the_warps_onto_the_pair(tiny_cfg):
     real, style = _synthetic_pair()
     _, G_src, pool, pair = _pair_and_pool(tiny_cfg, real, style)
@@ -637,3 +696,18 @@ def test_a_finer_tps_grid_enlarges_an_eye_without_moving_its_surroundings(tiny_c
     start = geometry(G_src.compose_flow([])).item()               # 1.75 px: half the points 3.5 px off
     coarse, fine = distance(0), distance(13)                        # measured 1.92 and 0.41
     assert fine < 0.5 * min(start, coarse), (start, coarse, fine)
+
+
+def test_scorecard_eye_luma_shift_sees_black_eye_sockets_not_a_darker_face():
+    from finetune.scorecard import eye_luma_shift
+    points = _ring_face()
+    _, eyes, _ = L.face_regions(points, 128, eye_grow=0)
+    face = np.full((1, 128, 128, 3), 180, np.uint8)
+    face[0][eyes[0].numpy() > 0.5] = 120                                                # the eye openings
+    darker = (face.astype(np.int16) - 40).astype(np.uint8)                                 # the whole face darker
+    holes = face.copy()
+    holes[0][eyes[0].numpy() > 0.5] = 10                                                # black sockets
+    pts = points[None]
+    assert abs(eye_luma_shift(face, darker, pts, pts)[0]) < 1
+    assert eye_luma_shift(face, holes, pts, pts)[0] < -80
+    assert np.isnan(eye_luma_shift(face, holes, pts, np.full_like(pts, np.nan))[0])
