@@ -127,8 +127,7 @@ def eye_luma_shift(inputs, outputs, points_in, points_out):
 
     def eyes_and_skin(img, points):
         skin = finetune_losses.face_regions(points, size)[0, 0].numpy()
-        eyes = np.maximum(finetune_losses.polygon_mask(points[finetune_losses.LEFT_EYE], size)[0, 0].numpy(),
-                          finetune_losses.polygon_mask(points[finetune_losses.RIGHT_EYE], size)[0, 0].numpy())
+        eyes = finetune_losses.face_regions(points, size, eye_grow=0)[1, 0].numpy()   # the openings, no lids
         y = luma(img)
         return (y * eyes).sum() / max(eyes.sum(), 1e-6), (y * skin).sum() / max(skin.sum(), 1e-6)
 
