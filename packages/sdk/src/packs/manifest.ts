@@ -165,7 +165,7 @@ function collectGrade(manifest: Record<string, unknown>, issues: Issues): void {
   const tone = objectAt(grade, 'tone', 'grade', issues);
   if (!tone) return;
   // Within what a style does to a face's brightness (the builder fits gain 0.75-1, offset
-  // -0.3-0.3; the shipped packs: gain 0.75-1, offset -0.105-+0.222); a wider tone would wash
+  // -0.3-0.3; the shipped packs: gain 0.75-1, offset -0.105-+0.3); a wider tone would wash
   // out or black out the whole camera picture.
   numberAt(tone, 'gain', 'grade.tone', issues, { min: TONE_LIMITS.gain[0], max: TONE_LIMITS.gain[1] });
   numberAt(tone, 'offset', 'grade.tone', issues, { min: TONE_LIMITS.offset[0], max: TONE_LIMITS.offset[1] });
