@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { gradePixel, scaledGrade, toneFills, toneFilter, toneInRange } from '../src/blend/grade';
+import { gradePixel, scaledGrade, seamGrade, toneFills, toneFilter, toneInRange } from '../src/blend/grade';
 
 const lum = (c: readonly number[]) => 0.3 * (c[0] as number) + 0.59 * (c[1] as number) + 0.11 * (c[2] as number);
 const chroma = (c: readonly number[]) => c.map((v) => v - lum(c));
@@ -85,5 +85,16 @@ describe('frame tone (the style\'s brightness and contrast, before the colour)',
     const inRange = toneInRange(tone, [-1, 1]);
     for (const v of [-1, -0.2, 0.6]) expect(inRange.gain * v + inRange.offset).toBeCloseTo((tone.gain * (v + 1) / 2 + tone.offset) * 2 - 1, 9);
     expect(toneInRange(tone, [0, 1])).toEqual(tone);
+  });
+
+  it('gives the seam match the chroma the grade lays over each pixel, in the model\'s pixel range', () => {
+    const toned = { color: [0.8, 0.5, 0.3] as const, opacity: 0.5, tone: { gain: 0.9, offset: 0.1 } };
+    const seam = seamGrade(toned, [-1, 1]);
+    expect(seam.tone).toEqual(toneInRange(toned.tone, [-1, 1]));
+    expect(seam.opacity).toBe(0.5);
+    // a grey pixel takes opacity × the colour's chroma: in [-1, 1] that is twice the sRGB value
+    const graded = gradePixel(toned, [0.5, 0.5, 0.5]);
+    chroma(graded).forEach((v, c) => expect(2 * v).toBeCloseTo(0.5 * (seam.chroma[c] as number), 9));
+    expect(seamGrade(undefined, [-1, 1])).toEqual({ tone: { gain: 1, offset: 0 }, opacity: 0, chroma: [0, 0, 0] });
   });
 });

@@ -128,11 +128,11 @@ describe('ring colour matching', () => {
     }
   });
 
-  it("'luminance' (the default) matches brightness and keeps the style's own colours", () => {
+  it("'luminance' matches brightness and keeps the style's own colours", () => {
     const luma = (rgb: readonly number[]) => 0.299 * (rgb[0] as number) + 0.587 * (rgb[1] as number) + 0.114 * (rgb[2] as number);
     const camera: [number, number, number] = [0.4, 0.1, -0.1]; // skin
     const grey: [number, number, number] = [-0.2, -0.2, -0.2]; // a pencil drawing's paper
-    const color = matchRingColor(constant(camera), constant(grey), identityFlow, oval, size, 8);
+    const color = matchRingColor(constant(camera), constant(grey), identityFlow, oval, size, 8, 'luminance');
     const corrected = [0, 1, 2].map((c) => applyColor(color, c, ...grey));
     expect(luma(corrected)).toBeCloseTo(luma(camera), 5);
     expect(corrected[0]).toBeCloseTo(corrected[1] as number, 6); // still grey
@@ -144,7 +144,7 @@ describe('ring colour matching', () => {
     const camera: [number, number, number] = [0.4, 0.1, -0.1];
     const pale: [number, number, number] = [0.7, 0.6, 0.65]; // an anime face: paler than the camera's skin
     const tone = { gain: 0.9, offset: 0.3 }; // the pack's frame tone in the [-1, 1] range
-    const color = matchRingColor(constant(camera), constant(pale), identityFlow, oval, size, 8, 'luminance', tone);
+    const color = matchRingColor(constant(camera), constant(pale), identityFlow, oval, size, 8, 'luminance', { tone, opacity: 0, chroma: [0, 0, 0] });
     const corrected = [0, 1, 2].map((c) => applyColor(color, c, ...pale));
     expect(luma(corrected)).toBeCloseTo(0.9 * luma(camera) + 0.3, 5);
     const untoned = matchRingColor(constant(camera), constant(pale), identityFlow, oval, size, 8, 'luminance');
@@ -174,6 +174,28 @@ describe('ring colour matching', () => {
       for (let c = 0; c < 3; c++) expect(chroma[c]).toBeCloseTo(chromaBefore[c] as number, 6);
       expect(luma(corrected)).toBeCloseTo(luma([ramp - 0.5, ramp - 0.5, ramp - 0.5]) + luma(tint) * 2, 1);
     }
+  });
+
+  it("'lighting' gives the face's seam the graded camera's chroma, with the luminance match's luma", () => {
+    const luma = (rgb: readonly number[]) => 0.299 * (rgb[0] as number) + 0.587 * (rgb[1] as number) + 0.114 * (rgb[2] as number);
+    const chroma = (rgb: readonly number[]) => rgb.map((v) => v - luma(rgb));
+    const warmCamera: [number, number, number] = [0.1, -0.3, -0.55]; // skin under a warm lamp, dim
+    const pale: [number, number, number] = [0.75, 0.65, 0.62]; // a pale cartoon skin: low chroma
+    const lips: [number, number, number] = [0.6, 0.1, 0.15];
+    const grade = { tone: { gain: 0.9, offset: 0 }, opacity: 0.45, chroma: [0.02, -0.01, 0.03] as const };
+    const lighting = matchRingColor(constant(warmCamera), constant(pale), identityFlow, oval, size, 8, 'lighting', grade);
+    const luminance = matchRingColor(constant(warmCamera), constant(pale), identityFlow, oval, size, 8, 'luminance', grade);
+    const skin = [0, 1, 2].map((c) => applyColor(lighting, c, ...pale));
+    expect(luma(skin)).toBeCloseTo(luma([0, 1, 2].map((c) => applyColor(luminance, c, ...pale))), 6);
+    const graded = chroma(warmCamera).map((v, c) => 0.55 * 0.9 * v + 0.45 * (grade.chroma[c] as number));
+    const gradedLuma = luma(graded); // the grade's Lum weights are not Rec. 601's: the match takes out the rest
+    chroma(skin).forEach((v, c) => expect(v).toBeCloseTo((graded[c] as number) - gradedLuma, 5));
+    // the style's own colours inside the face move by the same shift: lips stay redder than the skin
+    const lipsOut = [0, 1, 2].map((c) => applyColor(lighting, c, ...lips));
+    expect((chroma(lipsOut)[0] as number) - (chroma(skin)[0] as number)).toBeCloseTo((chroma(lips)[0] as number) - (chroma(pale)[0] as number), 5);
+    // without a grade the seam takes the camera's own chroma
+    const plain = matchRingColor(constant(warmCamera), constant(pale), identityFlow, oval, size, 8); // the default
+    chroma([0, 1, 2].map((c) => applyColor(plain, c, ...pale))).forEach((v, c) => expect(v).toBeCloseTo(chroma(warmCamera)[c] as number, 5));
   });
 
   it("'off' leaves the stylized colours alone", () => {

@@ -1,4 +1,4 @@
-import { IDENTITY_TONE, type FrameTone } from './grade';
+import { IDENTITY_SEAM_GRADE, type SeamGrade } from './grade';
 import { featherMask, maskInset } from './mask';
 
 /**
@@ -18,13 +18,17 @@ export interface ColorTransform {
 export const IDENTITY_COLOR: ColorTransform = { matrix: [1, 0, 0, 0, 1, 0, 0, 0, 1], offset: [0, 0, 0] };
 
 /**
- * What the seam match takes from the frame. 'luminance' (default): brightness and contrast
- * of the luma only, the chroma (each channel minus luma) left as the style drew it, so a
- * style's own colours (a grey pencil sketch, an anime palette) reach the screen unchanged in
- * hue and saturation; 'color': each channel's mean and spread, which
- * hides the seam best but gives every style the camera's skin colour back; 'off': none.
+ * What the seam match takes from the frame. 'luminance': brightness and contrast of the luma
+ * only, the chroma (each channel minus luma) left as the style drew it, so a style's own colours
+ * (a grey pencil sketch, an anime palette) reach the screen unchanged in hue and saturation;
+ * 'lighting': that, and the scene light's colour cast — the face's mean chroma at the seam
+ * becomes the graded frame's there, so under warm lamp light a pale-skinned style is as warm as
+ * the neck beside it instead of a grey mask (the grade was fitted so that on average the two
+ * already agree: only what this scene's light adds or takes moves); 'color': each channel's
+ * mean and spread, which hides the seam best but gives every style the camera's skin colour
+ * back; 'off': none.
  */
-export type ColorMatchMode = 'luminance' | 'color' | 'off';
+export type ColorMatchMode = 'luminance' | 'lighting' | 'color' | 'off';
 
 // Rec. 601 luma weights: what the luminance match equalises.
 const LUMA = [0.299, 0.587, 0.114] as const;
@@ -36,8 +40,8 @@ const GAIN_LIMITS = [0.5, 2] as const;
  * [3, size, size] crops; `flow` ([2, size, size], normalised [-1, 1]) says where each stylized
  * pixel came from, so the ring follows the deformed outline on the stylized side. Samples every
  * `stride`-th pixel: a ring estimate does not need all of them (at 128 px and stride 4, ~150
- * ring samples; it runs on the main thread for every stylized result). `tone` (the pack's
- * frame tone in the model's pixel range, grade.ts toneInRange) is what the frame around the face
+ * ring samples; it runs on the main thread for every stylized result). `grade` (the pack's
+ * frame grade in the model's pixel range, grade.ts seamGrade) is what the frame around the face
  * gets: the ring's camera statistics are aimed through it, so the face keeps the style's tone.
  */
 export function matchRingColor(
@@ -47,10 +51,11 @@ export function matchRingColor(
   ovalInCrop: ArrayLike<number>,
   size: number,
   feather: number,
-  mode: ColorMatchMode = 'luminance',
-  tone: FrameTone = IDENTITY_TONE,
+  mode: ColorMatchMode = 'lighting',
+  grade: SeamGrade = IDENTITY_SEAM_GRADE,
   stride = 4,
 ): ColorTransform {
+  const { tone } = grade;
   if (mode === 'off') return IDENTITY_COLOR;
   const plane = size * size;
   const inset = maskInset(size); // the same band the GPU mask uses
@@ -68,10 +73,11 @@ export function matchRingColor(
     }
   }
   if (originalStats.weight < 1 || stylizedStats.weight < 1) return IDENTITY_COLOR;
-  if (mode === 'luminance') {
+  if (mode === 'luminance' || mode === 'lighting') {
     const g = clamp((tone.gain * originalStats.lumaStd()) / Math.max(stylizedStats.lumaStd(), 1e-3), GAIN_LIMITS[0], GAIN_LIMITS[1]);
     const o = tone.gain * originalStats.lumaMean() + tone.offset - g * stylizedStats.lumaMean();
-    return lumaTransform(g, o);
+    const luma = lumaTransform(g, o);
+    return mode === 'lighting' ? withChromaShift(luma, castShift(originalStats, stylizedStats, grade)) : luma;
   }
   const matrix = [0, 0, 0, 0, 0, 0, 0, 0, 0];
   const offset = [0, 0, 0] as [number, number, number];
@@ -90,6 +96,24 @@ export function matchRingColor(
 export function lumaTransform(gain: number, offset: number): ColorTransform {
   const matrix = [0, 1, 2].flatMap((c) => [0, 1, 2].map((j) => (c === j ? 1 : 0) + (gain - 1) * (LUMA[j] as number)));
   return { matrix, offset: [offset, offset, offset] };
+}
+
+/**
+ * The chroma the face's seam lacks: the graded camera ring's mean chroma (the grade keeps
+ * 1 − opacity of the toned camera's and adds opacity × its colour's) minus the stylized ring's,
+ * with its luma taken out so the luminance match stays exact.
+ */
+function castShift(original: RingStats, stylized: RingStats, grade: SeamGrade): [number, number, number] {
+  const shift = [0, 1, 2].map((c) => {
+    const graded = (1 - grade.opacity) * grade.tone.gain * original.chroma(c) + grade.opacity * (grade.chroma[c] as number);
+    return graded - stylized.chroma(c);
+  });
+  const shiftLuma = LUMA[0] * (shift[0] as number) + LUMA[1] * (shift[1] as number) + LUMA[2] * (shift[2] as number);
+  return shift.map((v) => v - shiftLuma) as [number, number, number];
+}
+
+function withChromaShift(color: ColorTransform, shift: readonly [number, number, number]): ColorTransform {
+  return { matrix: color.matrix, offset: color.offset.map((o, c) => o + (shift[c] as number)) as [number, number, number] };
 }
 
 /** The corrected value of channel c of one pixel (r, g, b). */
@@ -134,6 +158,11 @@ class RingStats {
 
   mean(c: number): number {
     return (this.sum[c] as number) / this.weight;
+  }
+
+  /** Mean of channel c minus the mean luma. */
+  chroma(c: number): number {
+    return this.mean(c) - this.lumaMean();
   }
 
   std(c: number): number {

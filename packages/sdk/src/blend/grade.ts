@@ -70,6 +70,27 @@ export function toneInRange(tone: FrameTone, range: readonly [number, number]): 
   return { gain: tone.gain, offset: (1 - tone.gain) * low + (high - low) * tone.offset };
 }
 
+/**
+ * The grade as the seam's colour match sees it, in the model's pixel range: the tone (toneInRange),
+ * and the colour's chroma (RGB minus Lum) that replaces `opacity` of every pixel's own chroma.
+ */
+export interface SeamGrade {
+  readonly tone: FrameTone;
+  readonly opacity: number;
+  readonly chroma: readonly [number, number, number];
+}
+
+export const IDENTITY_SEAM_GRADE: SeamGrade = { tone: IDENTITY_TONE, opacity: 0, chroma: [0, 0, 0] };
+
+/** `grade` (already scaled, or none) in the model's pixel range `range`. */
+export function seamGrade(grade: FrameGrade | undefined, range: readonly [number, number]): SeamGrade {
+  if (!grade) return IDENTITY_SEAM_GRADE;
+  const scale = range[1] - range[0];
+  const colorLum = lum(grade.color);
+  const chroma = grade.color.map((c) => scale * (c - colorLum)) as [number, number, number];
+  return { tone: toneInRange(toneOf(grade), range), opacity: grade.opacity, chroma };
+}
+
 /** One full-frame fill of a 2D canvas with an opaque grey (0–255) in a composite mode. */
 export interface ToneFill {
   readonly operation: 'multiply' | 'lighter' | 'difference';

@@ -6,7 +6,7 @@ import type { BlendOptions, FrameRenderer } from './renderer';
 export { BlendRenderer, planarToInterleaved, type BlendOptions, type FrameRenderer } from './renderer';
 export { Canvas2dBlendRenderer, blendFaceRegion } from './canvas2d-renderer';
 export { featherMask, maskInset, signedDistanceToPolygon, smoothstep, MASK_TEXTURE_SIZE } from './mask';
-export { gradePixel, scaledGrade, toneInRange, toneOf, type FrameGrade, type FrameTone } from './grade';
+export { gradePixel, scaledGrade, seamGrade, toneInRange, toneOf, type FrameGrade, type FrameTone, type SeamGrade } from './grade';
 export { matchRingColor, IDENTITY_COLOR, type ColorMatchMode, type ColorTransform } from './color-match';
 
 /** Stage operator: composites each frame (at camera rate) into the renderer's canvas. */

@@ -3,7 +3,7 @@ import type { AlignedFace, AlignedFrame, CropRenderer } from '../alignment';
 import type { FrameCrop } from '../alignment/cpu-crop';
 import { ownVideoFrame, type Frame } from '../frames';
 import { matchRingColor, type ColorMatchMode, type ColorTransform } from '../blend/color-match';
-import { IDENTITY_TONE, type FrameTone } from '../blend/grade';
+import { IDENTITY_SEAM_GRADE, type SeamGrade } from '../blend/grade';
 import { dropWhileBusy } from '../frames/drop-while-busy';
 import type { StatsRecorder } from '../frames/stats';
 import type { StyleEngine } from './engine';
@@ -49,8 +49,8 @@ export interface StylizeFacesOptions {
   readonly feather: number;
   /** Read per result: what the seam colour match takes from the frame. */
   readonly colorMatch?: () => ColorMatchMode;
-  /** Read per result: the frame tone the blend lays around the face, in the model's pixel range (grade.ts toneInRange). */
-  readonly tone?: () => FrameTone;
+  /** Read per result: the frame grade the blend lays around the face, in the model's pixel range (grade.ts seamGrade). */
+  readonly grade?: () => SeamGrade;
   readonly stats?: StatsRecorder;
   /** Inference errors do not stop the stream (frames pass through); they are reported here. */
   readonly onError: (error: unknown) => void;
@@ -83,8 +83,8 @@ export function stylizeFaces(options: StylizeFacesOptions): OperatorFunction<Ali
           face.ovalInCrop,
           options.cropSize,
           options.feather,
-          options.colorMatch?.() ?? 'luminance',
-          options.tone?.() ?? IDENTITY_TONE,
+          options.colorMatch?.() ?? 'lighting',
+          options.grade?.() ?? IDENTITY_SEAM_GRADE,
         );
         options.stats?.time('colour', performance.now() - colourStart);
         latest.set(face.id, { faceId: face.id, version: ++version, size: options.cropSize, image: result.image, flow: result.flow, color, input: result.crop, look });

@@ -1,7 +1,7 @@
 import { Observable, Subject, defer, finalize, from, map, merge, takeUntil, takeWhile, tap } from 'rxjs';
 import { GlCropRenderer, alignFaces, type CropRenderer } from '../alignment';
 import type { Point } from '../alignment/ffhq';
-import { BlendRenderer, Canvas2dBlendRenderer, blendFaces, scaledGrade, toneInRange, toneOf, type ColorMatchMode, type FrameGrade, type FrameRenderer } from '../blend';
+import { BlendRenderer, Canvas2dBlendRenderer, blendFaces, scaledGrade, seamGrade, type ColorMatchMode, type FrameGrade, type FrameRenderer } from '../blend';
 import { FaceStylizerError, cameraError, type FaceStylizerWarning } from '../errors';
 import { frames, hasInsertableStreams, trackFrames, type Frame, type FrameSource } from '../frames';
 import { StatsRecorder, type PipelineStats } from '../frames/stats';
@@ -64,9 +64,11 @@ export interface FaceStylizerOptions {
   readonly grade?: number;
   /**
    * What the seam colour match takes from the camera frame around the face (blend/color-match.ts):
-   * 'luminance' (default) brightness and contrast, so the style keeps its own colours; 'color'
-   * each channel's mean and spread (the seam disappears, but the skin takes the camera's colour
-   * back); 'off' none.
+   * 'lighting' (default) brightness and contrast, and the scene light's colour cast relative to
+   * the pack's grade (a warm lamp warms the style's skin as it warms the neck beside it), so the
+   * style keeps its own colours otherwise; 'luminance' brightness and contrast only (the style's
+   * chroma as drawn: a pale style under warm light is a grey mask); 'color' each channel's mean
+   * and spread (the seam disappears, but the skin takes the camera's colour back); 'off' none.
    */
   readonly colorMatch?: ColorMatchMode;
   /** Feather width of the face mask, in crop pixels. Default: 6 % of the crop. */
@@ -551,8 +553,8 @@ export class FaceStylizer {
           look: () => `${this.generatorSwaps}:${this.options.exaggeration}`,
           feather: this.feather,
           colorMatch: () => this.options.colorMatch,
-          // the tone the renderers lay around the face (they scale the grade by the blend's strength too)
-          tone: () => toneInRange(toneOf(scaledGrade(this.frameGrade, this.options.strength)), this.contract.pixel.range),
+          // the grade the renderers lay around the face (they scale it by the blend's strength too)
+          grade: () => seamGrade(scaledGrade(this.frameGrade, this.options.strength), this.contract.pixel.range),
           stats: this.stats,
           onError: (error) => this.events.next({ type: 'error', error }),
         }),
@@ -670,9 +672,15 @@ export const DEFAULT_DETAIL = 1;
 /** Default share of the pack's frame grade (FaceStylizerOptions.grade). */
 export const DEFAULT_GRADE = 1;
 
-/** Default seam colour match (FaceStylizerOptions.colorMatch). */
-export const DEFAULT_COLOR_MATCH: ColorMatchMode = 'luminance';
-const COLOR_MATCH_MODES: readonly ColorMatchMode[] = ['luminance', 'color', 'off'];
+/**
+ * Default seam colour match (FaceStylizerOptions.colorMatch). 'lighting' since session 22: with
+ * 'luminance' the default pack's pale skin turned a dim, lamp-lit face grey-green beside its
+ * orange neck (colour step across the outline 15.7 levels on head-turn, the camera's own 7.5);
+ * 'lighting' 3.7, and over 9 packs × 6 shared clips 6.3 → 4.9 (camera 7.0), flicker unchanged
+ * (docs/quality.md, session 22).
+ */
+export const DEFAULT_COLOR_MATCH: ColorMatchMode = 'lighting';
+const COLOR_MATCH_MODES: readonly ColorMatchMode[] = ['luminance', 'lighting', 'color', 'off'];
 
 /** `mode` if it is one of the modes (plain-JS callers can pass anything), otherwise `fallback`. */
 function knownColorMatch(mode: ColorMatchMode | undefined, fallback: ColorMatchMode): ColorMatchMode {
