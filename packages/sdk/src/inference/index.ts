@@ -3,7 +3,7 @@ import type { AlignedFace, AlignedFrame, CropRenderer } from '../alignment';
 import type { FrameCrop } from '../alignment/cpu-crop';
 import { ownVideoFrame, type Frame } from '../frames';
 import { matchRingColor, type ColorMatchMode, type ColorTransform } from '../blend/color-match';
-import { IDENTITY_SEAM_GRADE, type SeamGrade } from '../blend/grade';
+import type { SeamGrade } from '../blend/grade';
 import { dropWhileBusy } from '../frames/drop-while-busy';
 import type { StatsRecorder } from '../frames/stats';
 import type { StyleEngine } from './engine';
@@ -83,8 +83,8 @@ export function stylizeFaces(options: StylizeFacesOptions): OperatorFunction<Ali
           face.ovalInCrop,
           options.cropSize,
           options.feather,
-          options.colorMatch?.() ?? 'lighting',
-          options.grade?.() ?? IDENTITY_SEAM_GRADE,
+          options.colorMatch?.(), // unset: matchRingColor's defaults
+          options.grade?.(),
         );
         options.stats?.time('colour', performance.now() - colourStart);
         latest.set(face.id, { faceId: face.id, version: ++version, size: options.cropSize, image: result.image, flow: result.flow, color, input: result.crop, look });
