@@ -64,12 +64,14 @@ LEGACY_CONFIG = {"top_convs": 2, "warp_after_convs": False, "alignment": "ffhq-v
 
 # Contract version by crop alignment: v2 changed the crop framing (docs/model-contract.md).
 CONTRACT_VERSION = {"ffhq-v1": 1, "face-core-v1": 2}
-DETAIL_CONTRACT_VERSION = 3   # face-core-v1 + the detail path's extra feature channels
+# With the detail path's extra feature channels (v3 at 128^2), by crop size: v4 renders the same
+# face-core-v1 framing at 144^2 (a 40 %-height oval gets >= 0.6 crop px per displayed px).
+DETAIL_CONTRACT_VERSION = {128: 3, 144: 4}
 
 
 def contract_version(cfg):
     if cfg.get("detail_ch", 0):
-        return DETAIL_CONTRACT_VERSION
+        return DETAIL_CONTRACT_VERSION[cfg["size"]]
     return CONTRACT_VERSION[cfg["alignment"]]
 
 

@@ -229,8 +229,26 @@ def test_detail_path_starts_as_a_no_op_and_follows_the_contract(tiny_cfg):
     G0.load_state_dict({k: v for k, v in G.state_dict().items() if not k.startswith("from_detail")})
     torch.testing.assert_close(G(w, f, torch.ones(1))[0], G0(w, f[:, :cfg["feature_ch"]], torch.ones(1))[0])
     c = export.contract(cfg, G.n_latent)
-    assert c["contractVersion"] == N.DETAIL_CONTRACT_VERSION
+    assert c["contractVersion"] == N.DETAIL_CONTRACT_VERSION[128] == 3
     assert c["encoder"]["outputs"]["features"]["shape"] == [1, *f.shape[1:]] == c["generator"]["inputs"]["features"]["shape"]
+
+
+def test_144_crop_runs_the_128_weights_and_is_contract_v4(tiny_cfg):
+    """The nets are fully convolutional: a 144^2 config (features 36^2, warps at 36 / 72) takes a
+    128^2 model's weights unchanged (the fine-tune starting point of the v4 base), renders 144^2
+    with its flow, and states contract v4 with the 144^2 shapes."""
+    big = {**tiny_cfg, "detail_ch": 4, "size": 144, "feature_res": 36, "warp_res": [36, 72],
+           "channels": {36 * k // 32: v for k, v in N.make_config(**tiny_cfg)["channels"].items()}}
+    small_e, small_g = N.build(N.make_config(**{**tiny_cfg, "detail_ch": 4}))
+    cfg = N.make_config(**big)
+    E, G = N.build(cfg)
+    E.load_state_dict(small_e.state_dict()), G.load_state_dict(small_g.state_dict())
+    w, f = E(torch.rand(1, 3, 144, 144) * 2 - 1)
+    image, flow = G(w, f, torch.ones(1))[:2]
+    assert f.shape[-1] == 36 and image.shape == (1, 3, 144, 144) and flow.shape == (1, 2, 144, 144)
+    c = export.contract(cfg, G.n_latent)
+    assert c["contractVersion"] == 4 and c["crop"]["size"] == 144
+    assert c["generator"]["outputs"]["image"]["shape"] == [1, 3, 144, 144]
 
 
 def test_detail_path_is_warped_with_the_entry_features(tiny_cfg, monkeypatch):
