@@ -154,10 +154,9 @@ def main():
     torch.set_num_threads(args.threads)
 
     files = checkpoint_files(args.checkpoints)
-    # the held-out crops of the framing the (first) checkpoint was trained on (config "alignment")
-    config = torch.load(files[0], map_location="cpu").get("config", {})
-    alignment = config.get("alignment", networks.LEGACY_CONFIG["alignment"])
-    data = dataset.open_dataset(args.data, "eval", alignment=alignment)
+    # the held-out crops of the framing and size the (first) checkpoint was trained on
+    config = networks.config_from_checkpoint(torch.load(files[0], map_location="cpu").get("config", {}))
+    data = dataset.open_dataset(args.data, "eval", size=config["size"], alignment=config["alignment"])
     count = min(args.limit or len(data), len(data))
     images = np.stack([data[i] for i in range(count)])
     baselines, input_embeddings = None, None
