@@ -238,11 +238,12 @@ def test_144_crop_runs_the_128_weights_and_is_contract_v4(tiny_cfg):
     128^2 model's weights unchanged (the fine-tune starting point of the v4 base), renders 144^2
     with its flow, and states contract v4 with the 144^2 shapes."""
     big = {**tiny_cfg, "detail_ch": 4, "size": 144, "feature_res": 36, "warp_res": [36, 72],
-           "channels": {36 * k // 32: v for k, v in N.make_config(**tiny_cfg)["channels"].items()}}
+           "channels": {36 * k // 32: v for k, v in tiny_cfg["channels"].items()}}
     small_e, small_g = N.build(N.make_config(**{**tiny_cfg, "detail_ch": 4}))
     cfg = N.make_config(**big)
     E, G = N.build(cfg)
-    E.load_state_dict(small_e.state_dict()), G.load_state_dict(small_g.state_dict())
+    E.load_state_dict(small_e.state_dict())
+    G.load_state_dict(small_g.state_dict())
     w, f = E(torch.rand(1, 3, 144, 144) * 2 - 1)
     image, flow = G(w, f, torch.ones(1))[:2]
     assert f.shape[-1] == 36 and image.shape == (1, 3, 144, 144) and flow.shape == (1, 2, 144, 144)
