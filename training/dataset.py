@@ -31,12 +31,12 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_ALIGNED = Path(os.environ.get("FACE_STYLIZER_ALIGNED", REPO / ".cache" / "aligned"))
 
 
-def aligned_cache(alignment=None):
-    """The crop cache of an alignment: ffhq-v1 crops (and landmarks.jsonl) in .cache/aligned,
-    other framings beside it in .cache/aligned-<alignment> (prepare_data.py --alignment X --out it)."""
-    if alignment in (None, "ffhq-v1"):
-        return DEFAULT_ALIGNED
-    return DEFAULT_ALIGNED.with_name(f"{DEFAULT_ALIGNED.name}-{alignment}")
+def aligned_cache(alignment=None, size=128):
+    """The crop cache of an alignment and crop size: ffhq-v1 crops at 128² (and landmarks.jsonl)
+    in .cache/aligned, other framings beside it in .cache/aligned-<alignment>, other sizes with a
+    -<size> suffix (.cache/aligned-face-core-v1-144: prepare_data.py --alignment X --size N)."""
+    name = DEFAULT_ALIGNED.name if alignment in (None, "ffhq-v1") else f"{DEFAULT_ALIGNED.name}-{alignment}"
+    return DEFAULT_ALIGNED.with_name(name if size == 128 else f"{name}-{size}")
 DEFAULT_SHARED_FACES = Path(os.environ.get("FACE_STYLIZER_SHARED_FACES", REPO.parent / "shared" / "data" / "faces"))
 
 
@@ -118,7 +118,7 @@ def open_dataset(data, split, size=128, limit=None, alignment=None):
     cache folder path."""
     if data == "shared-raw":
         return SharedRawFaces(split=split, size=size, limit=limit)
-    return AlignedCrops(aligned_cache(alignment) if data == "aligned" else data, split, size)
+    return AlignedCrops(aligned_cache(alignment, size) if data == "aligned" else data, split, size)
 
 
 def to_tensor(images):

@@ -146,7 +146,7 @@ def main():
     torch.set_num_threads(1)
     from dataset import DEFAULT_ALIGNED, aligned_cache
 
-    args.out = args.out or aligned_cache(args.alignment)
+    args.out = args.out or aligned_cache(args.alignment, args.size)
     landmarks_path = args.landmarks or DEFAULT_ALIGNED / "landmarks.jsonl"
     rows = [json.loads(line) for line in landmarks_path.read_text().splitlines() if line.strip()]
     rows.sort(key=lambda r: r["key"])

@@ -68,10 +68,16 @@ class BuildError(Exception):
         self.code = code
 
 
+# the crop size of the landmark tool's matrices and points (align.json's cropFromImage and
+# cropPoints; scripts/lib/face-landmarks.mjs' default): a 144^2 base must scale them, not reuse them
+LANDMARK_CROP_SIZE = 128
+
+
 def load_image(path, crop_from_image=None, size=128, alignment="ffhq-v1"):
     """An aligned [1, 3, size, size] crop in [-1, 1] of the model's crop `alignment`.
-    crop_from_image: the ffhq-v1 matrix at `size` the CLI's landmarker found (reframed here);
-    without it the image must be an ffhq-v1 aligned square (../shared/data/pairs)."""
+    crop_from_image: the ffhq-v1 matrix the CLI's landmarker found, at LANDMARK_CROP_SIZE (its
+    crop size, whatever the model's: scaled to `size` and reframed here); without it the image
+    must be an ffhq-v1 aligned square (../shared/data/pairs)."""
     from PIL import Image, UnidentifiedImageError
 
     import prepare_data
@@ -84,7 +90,8 @@ def load_image(path, crop_from_image=None, size=128, alignment="ffhq-v1"):
     except (UnidentifiedImageError, OSError) as e:
         raise BuildError("not-an-image", f"{path}: not a readable image ({e})") from e
     if crop_from_image is not None:
-        crop, _ = prepare_data.cut_crop(rgb, prepare_data.reframe(crop_from_image, size, alignment), size)
+        ffhq = [v * size / LANDMARK_CROP_SIZE for v in crop_from_image]   # the same square at `size` px
+        crop, _ = prepare_data.cut_crop(rgb, prepare_data.reframe(ffhq, size, alignment), size)
     else:
         h, w = rgb.shape[:2]
         if abs(h - w) > 2:
@@ -98,7 +105,7 @@ def load_image(path, crop_from_image=None, size=128, alignment="ffhq-v1"):
 
 def pair_points(align, size, alignment):
     """The face-mesh landmarks of both halves in the model's crop px ({"real", "style"}: [N, 2]),
-    from the CLI's align.json (cropPoints: ffhq-v1 crop px at 128); None without them."""
+    from the CLI's align.json (cropPoints: ffhq-v1 crop px at LANDMARK_CROP_SIZE); None without them."""
     import prepare_data
 
     real, style = (align.get(k, {}).get("cropPoints") for k in ("real", "style"))
@@ -107,7 +114,7 @@ def pair_points(align, size, alignment):
     m = np.array(prepare_data.reframe([1, 0, 0, 0, 1, 0], size, alignment)).reshape(2, 3)   # ffhq crop px -> model crop px
 
     def to_model(points):
-        xy = np.array([[p["x"], p["y"]] for p in points]) * (size / 128)   # ffhq crop px at `size`
+        xy = np.array([[p["x"], p["y"]] for p in points]) * (size / LANDMARK_CROP_SIZE)   # ffhq crop px at `size`
         return xy @ m[:, :2].T + m[:, 2]
 
     return {"real": to_model(real), "style": to_model(style)}
@@ -128,6 +135,13 @@ def find_checkpoint(arg):
                      "models/base/checkpoint-latest.pt) or pass --checkpoint")
 
 
+def random_base_config():
+    """--checkpoint random (tests of the plumbing): random weights in the committed base's
+    architecture and crop, so that the pack fits the committed face pool and contract."""
+    committed = DEFAULT_CHECKPOINTS[0]
+    return torch.load(committed, map_location="cpu")["config"] if committed.exists() else None
+
+
 def sha256(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -142,9 +156,10 @@ def latent_faces(args, checkpoint, cfg):
             raise BuildError("no-face-pool", str(e)) from e
         return train[:args.pool], held_out, info
     try:
-        pool = LatentPool.real_faces(args.pool, "train", args.seed, args.data, cfg["alignment"])
+        pool = LatentPool.real_faces(args.pool, "train", args.seed, args.data, cfg["alignment"], cfg["size"])
         # 4x the faces a preview needs, so each composite finds close neighbours (composite_groups)
-        held_out = LatentPool.real_faces(args.preview_faces * COMPOSITE * 4, "eval", args.seed, args.data, cfg["alignment"])
+        held_out = LatentPool.real_faces(args.preview_faces * COMPOSITE * 4, "eval", args.seed, args.data,
+                                         cfg["alignment"], cfg["size"])
     except FileNotFoundError as e:
         raise BuildError("no-data", f"{e}; the default --data pool needs no dataset") from e
     return pool, held_out, None
@@ -160,7 +175,7 @@ def build_work(args, emit):
     emit({"event": "progress", "stage": "load", "step": 0, "total": 1})
     checkpoint = find_checkpoint(args.checkpoint)
     torch.manual_seed(args.seed)
-    cfg, encoder, G_src = load_base(checkpoint)
+    cfg, encoder, G_src = load_base(checkpoint, None if checkpoint else random_base_config())
     # default guide: encoder features (guide.DEFAULT_ENCODER_GUIDE says why that one)
     default_guide = guides.DEFAULT_ENCODER_GUIDE if guides.DEFAULT_ENCODER_GUIDE.exists() else checkpoint
     guide_spec = args.guide or (f"encoder:{os.path.relpath(default_guide, REPO)}" if checkpoint else "random")

@@ -2,7 +2,7 @@
 aligned dataset cache.
 
 models/finetune/face-pool.webp holds TRAIN + HELD_OUT composite faces (a 16-column sprite of
-128² crops): each is the mean base-encoder code (W+ and features) of COMPOSITE held-out people
+crops at the base's size): each is the mean base-encoder code (W+ and features) of COMPOSITE held-out people
 who are nearest neighbours in feature space, rendered by the base generator at alpha 0, so no
 face in it is a person of ../shared/data (whose licence forbids copying photos or crops; the
 same rule as the packs' preview.png). The builder encodes them with the base encoder (a few
@@ -131,7 +131,7 @@ def make(checkpoint, data="aligned", source_faces=1200, seed=0, out=META, qualit
     t0 = time.time()
     cfg, encoder, generator = load_base(str(checkpoint))
     alignment = base_alignment(cfg)
-    ds = dataset.open_dataset(data, split, alignment=alignment)   # 'aligned': the cache of the base's framing
+    ds = dataset.open_dataset(data, split, cfg["size"], alignment=alignment)   # 'aligned': the cache of the base's framing and size
     n = TRAIN + HELD_OUT
     if len(ds) < n * COMPOSITE:
         raise PoolError(f"{ds.name if hasattr(ds, 'name') else data}: {len(ds)} held-out faces, need {n * COMPOSITE}")

@@ -70,9 +70,10 @@ def composite_groups(features, size, count, order=None):
     return groups
 
 
-def load_base(checkpoint):
-    """(cfg, encoder, generator) with EMA weights, eval mode, frozen."""
-    cfg, encoder, generator = export.load_models(checkpoint)
+def load_base(checkpoint, config=None):
+    """(cfg, encoder, generator) with EMA weights, eval mode, frozen (random init of `config`
+    when checkpoint is None)."""
+    cfg, encoder, generator = export.load_models(checkpoint, config)
     for p in list(encoder.parameters()) + list(generator.parameters()):
         p.requires_grad_(False)
     return cfg, encoder, generator
@@ -100,10 +101,10 @@ class LatentPool:
         return self.w_plus[idx], self.features[idx]
 
     @staticmethod
-    def real_faces(count, split="train", seed=0, data_spec="aligned", alignment=None):
+    def real_faces(count, split="train", seed=0, data_spec="aligned", alignment=None, size=128):
         """`count` aligned real faces ([-1, 1] tensor), spread over the split; 'aligned' reads the
-        crop cache of `alignment` (the base model's crop framing)."""
-        ds = data.open_dataset(data_spec, split, alignment=alignment)
+        crop cache of `alignment` at `size` (the base model's crop framing and size)."""
+        ds = data.open_dataset(data_spec, split, size, alignment=alignment)
         idx = np.random.default_rng(seed).choice(len(ds), size=min(count, len(ds)), replace=False)
         return data.to_tensor(np.stack([ds[int(i)] for i in sorted(idx)]))
 

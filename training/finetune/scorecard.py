@@ -208,6 +208,11 @@ def base_alignment():
     return json.loads((BASE / "contract.json").read_text())["crop"]["alignment"]
 
 
+def base_crop_size():
+    """The crop size of models/base (its contract): held-out faces are read from that size's cache."""
+    return json.loads((BASE / "contract.json").read_text())["crop"]["size"]
+
+
 def find_source(name):
     """A pack's training image by file name (manifests keep no local paths)."""
     for folder in SOURCES:
@@ -248,7 +253,7 @@ def exemplar_set(pack_dirs, size):
 def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
     encoder_onnx, base_generator = BASE / "encoder.onnx", BASE / "generator.onnx"
     encoder_sha = sha256(encoder_onnx)
-    held_out = LatentPool.real_faces(faces, "eval", seed, data, base_alignment())
+    held_out = LatentPool.real_faces(faces, "eval", seed, data, base_alignment(), base_crop_size())
     size = held_out.shape[-1]
     inputs = to_uint8(held_out.numpy())
     enc, _ = export.run_ort(encoder_onnx, {"image": held_out.numpy()}, runs=0)
@@ -278,7 +283,7 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
             try:   # build_pack.py's default: the committed face pool
                 faces = face_pool.load(checkpoint, cfg)[0][:pool_size]
             except face_pool.PoolError:   # (packs built with --data aligned before the pool existed)
-                faces = LatentPool.real_faces(pool_size, "train", seed, data, base_alignment())
+                faces = LatentPool.real_faces(pool_size, "train", seed, data, base_alignment(), base_crop_size())
             pool_cache["pool"] = LatentPool(encoder, faces)
         return pool_cache["pool"]
 

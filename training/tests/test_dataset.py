@@ -28,6 +28,15 @@ def test_aligned_cache(tmp_path):
     np.testing.assert_array_equal(ds[20], shard1[0])       # index crosses into shard 1
 
 
+def test_default_cache_of_each_framing_and_size():
+    # 'aligned' resolves to the cache of the base's framing AND crop size (a 144^2 base must not
+    # read 128^2 crops)
+    assert data.aligned_cache() == data.DEFAULT_ALIGNED
+    assert data.aligned_cache("face-core-v1").name == f"{data.DEFAULT_ALIGNED.name}-face-core-v1"
+    assert data.aligned_cache("face-core-v1", 144).name == f"{data.DEFAULT_ALIGNED.name}-face-core-v1-144"
+    assert data.aligned_cache("ffhq-v1", 144).name == f"{data.DEFAULT_ALIGNED.name}-144"
+
+
 def test_missing_cache_says_what_to_do(tmp_path):
     with pytest.raises(FileNotFoundError, match="shared-raw"):
         data.open_dataset(str(tmp_path), "train")

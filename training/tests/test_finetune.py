@@ -335,6 +335,31 @@ def test_dino_losses_train_a_tiny_guide_one_step():
 # --- pack build (Python half + the TS CLI's assembly + pack verify) ---------------------------------
 
 
+def test_pair_crops_frame_the_same_face_at_every_model_size(tmp_path):
+    # align.json's matrices and points come from the landmark tool at its own crop size (128);
+    # a 144^2 base must cut the same square at 144 px, not a 128-px square inside a 144 crop
+    # (session 24: every pack rebuilt on the 144^2 base learnt from mis-framed pair crops)
+    from PIL import Image
+
+    from finetune import build_pack
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:300, 0:400]
+    rgb = np.stack([(xx * 0.6) % 256, (yy * 0.8) % 256, ((xx + yy) * 0.3) % 256], -1).astype(np.uint8)
+    rgb[120:180, 150:260] = rng.integers(0, 256, (60, 110, 3))      # a landmark-like blob
+    Image.fromarray(rgb).save(tmp_path / "face.png")
+    ffhq_at_128 = [0.6, 0.05, -70.0, -0.05, 0.6, -40.0]             # image -> ffhq crop px at 128
+    crop128, crop144 = (build_pack.load_image(tmp_path / "face.png", ffhq_at_128, size, "face-core-v1")
+                        for size in (128, 144))
+    resized = torch.nn.functional.interpolate(crop144, size=128, mode="bilinear", align_corners=False, antialias=True)
+    assert (resized - crop128).abs().mean() < 0.03
+    # and the landmarks land on the same crop position, scaled
+    points = [{"x": 40.0, "y": 50.0}, {"x": 90.0, "y": 70.0}]
+    align = {"real": {"cropPoints": points}, "style": {"cropPoints": points}}
+    p128, p144 = (build_pack.pair_points(align, size, "face-core-v1")["style"] for size in (128, 144))
+    np.testing.assert_allclose(p144, p128 * 144 / 128, atol=1e-6)
+
+
+
 def test_build_pack_output_passes_pack_verify(tmp_path):
     # latent samples from the committed face pool: no aligned dataset cache needed (fresh clone)
     if not (REPO / "models" / "finetune" / "face-pool.json").exists():

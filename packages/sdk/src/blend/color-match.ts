@@ -108,8 +108,12 @@ function castShift(original: RingStats, stylized: RingStats, grade: SeamGrade): 
     const graded = (1 - grade.opacity) * grade.tone.gain * original.chroma(c) + grade.opacity * (grade.chroma[c] as number);
     return graded - stylized.chroma(c);
   });
-  const shiftLuma = LUMA[0] * (shift[0] as number) + LUMA[1] * (shift[1] as number) + LUMA[2] * (shift[2] as number);
+  const shiftLuma = lumaOf(shift);
   return shift.map((v) => v - shiftLuma) as [number, number, number];
+}
+
+function lumaOf(rgb: readonly number[]): number {
+  return rgb.reduce((sum, v, c) => sum + (LUMA[c] as number) * v, 0);
 }
 
 function withChromaShift(color: ColorTransform, shift: readonly [number, number, number]): ColorTransform {
