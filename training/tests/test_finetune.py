@@ -359,7 +359,6 @@ def test_pair_crops_frame_the_same_face_at_every_model_size(tmp_path):
     np.testing.assert_allclose(p144, p128 * 144 / 128, atol=1e-6)
 
 
-
 def test_build_pack_output_passes_pack_verify(tmp_path):
     # latent samples from the committed face pool: no aligned dataset cache needed (fresh clone)
     if not (REPO / "models" / "finetune" / "face-pool.json").exists():
