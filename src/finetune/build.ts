@@ -194,7 +194,7 @@ export function formatProgress(p: BuildProgress, width = 24): string {
   const fraction = p.total > 0 ? Math.min(1, p.step / p.total) : 0;
   const filled = Math.round(fraction * width);
   const eta = p.etaSeconds === undefined ? '' : `  ETA ${formatDuration(p.etaSeconds)}`;
-  const losses = p.losses ? '  ' + ['dir', 'rsc', 'rec'].filter((k) => k in p.losses!).map((k) => `${k} ${p.losses![k]!.toFixed(3)}`).join(' ') : '';
+  const losses = p.losses ? '  ' + ['dir', 'rsc', 'rec', 'checker'].filter((k) => k in p.losses!).map((k) => `${k} ${p.losses![k]!.toFixed(3)}`).join(' ') : '';
   return `${p.stage.padEnd(8)} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.round(fraction * 100)).padStart(3)}%${eta}${losses}`;
 }
 

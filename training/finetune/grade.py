@@ -104,11 +104,11 @@ def fit(inputs, outputs):
 
 def refit(pack_dirs, faces=48, seed=0, data="aligned"):
     """Fits each pack's grade on `faces` held-out crops and writes it into its manifest.json."""
-    from finetune.scorecard import BASE, base_alignment, base_crop_size   # (heavy imports only for the CLI)
+    from finetune.scorecard import BASE, base_crop   # (heavy imports only for the CLI)
     from finetune.networks import LatentPool
     import export
 
-    held_out = LatentPool.real_faces(faces, "eval", seed, data, base_alignment(), base_crop_size()).numpy()
+    held_out = LatentPool.real_faces(faces, "eval", seed, data, *base_crop()).numpy()
     codes, _ = export.run_ort(BASE / "encoder.onnx", {"image": held_out}, runs=0)
     for pack in map(Path, pack_dirs):
         manifest_path = pack / "manifest.json"

@@ -60,6 +60,7 @@ class FinetuneOptions:
     steady: float = 0.0         # ShiftConsistency: a sub-pixel shift of the input face shifts the output, nothing more
     steady_batch: int = 2       # pool faces per step for ShiftConsistency (each drawn twice: as is and shifted)
     steady_px: float = 1.5      # the largest shift, crop pixels (per axis)
+    checker: float = 0.0        # CheckerboardExcess: the samples' period-2 grid above 1.2x the source generator's
     geometry: float = 0.0       # PairGeometry: the warps move the real half's landmarks onto the style half's (pairs only)
     tps_grid: int = 0           # K x K TPS control points of the pack's warps (0 = the base's); see finer_warps
     mix: bool = True            # StyleMixing of the fine layers (False: ablation only)
@@ -168,6 +169,7 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
     w_pair = mixing(pair["w_real"], pair["w_style"])
     texture, coarse_structure = L.StyleTexture(), L.CoarseStructure()
     shift_consistency = L.ShiftConsistency()
+    checkerboard = L.CheckerboardExcess()
     if opts.colour_regions and pair.get("points") is not None:   # style-only packs have no landmarks: whole face
         colour_loss = L.RegionColour(pair["style"].shape[-1], pair["style"], pair["points"]["style"])
     else:
@@ -229,6 +231,7 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
             ("steady", opts.steady, lambda: shift_consistency(steady_out[opts.steady_batch:], steady_out[:opts.steady_batch], shift)),
             ("texture", opts.texture, lambda: texture(tok_t, ref_style)),
             ("structure", opts.structure, lambda: coarse_structure(x_t, x_s, flow_all[:opts.batch])),
+            ("checker", opts.checker, lambda: checkerboard(x_t, x_s)),
             ("geometry", opts.geometry if pair_geometry is not None else 0.0,
              lambda: pair_geometry(G.compose_flow([w.displacement(one) for w in G.warps]))),
         ]:

@@ -191,9 +191,9 @@ def pack_reference(manifest, encoder_onnx, base_generator_onnx, pool_factory, si
     style_path = find_source(training["style"])
     real_path = find_source(training["real"]) if training.get("real") else None
     aligned = align_files([style_path] + ([real_path] if real_path else []))
-    style = load_image(style_path, aligned[0], size, base_alignment())
+    style = load_image(style_path, aligned[0], size, base_crop()[0])
     if real_path:
-        real = load_image(real_path, aligned[1], size, base_alignment())
+        real = load_image(real_path, aligned[1], size, base_crop()[0])
     else:   # style-only: the projection build_pack.py used (same seed, same pool)
         enc, _ = export.run_ort(encoder_onnx, {"image": style.numpy()}, runs=0)
         w_proj, f_proj = pool_factory().project(torch.from_numpy(enc["w_plus"]), torch.from_numpy(enc["features"]))
@@ -203,14 +203,11 @@ def pack_reference(manifest, encoder_onnx, base_generator_onnx, pool_factory, si
     return to_uint8(torch.cat([real, style]).numpy())
 
 
-def base_alignment():
-    """The crop framing of models/base (its contract): pair crops and held-out faces are cut in it."""
-    return json.loads((BASE / "contract.json").read_text())["crop"]["alignment"]
-
-
-def base_crop_size():
-    """The crop size of models/base (its contract): held-out faces are read from that size's cache."""
-    return json.loads((BASE / "contract.json").read_text())["crop"]["size"]
+def base_crop():
+    """(alignment, size) of models/base's crop (its contract): pair crops and held-out faces are
+    cut in that framing, held-out faces read from that size's cache."""
+    crop = json.loads((BASE / "contract.json").read_text())["crop"]
+    return crop["alignment"], crop["size"]
 
 
 def find_source(name):
@@ -246,14 +243,14 @@ def exemplar_set(pack_dirs, size):
         m = json.loads((Path(pack) / "manifest.json").read_text())
         styles.setdefault(m["training"]["style"], m["id"])
     files = [find_source(f) for f in styles]
-    crops = [load_image(f, a, size, base_alignment()) for f, a in zip(files, align_files(files))]
+    crops = [load_image(f, a, size, base_crop()[0]) for f, a in zip(files, align_files(files))]
     return list(styles.values()), to_uint8(torch.cat(crops).numpy()), {f: i for i, f in enumerate(styles)}
 
 
 def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
     encoder_onnx, base_generator = BASE / "encoder.onnx", BASE / "generator.onnx"
     encoder_sha = sha256(encoder_onnx)
-    held_out = LatentPool.real_faces(faces, "eval", seed, data, base_alignment(), base_crop_size())
+    held_out = LatentPool.real_faces(faces, "eval", seed, data, *base_crop())
     size = held_out.shape[-1]
     inputs = to_uint8(held_out.numpy())
     enc, _ = export.run_ort(encoder_onnx, {"image": held_out.numpy()}, runs=0)
@@ -283,7 +280,7 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
             try:   # build_pack.py's default: the committed face pool
                 faces = face_pool.load(checkpoint, cfg)[0][:pool_size]
             except face_pool.PoolError:   # (packs built with --data aligned before the pool existed)
-                faces = LatentPool.real_faces(pool_size, "train", seed, data, base_alignment(), base_crop_size())
+                faces = LatentPool.real_faces(pool_size, "train", seed, data, *base_crop())
             pool_cache["pool"] = LatentPool(encoder, faces)
         return pool_cache["pool"]
 

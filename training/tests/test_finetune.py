@@ -621,6 +621,25 @@ def test_shift_consistency_zero_for_a_generator_that_moves_with_its_input():
     assert torch.allclose(one[..., 11], face[:1, ..., 10], atol=1e-5)
 
 
+def test_checkerboard_excess_penalises_a_period_two_grid_only():
+    excess = L.CheckerboardExcess(margin=2.0)
+    torch.manual_seed(0)
+    face = torch.nn.functional.avg_pool2d(torch.rand(2, 3, 64, 64) * 2 - 1, 5, 1, 2)
+    grid = torch.ones(64, 64)
+    grid[1::2] *= -1
+    grid[:, 1::2] *= -1
+    # the same picture, a little sharper or darker, is not a grid: no loss
+    assert excess(face * 1.5, face).item() == 0
+    # a faint period-2 grid multiplies the kernel's response and is penalised
+    gridded = (face + 0.05 * grid).requires_grad_(True)
+    value = excess(gridded, face)
+    assert value.item() > 1, value
+    # its gradient points back toward the picture without the grid
+    value.backward()
+    step = gridded - 0.01 * gridded.grad / gridded.grad.abs().max()
+    assert L.checker_rms(step).mean() < L.checker_rms(gridded.detach()).mean()
+
+
 def test_colour_and_steady_terms_in_the_loop(tiny_cfg):
     real, style = _synthetic_pair()
     encoder, G_src, pool, pair = _pair_and_pool(tiny_cfg, real, style)

@@ -49,7 +49,7 @@ export interface FaceStylizerOptions {
    */
   readonly sharpening?: number;
   /**
-   * 0..1: the camera's fine detail (lashes, lip lines, glasses' rims: what the 128² crop cannot
+   * 0..1: the camera's fine detail (lashes, lip lines, glasses' rims: what the 144² crop cannot
    * hold) put into the stylized face at the gain with which the style follows the camera there
    * (blend/detail.ts), so the magnified face is as sharp as the frame around it. 0 = off. Default 1.
    */
