@@ -128,7 +128,8 @@ class CheckerboardExcess(nn.Module):
     and a pack's worst clip on screen at ~1.5x its held-out mean (anime: 0.95 held out, 1.45 on
     talking-1; eval:display), so the default margin aims at ~0.7 of the camera's on average,
     ~1.1 on the worst clip. Sketch's line work sits at 0.9-1.0x the source's: untouched.
-    (2.0 never engaged on anime: the build came out identical.)"""
+    In no pack's recipe: on the face pool's latents (smoother than camera crops) it engaged on a
+    few steps only and left anime's score where it was (docs/ablation.md, session 25)."""
 
     def __init__(self, margin=1.2):
         super().__init__()

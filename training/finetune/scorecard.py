@@ -210,6 +210,12 @@ def base_crop():
     return crop["alignment"], crop["size"]
 
 
+def row_name(rows, pack_id, folder):
+    """A pack's row name: its id, or for a second build of the same pack scored in the same run
+    (candidates side by side) "id (folder)", so that no row overwrites another."""
+    return f"{pack_id} ({folder})" if pack_id in rows else pack_id
+
+
 def find_source(name):
     """A pack's training image by file name (manifests keep no local paths)."""
     for folder in SOURCES:
@@ -299,7 +305,7 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
     for pack in pack_dirs:
         pack = Path(pack)
         manifest = json.loads((pack / "manifest.json").read_text())
-        name = manifest["id"]
+        name = row_name(rows, manifest["id"], pack.name)
         if manifest["base"]["encoderSha256"] != encoder_sha:
             rows[name] = {"error": "trained behind another base encoder (rebuild the pack)"}
             continue

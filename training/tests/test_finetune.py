@@ -741,6 +741,14 @@ def test_a_finer_tps_grid_enlarges_an_eye_without_moving_its_surroundings(tiny_c
     assert fine < 0.5 * min(start, coarse), (start, coarse, fine)
 
 
+def test_scorecard_rows_of_two_builds_of_one_pack_do_not_overwrite_each_other():
+    from finetune.scorecard import row_name
+    rows = {}
+    for folder in ("pixar-3d", "pixar-lr15"):
+        rows[row_name(rows, "pixar-3d", folder)] = folder
+    assert rows == {"pixar-3d": "pixar-3d", "pixar-3d (pixar-lr15)": "pixar-lr15"}
+
+
 def test_scorecard_eye_luma_shift_sees_black_eye_sockets_not_a_darker_face():
     from finetune.scorecard import eye_luma_shift
     points = _ring_face()
