@@ -191,9 +191,10 @@ def pack_reference(manifest, encoder_onnx, base_generator_onnx, pool_factory, si
     style_path = find_source(training["style"])
     real_path = find_source(training["real"]) if training.get("real") else None
     aligned = align_files([style_path] + ([real_path] if real_path else []))
-    style = load_image(style_path, aligned[0], size, base_crop()[0])
+    alignment, _ = base_crop()
+    style = load_image(style_path, aligned[0], size, alignment)
     if real_path:
-        real = load_image(real_path, aligned[1], size, base_crop()[0])
+        real = load_image(real_path, aligned[1], size, alignment)
     else:   # style-only: the projection build_pack.py used (same seed, same pool)
         enc, _ = export.run_ort(encoder_onnx, {"image": style.numpy()}, runs=0)
         w_proj, f_proj = pool_factory().project(torch.from_numpy(enc["w_plus"]), torch.from_numpy(enc["features"]))
@@ -249,7 +250,8 @@ def exemplar_set(pack_dirs, size):
         m = json.loads((Path(pack) / "manifest.json").read_text())
         styles.setdefault(m["training"]["style"], m["id"])
     files = [find_source(f) for f in styles]
-    crops = [load_image(f, a, size, base_crop()[0]) for f, a in zip(files, align_files(files))]
+    alignment, _ = base_crop()
+    crops = [load_image(f, a, size, alignment) for f, a in zip(files, align_files(files))]
     return list(styles.values()), to_uint8(torch.cat(crops).numpy()), {f: i for i, f in enumerate(styles)}
 
 
