@@ -14,6 +14,7 @@ Per step, for a batch of latent samples (w, f) from the real-face pool:
       + texture * StyleTexture(T(x_t), T(style))
       + structure * CoarseStructure(x_t, warp(x_s, flow))
       + colour * ColourMoments(x_t, style)   (pairs with colour_regions: RegionColour(x_t))
+      + checker * CheckerboardExcess(x_t, x_s) + checker_views * CheckerboardExcess(G(..views), A(real))
       + steady * ShiftConsistency(G(E(shift(x))), shift(G(E(x))))   x: a pool face image
       + adv * non-saturating GAN(D(x_t), D(x_p))
       + smooth * WarpSmoothness(G)
@@ -61,6 +62,8 @@ class FinetuneOptions:
     steady_batch: int = 2       # pool faces per step for ShiftConsistency (each drawn twice: as is and shifted)
     steady_px: float = 1.5      # the largest shift, crop pixels (per axis)
     checker: float = 0.0        # CheckerboardExcess: the samples' period-2 grid above 1.2x the source generator's
+    checker_views: float = 0.0  # CheckerboardExcess on the paired views: their outputs' grid above the camera views' own
+    checker_views_margin: float = 1.0   # ... as a multiple of the camera view's (eval:display's score, target <= 1.1)
     geometry: float = 0.0       # PairGeometry: the warps move the real half's landmarks onto the style half's (pairs only)
     tps_grid: int = 0           # K x K TPS control points of the pack's warps (0 = the base's); see finer_warps
     mix: bool = True            # StyleMixing of the fine layers (False: ablation only)
@@ -170,6 +173,8 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
     texture, coarse_structure = L.StyleTexture(), L.CoarseStructure()
     shift_consistency = L.ShiftConsistency()
     checkerboard = L.CheckerboardExcess()
+    # the paired views are camera photos: the same ratio eval:display measures (output / input crop)
+    checkerboard_views = L.CheckerboardExcess(opts.checker_views_margin)
     if opts.colour_regions and pair.get("points") is not None:   # style-only packs have no landmarks: whole face
         colour_loss = L.RegionColour(pair["style"].shape[-1], pair["style"], pair["points"]["style"])
     else:
@@ -232,6 +237,8 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
             ("texture", opts.texture, lambda: texture(tok_t, ref_style)),
             ("structure", opts.structure, lambda: coarse_structure(x_t, x_s, flow_all[:opts.batch])),
             ("checker", opts.checker, lambda: checkerboard(x_t, x_s)),
+            ("checker_views", opts.checker_views if opts.paired > 0 else 0.0,
+             lambda: checkerboard_views(x_all[n:n + n_paired], views_real[views])),
             ("geometry", opts.geometry if pair_geometry is not None else 0.0,
              lambda: pair_geometry(G.compose_flow([w.displacement(one) for w in G.warps]))),
         ]:
