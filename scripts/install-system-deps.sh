@@ -5,10 +5,13 @@
 # installed, and its matrix products (the fine-tune losses' Gram and self-similarity maps) then run
 # ~10x slower: a pack's fine-tuning step 1.07 s -> 0.62 s with OpenBLAS (docs/benchmarks.md).
 # Needs root (as on the project's machines); prints what to install otherwise.
+# --trainer: only the Python trainer's packages (training/install-deps.sh).
 set -euo pipefail
 missing=()
-command -v chromium >/dev/null || missing+=(chromium)
-command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+if [ "${1:-}" != "--trainer" ]; then
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+fi
 for module in torch:python3-torch onnx:python3-onnx numpy:python3-numpy PIL:python3-pil pytest:python3-pytest; do
   /usr/bin/python3 -c "import ${module%%:*}" 2>/dev/null || missing+=("${module##*:}")
 done

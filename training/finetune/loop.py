@@ -15,6 +15,7 @@ Per step, for a batch of latent samples (w, f) from the real-face pool:
       + structure * CoarseStructure(x_t, warp(x_s, flow))
       + colour * ColourMoments(x_t, style)   (pairs with colour_regions: RegionColour(x_t))
       + checker * CheckerboardExcess(x_t, x_s) + checker_views * CheckerboardExcess(G(..views), A(real))
+      + checker_faces * CheckerboardExcess(G(E(x)), G_source(E(x)))   face cores, x: a pool face image
       + steady * ShiftConsistency(G(E(shift(x))), shift(G(E(x))))   x: a pool face image
       + adv * non-saturating GAN(D(x_t), D(x_p))
       + smooth * WarpSmoothness(G)
@@ -64,6 +65,8 @@ class FinetuneOptions:
     checker: float = 0.0        # CheckerboardExcess: the samples' period-2 grid above 1.2x the source generator's
     checker_views: float = 0.0  # CheckerboardExcess on the paired views: their outputs' grid above the camera views' own
     checker_views_margin: float = 1.0   # ... as a multiple of the camera view's (eval:display's score, target <= 1.1)
+    checker_faces: float = 0.0  # CheckerboardExcess on encoded pool photos (the steady branch's faces): the face core's
+    checker_faces_margin: float = 1.2   # grid above this multiple of the source generator's on the same photo
     geometry: float = 0.0       # PairGeometry: the warps move the real half's landmarks onto the style half's (pairs only)
     tps_grid: int = 0           # K x K TPS control points of the pack's warps (0 = the base's); see finer_warps
     mix: bool = True            # StyleMixing of the fine layers (False: ablation only)
@@ -186,6 +189,11 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
         pair_geometry = L.PairGeometry(pair["points"]["real"], pair["points"]["style"], pair["style"].shape[-1])
     if opts.steady > 0 and (encoder is None or getattr(pool, "images", None) is None):
         raise ValueError("opts.steady needs the base encoder and a pool that keeps its images")
+    if opts.checker_faces > 0 and opts.steady <= 0:
+        raise ValueError("opts.checker_faces runs on the steady branch's faces: it needs opts.steady")
+    # encoded photos, as the runtime sees camera crops (the pool's latents are smoother: session 25)
+    checkerboard_faces = L.CheckerboardExcess(opts.checker_faces_margin, core=True)
+    source_grid = {}   # pool image index -> the source generator's checker RMS on it (frozen: computed once)
     if opts.paired > 0:
         if encoder is None:
             raise ValueError("opts.paired needs the base encoder")
@@ -209,12 +217,19 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
             ws.append(views_w[views])
             fs.append(views_f[views])
         if opts.steady > 0:   # the same faces as is and shifted, after the paired views
-            faces = pool.images[torch.randint(0, len(pool), (opts.steady_batch,), generator=g)]
+            face_ids = torch.randint(0, len(pool), (opts.steady_batch,), generator=g).tolist()
+            faces = pool.images[face_ids]
             shift = (torch.rand(opts.steady_batch, 2, generator=g) * 2 - 1) * opts.steady_px
             with torch.no_grad():
                 steady_w, steady_f = encoder(torch.cat([faces, L.shift_crops(faces, shift)]))
             ws.append(mixing(steady_w, pair["w_style"]))
             fs.append(steady_f)
+            if opts.checker_faces > 0:
+                for k, i in enumerate(face_ids):
+                    if i not in source_grid:
+                        with torch.no_grad():
+                            source_grid[i] = checkerboard_faces.rms(generator_source(steady_w[k:k + 1], steady_f[k:k + 1], zero)[0])
+                steady_src_rms = torch.cat([source_grid[i] for i in face_ids])
         x_all, flow_all = G(torch.cat(ws), torch.cat(fs), one)
         n = opts.batch + 1
         n_paired = opts.paired_batch if opts.paired > 0 else 0
@@ -239,6 +254,7 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
             ("checker", opts.checker, lambda: checkerboard(x_t, x_s)),
             ("checker_views", opts.checker_views if opts.paired > 0 else 0.0,
              lambda: checkerboard_views(x_all[n:n + n_paired], views_real[views])),
+            ("checker_faces", opts.checker_faces, lambda: checkerboard_faces(steady_out[:opts.steady_batch], source_rms=steady_src_rms)),
             ("geometry", opts.geometry if pair_geometry is not None else 0.0,
              lambda: pair_geometry(G.compose_flow([w.displacement(one) for w in G.warps]))),
         ]:

@@ -128,16 +128,27 @@ class CheckerboardExcess(nn.Module):
     and a pack's worst clip on screen at ~1.5x its held-out mean (anime: 0.95 held out, 1.45 on
     talking-1; eval:display), so the default margin aims at ~0.7 of the camera's on average,
     ~1.1 on the worst clip. Sketch's line work sits at 0.9-1.0x the source's: untouched.
-    In no pack's recipe: on the face pool's latents (smoother than camera crops) it engaged on a
-    few steps only and left anime's score where it was (docs/ablation.md, session 25)."""
+    On the face pool's latents (`checker`; smoother than camera crops) it engaged on a few steps
+    only and left anime's score where it was (session 25); on encoded pool photos, in the face core
+    (`checker_faces`, core=True) it halves anime's and caricature-bigeyes' score on talking-1
+    (docs/ablation.md, session 27)."""
 
-    def __init__(self, margin=1.2):
+    def __init__(self, margin=1.2, core=False):
         super().__init__()
         self.margin = margin
+        self.core = core   # only the crop's central half (the face core, where eval:display looks)
 
-    def forward(self, fake, source):
-        ratio = checker_rms(fake) / checker_rms(source).detach()
-        return F.relu(ratio - self.margin).mean()
+    def rms(self, images):
+        """[B] checker RMS over the region this term looks at."""
+        if self.core:
+            h, w = images.shape[-2:]
+            images = images[..., h // 4:h - h // 4, w // 4:w - w // 4]
+        return checker_rms(images)
+
+    def forward(self, fake, source=None, source_rms=None):
+        """`source_rms` ([B], = self.rms(source)) instead of `source` when the caller caches it."""
+        reference = self.rms(source) if source_rms is None else source_rms
+        return F.relu(self.rms(fake) / reference.detach() - self.margin).mean()
 
 
 class WarpSmoothness(nn.Module):
