@@ -221,7 +221,7 @@ def build_work(args, emit):
             emit({"event": "progress", "stage": "finetune", "step": step, "total": total,
                   # whichever ends first: the steps or the --minutes budget
                   "eta_s": min(elapsed / step * (total - step), max(0.0, args.minutes * 60 - elapsed) if args.minutes else float("inf")),
-                  **{k: round(v, 4) for k, v in parts.items() if k in ("dir", "rsc", "rec", "checker", "checker_views", "loss", "ms")}})
+                  **{k: round(v, 4) for k, v in parts.items() if k in ("dir", "rsc", "rec", "checker", "checker_views", "checker_faces", "loss", "ms")}})
 
     G, stats = loop.finetune(G_src, guide, pool, pair, opts, progress=progress, encoder=encoder)
     if stats["steps"] < opts.steps:   # stopped by the --minutes budget: close the bar
