@@ -52,10 +52,13 @@ REPO = Path(__file__).resolve().parents[2]
 # since session 12 the pair's own landmark change as direct supervision of the warps (geometry:
 # pixar-3d transfer at alpha 1 0.24 -> 0.71); since session 15 the distribution of the style's
 # 3 x 3 RGB patches on the inner face (patches: judge top-1 jojo 67 -> 88 %, cartoon-narrow
-# 71 -> 83 %, caricature-bigeyes 33 -> 46 % against the same builds without it; anime 38 -> 33 %).
+# 71 -> 83 %, caricature-bigeyes 33 -> 46 % against the same builds without it; anime 38 -> 33 %);
+# since session 28 the palette per region, skin, eyes and lips at the style's own landmarks
+# (colour_regions: the whole-face term paints a style's dark masses -- ink, outlines, a fringe --
+# into every face's eye sockets, lips and nostrils; seven of the nine default packs use it).
 # --options overrides any of these.
-RECIPE = {"paired": 2.0, "texture": 1.0, "lr": 1e-3, "colour": 5.0, "steady": 20.0, "steady_batch": 1, "geometry": 1.0,
-          "patches": 5.0}
+RECIPE = {"paired": 2.0, "texture": 1.0, "lr": 1e-3, "colour": 5.0, "colour_regions": True, "steady": 20.0,
+          "steady_batch": 1, "geometry": 1.0, "patches": 5.0}
 DEFAULT_CHECKPOINTS = [REPO / "models" / "base" / "checkpoint-latest.pt", REPO / "runs" / "base128" / "checkpoint.pt"]
 ALPHAS = (0.0, 0.5, 1.0, 1.5)
 MAX_PIXELS = 40_000_000   # refuse decompression bombs before decoding
@@ -105,11 +108,12 @@ def load_image(path, crop_from_image=None, size=128, alignment="ffhq-v1"):
 
 def pair_points(align, size, alignment):
     """The face-mesh landmarks of both halves in the model's crop px ({"real", "style"}: [N, 2]),
-    from the CLI's align.json (cropPoints: ffhq-v1 crop px at LANDMARK_CROP_SIZE); None without them."""
+    from the CLI's align.json (cropPoints: ffhq-v1 crop px at LANDMARK_CROP_SIZE); None without
+    the style's. A style-only pack has {"real": None, "style": ...}: its regions, no geometry."""
     import prepare_data
 
     real, style = (align.get(k, {}).get("cropPoints") for k in ("real", "style"))
-    if not real or not style or len(real) != len(style):
+    if not style or (real and len(real) != len(style)):
         return None
     m = np.array(prepare_data.reframe([1, 0, 0, 0, 1, 0], size, alignment)).reshape(2, 3)   # ffhq crop px -> model crop px
 
@@ -117,7 +121,7 @@ def pair_points(align, size, alignment):
         xy = np.array([[p["x"], p["y"]] for p in points]) * (size / LANDMARK_CROP_SIZE)   # ffhq crop px at `size`
         return xy @ m[:, :2].T + m[:, 2]
 
-    return {"real": to_model(real), "style": to_model(style)}
+    return {"real": to_model(real) if real else None, "style": to_model(style)}
 
 
 def save_grid(rows, path):
@@ -207,7 +211,7 @@ def build_work(args, emit):
             w_real, f_real = pool.project(w_style, f_style)
             real = G_src(w_real, f_real, torch.zeros(1))[0].clamp(-1, 1)
     pair = {"real": real, "style": style, "w_real": w_real, "f_real": f_real, "w_style": w_style,
-            "points": pair_points(align, size, cfg["alignment"]) if args.real else None}
+            "points": pair_points(align, size, cfg["alignment"])}
 
     opts = loop.FinetuneOptions(steps=args.steps, minutes=args.minutes, seed=args.seed)
     for k, v in {**RECIPE, **json.loads(args.options)}.items():

@@ -58,7 +58,7 @@ class FinetuneOptions:
     structure: float = 0.0      # CoarseStructure: the samples' coarse luminance layout vs the source's
     patches: float = 0.0        # StylePatches: the distribution of the samples' 3 x 3 RGB patches vs the style's
     colour: float = 0.0         # ColourMoments: RGB mean / covariance of the samples' inner face vs the style's
-    colour_regions: bool = False    # colour as RegionColour: skin, eyes and lips each take the style's (pairs: needs the landmarks)
+    colour_regions: bool = False    # colour as RegionColour: skin, eyes and lips each take the style's (needs the style half's landmarks)
     steady: float = 0.0         # ShiftConsistency: a sub-pixel shift of the input face shifts the output, nothing more
     steady_batch: int = 2       # pool faces per step for ShiftConsistency (each drawn twice: as is and shifted)
     steady_px: float = 1.5      # the largest shift, crop pixels (per axis)
@@ -178,14 +178,14 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
     checkerboard = L.CheckerboardExcess()
     # the paired views are camera photos: the same ratio eval:display measures (output / input crop)
     checkerboard_views = L.CheckerboardExcess(opts.checker_views_margin)
-    if opts.colour_regions and pair.get("points") is not None:   # style-only packs have no landmarks: whole face
+    if opts.colour_regions and pair.get("points") is not None:   # without the style's landmarks: whole face
         colour_loss = L.RegionColour(pair["style"].shape[-1], pair["style"], pair["points"]["style"])
     else:
         colour_moments = L.ColourMoments(pair["style"].shape[-1])
         colour_loss = lambda fake: colour_moments(fake, pair["style"])   # noqa: E731
     style_patches = L.StylePatches(pair["style"].shape[-1])
     pair_geometry = None
-    if opts.geometry > 0 and pair.get("points") is not None:   # style-only packs have no real half's landmarks
+    if opts.geometry > 0 and (pair.get("points") or {}).get("real") is not None:   # style-only packs have no real half's landmarks
         pair_geometry = L.PairGeometry(pair["points"]["real"], pair["points"]["style"], pair["style"].shape[-1])
     if opts.steady > 0 and (encoder is None or getattr(pool, "images", None) is None):
         raise ValueError("opts.steady needs the base encoder and a pool that keeps its images")

@@ -357,6 +357,11 @@ def test_pair_crops_frame_the_same_face_at_every_model_size(tmp_path):
     align = {"real": {"cropPoints": points}, "style": {"cropPoints": points}}
     p128, p144 = (build_pack.pair_points(align, size, "face-core-v1")["style"] for size in (128, 144))
     np.testing.assert_allclose(p144, p128 * 144 / 128, atol=1e-6)
+    # a style-only build has the style's landmarks (its regions), no real half's (no geometry)
+    style_only = build_pack.pair_points({"style": {"cropPoints": points}}, 144, "face-core-v1")
+    assert style_only["real"] is None
+    np.testing.assert_allclose(style_only["style"], p144, atol=1e-6)
+    assert build_pack.pair_points({}, 144, "face-core-v1") is None
 
 
 def test_build_pack_output_passes_pack_verify(tmp_path):
@@ -724,7 +729,12 @@ def test_region_colour_in_the_loop_and_whole_face_colour_without_landmarks(tiny_
     G_ft, stats = loop.finetune(G_src, tiny_guide(), pool, {**pair, "points": {"real": points, "style": points}}, opts)
     assert "colour" in stats["last"]
     assert colour_distance(G_ft) < 0.7 * colour_distance(G_src), (colour_distance(G_src), colour_distance(G_ft))
-    # a style-only pack (no landmarks) falls back to the whole inner face
+    # a style-only pack has the style's landmarks but no real half: regions on, geometry skipped
+    style_only = loop.FinetuneOptions(**{**opts.to_dict(), "geometry": 1.0})
+    G_so, stats = loop.finetune(G_src, tiny_guide(), pool, {**pair, "points": {"real": None, "style": points}}, style_only)
+    assert "colour" in stats["last"] and "geometry" not in stats["last"]
+    assert colour_distance(G_so) < 0.7 * colour_distance(G_src), (colour_distance(G_src), colour_distance(G_so))
+    # without any landmarks colour falls back to the whole inner face
     _, stats = loop.finetune(G_src, tiny_guide(), pool, {**pair, "points": None}, loop.FinetuneOptions(**{**opts.to_dict(), "steps": 1}))
     assert "colour" in stats["last"]
 
