@@ -13,7 +13,7 @@ Per step, for a batch of latent samples (w, f) from the real-face pool:
       + paired * PairReconstruction(G(StyleMixing(E(A(real)), w_style), .., 1), A(style))
       + texture * StyleTexture(T(x_t), T(style))
       + structure * CoarseStructure(x_t, warp(x_s, flow))
-      + colour * ColourMoments(x_t, style)   (pairs with colour_regions: RegionColour(x_t))
+      + colour * ColourMoments(x_t, style)   (with colour_regions: RegionColour(x_t), at the style's landmarks)
       + checker * CheckerboardExcess(x_t, x_s) + checker_views * CheckerboardExcess(G(..views), A(real))
       + checker_faces * CheckerboardExcess(G(E(x)), G_source(E(x)))   face cores, x: a pool face image
       + steady * ShiftConsistency(G(E(shift(x))), shift(G(E(x))))   x: a pool face image
