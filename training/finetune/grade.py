@@ -4,10 +4,15 @@ frame, fitted to what the pack's generator does to faces' chroma.
 The runtime lays one flat colour over the frame in the W3C `color` blend mode at an opacity:
 each pixel keeps its luminosity and its chroma (RGB minus Lum) becomes
 (1 - opacity) * chroma + opacity * chroma(colour). So the fit is a linear model of chroma,
-out = s * in + k, over the inner face of held-out faces (input crop -> the pack's output at
+out = s * in + k, over the skin band of held-out faces (input crop -> the pack's output at
 alpha 0, where the warps are off and the pixels correspond): s from the ratio of the chroma
 spreads (the style's own saturation; a regression slope would be diluted by the style's strokes,
-which do not follow the camera), k so that the mean skin chroma maps onto the pack's.
+which do not follow the camera), k so that the mean skin chroma maps onto the pack's. The skin
+band is the outer part of the inner face (cheeks, jaw, temples, forehead), without the eyes,
+brows and lips: it is the skin the outline's seam joins to the graded neck and forehead beyond
+it. Fitted over the whole inner face, a style that paints lips red and eyes dark (pixar-3d)
+got a grade between its skin and its features, and its salmon cheeks met a paler graded neck
+(colour step across the outline 15.9 levels on talking-1, camera 6.1; session 28).
 Then opacity = 1 - s and chroma(colour) = k / opacity.
 
 Before the colour, the style's tone (each sRGB component c -> gain * c + offset): the brightness
@@ -29,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from finetune.losses import inner_face_mask  # noqa: E402
+from finetune.losses import inner_face_mask, inner_face_radius_squared  # noqa: E402
 
 LUM = np.array([0.3, 0.59, 0.11])    # the W3C compositing Lum() weights (grade.ts)
 MIN_OPACITY = 0.05                   # below this the grade is not worth a pass over the frame
@@ -40,6 +45,15 @@ MIN_OPACITY = 0.05                   # below this the grade is not worth a pass 
 TONE_GAIN = (0.75, 1.0)
 TONE_OFFSET = 0.3                    # and its brightness shift (manifest limits are wider: 0.5-1.5, +-0.4)
 MIN_TONE = 0.01                      # a tone closer than this to the identity is left out
+
+
+SKIN_BAND = 0.78   # of the inner face ellipse's radius: the eyes, brows and mouth lie inside it
+
+
+def skin_band_mask(size):
+    """[S * S] bool: the inner face ellipse outside SKIN_BAND of its radius."""
+    r2 = inner_face_radius_squared(size).numpy()
+    return ((r2 > SKIN_BAND ** 2) & (r2 <= 1)).reshape(-1)
 
 
 def masked_pixels(images, mask):
@@ -87,9 +101,10 @@ def fit(inputs, outputs):
     """The grade ({"color": [r, g, b], "opacity": o[, "tone": {"gain", "offset"}]}, or None when
     the pack keeps the camera's colours and tone) from input crops and the pack's outputs at
     alpha 0, both [N, 3, S, S] in [-1, 1]."""
-    mask = inner_face_mask(np.shape(inputs)[-1])[0, 0].numpy().reshape(-1) > 0
-    tone = fit_tone(inputs, outputs, mask)
-    c_in, c_out = chroma(apply_tone(inputs, tone), mask), chroma(outputs, mask)
+    size = np.shape(inputs)[-1]
+    tone = fit_tone(inputs, outputs, inner_face_mask(size)[0, 0].numpy().reshape(-1) > 0)
+    skin = skin_band_mask(size)
+    c_in, c_out = chroma(apply_tone(inputs, tone), skin), chroma(outputs, skin)
     m_in, m_out = c_in.mean(0), c_out.mean(0)
     spread_in = ((c_in - m_in) ** 2).sum()
     s = float(np.clip(np.sqrt(((c_out - m_out) ** 2).sum() / max(spread_in, 1e-12)), 0, 1))

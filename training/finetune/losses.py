@@ -208,12 +208,18 @@ def d_adversarial(real_logits, fake_logits):
     return base_losses.d_logistic_loss(real_logits, fake_logits)
 
 
-def inner_face_mask(size):
-    """[1, 1, S, S] ellipse over the inner face of a `face-core-v1` crop (the oval covers 79 % x
-    91 % of it): cheeks, eyes, nose and mouth, little hair or background."""
+def inner_face_radius_squared(size):
+    """[S, S] each pixel's squared elliptic radius in the inner face ellipse of a `face-core-v1`
+    crop (<= 1 inside; the oval covers 79 % x 91 % of the crop)."""
     t = (torch.arange(size) + 0.5) / size
     y, x = torch.meshgrid(t, t, indexing="ij")
-    return ((((x - 0.5) / 0.30) ** 2 + ((y - 0.52) / 0.36) ** 2) <= 1).float()[None, None]
+    return ((x - 0.5) / 0.30) ** 2 + ((y - 0.52) / 0.36) ** 2
+
+
+def inner_face_mask(size):
+    """[1, 1, S, S] ellipse over the inner face: cheeks, eyes, nose and mouth, little hair or
+    background."""
+    return (inner_face_radius_squared(size) <= 1).float()[None, None]
 
 
 class ColourMoments(nn.Module):

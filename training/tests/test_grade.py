@@ -7,6 +7,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from finetune import grade  # noqa: E402
+from finetune.losses import inner_face_radius_squared  # noqa: E402
 
 
 def skin_like(n=6, size=32, seed=0):
@@ -33,6 +34,21 @@ def test_fit_recovers_opacity_and_chroma_of_a_known_grade():
     got = np.array(fitted["color"]) - np.array(fitted["color"]) @ grade.LUM
     assert np.abs(got - want).max() < 2e-3
     assert all(0 <= v <= 1 for v in fitted["color"])
+
+
+def test_the_colour_is_the_skins_not_the_painted_features():
+    """A style that paints lips and eyes (red and black here, over the centre of the inner face)
+    still gets its skin's grade: the seam joins the skin to the graded frame, not the features."""
+    inputs = skin_like(size=48)
+    colour = [0.6, 0.45, 0.42]
+    outputs = chroma_map(inputs, 0.4, colour)
+    features = inner_face_radius_squared(48).numpy() < 0.6 ** 2
+    outputs[:, 0][:, features], outputs[:, 1:][:, :, features] = 0.8, -0.9
+    fitted = grade.fit(inputs, outputs)
+    assert abs(fitted["opacity"] - 0.6) < 1e-3
+    want = np.array(colour) - np.array(colour) @ grade.LUM
+    got = np.array(fitted["color"]) - np.array(fitted["color"]) @ grade.LUM
+    assert np.abs(got - want).max() < 2e-3
 
 
 def test_a_pack_that_keeps_the_camera_colours_gets_no_grade():
