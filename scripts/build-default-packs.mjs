@@ -117,7 +117,7 @@ for (const pack of DEFAULT_PACKS.filter((p) => !only || only.includes(p.id))) {
     // the builder fits the frame grade on the pool's composite faces; refit on held-out real faces
     // (training/finetune/grade.py, needs the aligned cache of training/prepare_data.py)
     const refit = spawnSync('/usr/bin/python3', ['training/finetune/grade.py', out], { cwd: root, stdio: 'inherit' });
-    if (refit.status !== 0) console.warn(`build-default-packs: ${pack.id} keeps the builder's grade (the refit needs the aligned cache)`);
+    if (refit.status !== 0) console.warn(`build-default-packs: ${pack.id} keeps the builder's grade: grade.py failed (it needs the aligned cache)`);
   }
   console.log(`build-default-packs: ${pack.id} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }

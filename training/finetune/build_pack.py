@@ -55,7 +55,7 @@ REPO = Path(__file__).resolve().parents[2]
 # 71 -> 83 %, caricature-bigeyes 33 -> 46 % against the same builds without it; anime 38 -> 33 %);
 # since session 28 the palette per region, skin, eyes and lips at the style's own landmarks
 # (colour_regions: the whole-face term paints a style's dark masses -- ink, outlines, a fringe --
-# into every face's eye sockets, lips and nostrils; seven of the nine default packs use it).
+# into every face's eye sockets, lips and nostrils; all nine default packs use it since session 29).
 # --options overrides any of these.
 RECIPE = {"paired": 2.0, "texture": 1.0, "lr": 1e-3, "colour": 5.0, "colour_regions": True, "steady": 20.0,
           "steady_batch": 1, "geometry": 1.0, "patches": 5.0}
