@@ -52,7 +52,8 @@ def keyframe_codes(encoder, faces, people):
     composite blends a strongly turned head with its nearest held-out neighbours in feature
     space (all turned the same way), so the blend stays coherent instead of ghosting."""
     from finetune.networks import composite_groups
-    from finetune.scorecard import landmarks, to_uint8
+    from finetune.landmark_tool import landmarks
+    from finetune.scorecard import to_uint8
 
     yaw = yaw_proxy(landmarks(to_uint8(faces.numpy())))
     found = np.flatnonzero(np.isfinite(yaw))

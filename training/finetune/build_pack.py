@@ -124,6 +124,34 @@ def pair_points(align, size, alignment):
     return {"real": to_model(real) if real else None, "style": to_model(style)}
 
 
+def projection_points(projection, emit):
+    """The face-mesh landmarks of a style-only pack's real half (the style's projection, as the
+    base generator renders it: [1, 3, S, S] in [-1, 1]) in its crop px, from the runtime's
+    landmarker; None (no geometry term) when it finds no face there."""
+    from finetune.landmark_tool import landmarks
+
+    image = ((projection[0].permute(1, 2, 0).numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
+    points = landmarks(image[None])[0]
+    if not np.isfinite(points).all():
+        emit({"event": "warning", "message": "no face found in the style's projection: built without the geometry term"})
+        return None
+    return points.astype(np.float64)
+
+
+def face_points(faces, count, emit):
+    """[M, count, 2] landmarks (crop px) of the faces ([M, 3, S, S] in [-1, 1]) the runtime's
+    landmarker finds, for the geometry term on other faces than the pair's (geometry_faces)."""
+    from finetune.landmark_tool import landmarks
+
+    images = ((faces.permute(0, 2, 3, 1).numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
+    points = landmarks(images)
+    found = points[np.isfinite(points).all(axis=(1, 2))]
+    if found.shape[1] != count:
+        emit({"event": "warning", "message": f"the pool faces' landmarks ({found.shape[1]}) are not the pair's ({count}): geometry on the pair only"})
+        return None
+    return found.astype(np.float64)
+
+
 def save_grid(rows, path):
     from train import save_grid as grid
     grid(rows, path)
@@ -210,13 +238,16 @@ def build_work(args, emit):
         else:   # style-only: the real half is the style's projection onto real-face codes
             w_real, f_real = pool.project(w_style, f_style)
             real = G_src(w_real, f_real, torch.zeros(1))[0].clamp(-1, 1)
-    pair = {"real": real, "style": style, "w_real": w_real, "f_real": f_real, "w_style": w_style,
-            "points": pair_points(align, size, cfg["alignment"])}
-
     opts = loop.FinetuneOptions(steps=args.steps, minutes=args.minutes, seed=args.seed)
     for k, v in {**RECIPE, **json.loads(args.options)}.items():
         default = getattr(opts, k)
         setattr(opts, k, v if default is None else type(default)(v))
+    points = pair_points(align, size, cfg["alignment"])
+    if not args.real and opts.projection_geometry and opts.geometry > 0 and points:
+        points = {**points, "real": projection_points(real, emit)}
+    if opts.geometry_faces > 0 and opts.geometry > 0 and points and points["real"] is not None:
+        points = {**points, "faces": face_points(pool_faces[:opts.geometry_faces], len(points["real"]), emit)}
+    pair = {"real": real, "style": style, "w_real": w_real, "f_real": f_real, "w_style": w_style, "points": points}
     t_ft = time.time()
 
     def progress(step, total, parts):
@@ -284,6 +315,7 @@ def build_work(args, emit):
         "encoderSha256": sha256(work / "encoder.onnx"), "seconds": time.time() - t_start,
         "previewLayout": f"rows: composites of {COMPOSITE} held-out faces each; columns: base generator, alpha 0, 0.5, 1, 1.5",
         "torchThreads": args.threads,
+        "geometryFaces": 0 if points is None or points.get("faces") is None else len(points["faces"]),   # pool faces the landmarker found
     }
     (work / "build.json").write_text(json.dumps(build, indent=2) + "\n")
     emit({"event": "done", "seconds": build["seconds"], "ms_per_step": stats["ms_per_step"]})

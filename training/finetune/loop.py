@@ -30,6 +30,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import List, Optional
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -68,6 +69,8 @@ class FinetuneOptions:
     checker_faces: float = 0.0  # CheckerboardExcess on encoded pool photos (the steady branch's faces): the face core's
     checker_faces_margin: float = 1.2   # grid above this multiple of the source generator's on the same photo
     geometry: float = 0.0       # PairGeometry: the warps move the real half's landmarks onto the style half's (pairs only)
+    projection_geometry: bool = False   # style-only: geometry from the style's projection (its render, landmarked) as the real half
+    geometry_faces: int = 0     # PairGeometry also on this many pool faces: each one's landmarks moved by the pair's change
     tps_grid: int = 0           # K x K TPS control points of the pack's warps (0 = the base's); see finer_warps
     mix: bool = True            # StyleMixing of the fine layers (False: ablation only)
     mix_layers: Optional[List[int]] = None   # the latents to mix instead of generator.fine
@@ -140,6 +143,22 @@ def finer_warps(G, grid):
     G.cfg = dict(G.cfg, tps_grid=grid)
 
 
+def geometry_points(points):
+    """(anchors, targets) [N, 2] crop px of PairGeometry: the pair's real and style landmarks,
+    and, with points["faces"] ([M, N, 2]: other real faces' landmarks, geometry_faces), each of
+    those faces' own landmarks and the same moved by the pair's change. The warps are one field
+    for every face, so the pair's landmarks alone pin it only where this one person's features
+    are; the others spread it over where other people's eyes, mouths and jaws are (what the
+    scorecard's transfer measures on held-out faces)."""
+    real, style = np.asarray(points["real"], np.float64), np.asarray(points["style"], np.float64)
+    faces = points.get("faces")
+    if faces is None or len(faces) == 0:
+        return real, style
+    faces = np.asarray(faces, np.float64)
+    change = style - real
+    return (np.concatenate([real, *faces]), np.concatenate([style, *(faces + change)]))
+
+
 def finetune(generator_source, guide, pool, pair, opts, discriminator=None, progress=None, encoder=None):
     """pair: dict with 'real', 'style' images [1, 3, S, S] and their codes 'w_real',
     'f_real', 'w_style'. Returns (G_ema, stats). progress(step, total, parts) is called
@@ -185,8 +204,8 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
         colour_loss = lambda fake: colour_moments(fake, pair["style"])   # noqa: E731
     style_patches = L.StylePatches(pair["style"].shape[-1])
     pair_geometry = None
-    if opts.geometry > 0 and (pair.get("points") or {}).get("real") is not None:   # style-only packs have no real half's landmarks
-        pair_geometry = L.PairGeometry(pair["points"]["real"], pair["points"]["style"], pair["style"].shape[-1])
+    if opts.geometry > 0 and (pair.get("points") or {}).get("real") is not None:   # style-only: none unless projection_geometry
+        pair_geometry = L.PairGeometry(*geometry_points(pair["points"]), pair["style"].shape[-1])
     if opts.steady > 0 and (encoder is None or getattr(pool, "images", None) is None):
         raise ValueError("opts.steady needs the base encoder and a pool that keeps its images")
     if opts.checker_faces > 0 and opts.steady <= 0:

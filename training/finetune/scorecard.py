@@ -9,7 +9,9 @@ run by onnxruntime-web (wasm) in node, on held-out aligned crops (people never t
   transfer(a)  deformation transfer: the runtime's MediaPipe landmarks on input and output,
                d_out = L(output at alpha a) - L(input), projected on the pair's own change
                d_ref = L(style) - L(real) (both ffhq-aligned crops):  <d_out, d_ref> / |d_ref|^2,
-               mean over faces. 1 = the pair's deformation, 0 = none; it should grow with alpha
+               median over faces (since session 30; the mean is in the JSON: one face whose
+               landmarks the landmarker misplaces on a stylized output, -4.8 against a typical
+               0.2-1.0, moved caricature-bigeyes' mean over 44 faces from its median 0.52 to 0.32). 1 = the pair's deformation, 0 = none; it should grow with alpha
                (`monotonic`: by at least MONOTONIC_STEP per step). For a style-only pack, `real` is the style's projection onto real
                faces that build_pack.py trained with.
   colour       distance of per-channel mean / std (RGB, face region) to the style image's, for
@@ -35,9 +37,7 @@ pairs' real / style images.
 import argparse
 import json
 import os
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -54,12 +54,12 @@ from finetune.build_pack import find_checkpoint, load_image, sha256  # noqa: E40
 from finetune.metrics import ALPHAS  # noqa: E402
 from finetune.networks import LatentPool, load_base  # noqa: E402
 from finetune import face_pool, style_judge  # noqa: E402
+from finetune.landmark_tool import landmarks, run_landmark_tool  # noqa: E402
 from finetune import losses as finetune_losses  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = REPO / "models" / "base"
 PACKS = REPO / "models" / "packs"
-LANDMARK_TOOL = REPO / "scripts" / "lib" / "face-landmarks.mjs"
 MONOTONIC_STEP = 0.01   # transfer must grow at least this much per alpha step to count as a response
 SHIFT_PX = 1.5          # the shift column's largest input shift (per axis), crop pixels
 SOURCES = [REPO.parent / "shared" / "data" / "pairs", REPO.parent / "shared" / "data" / "styles"]
@@ -69,34 +69,6 @@ def to_uint8(x):
     """[-1, 1] NCHW tensor/array -> uint8 NHWC."""
     x = np.asarray(x, np.float32)
     return np.clip(np.round((x.transpose(0, 2, 3, 1) + 1) * 127.5), 0, 255).astype(np.uint8)
-
-
-def run_landmark_tool(args):
-    """scripts/lib/face-landmarks.mjs on image files: its JSON result per file."""
-    done = subprocess.run(["node", str(LANDMARK_TOOL), *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=1800)
-    if done.returncode != 0:
-        raise RuntimeError(f"face-landmarks.mjs failed: {done.stderr[-2000:]}")
-    return json.loads(done.stdout)
-
-
-def landmarks(images):
-    """MediaPipe landmarks [N, 478, 2] in crop pixels of uint8 NHWC crops (NaN where no face
-    was found), from the runtime's landmarker in headless Chromium. The crops' mirrored
-    borders can hold a second, partial 'face': the one nearest the crop centre counts."""
-    with tempfile.TemporaryDirectory(prefix="scorecard-") as tmp:
-        files = []
-        for i, im in enumerate(images):
-            files.append(str(Path(tmp) / f"{i:04d}.png"))
-            Image.fromarray(im).save(files[-1])
-        results = run_landmark_tool(["--crop-size", str(images.shape[1]), *files])
-    out = np.full((len(images), 478, 2), np.nan, np.float32)
-    centre = images.shape[1] / 2
-    for i, r in enumerate(results):
-        faces = [np.array([[p["x"], p["y"]] for p in f["points"]], np.float32) for f in r.get("faces", [])]
-        if faces:
-            out[i] = min(faces, key=lambda pts: np.linalg.norm(pts.mean(0) - centre))
-    return out
 
 
 def face_mask(size):
@@ -169,6 +141,18 @@ def gram_distance(net, images, style):
     ga, gs = net.grams(images), net.grams(style)
     d = [((a - s).flatten(1).norm(dim=1) / s.flatten(1).norm(dim=1)) for a, s in zip(ga, gs)]
     return torch.stack(d).mean(0).numpy()
+
+
+def judge_blocks(judge, outputs, own):
+    """Per descriptor block, the mean over the outputs of (squared distance to the pack's own
+    exemplar - to the nearest other exemplar), JSON only: a positive block pulls the outputs
+    away from their style (what a recipe would have to change; the judge stays frozen)."""
+    blocks = judge.block_distances(outputs)
+    total = sum(blocks.values())
+    others = np.delete(np.arange(total.shape[1]), own)
+    rival = others[total[:, others].argmin(1)]
+    rows = np.arange(len(outputs))
+    return {b: round(float((d[rows, own] - d[rows, rival]).mean()), 4) for b, d in blocks.items()}
 
 
 def mean_pairwise_cosine(e):
@@ -324,10 +308,12 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
         # the same faces at every alpha (found in the input and in all outputs), so the
         # alpha response is not mixed up with which faces the landmarker happened to find
         both = found_each.all(0) & np.isfinite(lm_in[:, 0, 0])
-        transfers = {}
+        transfers, transfer_means, transfer_each = {}, {}, {}
         for k, a in enumerate(ALPHAS):
             t = transfer(lm_in[both], lm_out[k * faces:(k + 1) * faces][both], d_ref)
-            transfers[f"{a:g}"] = float(t.mean()) if both.any() else None
+            transfers[f"{a:g}"] = float(np.median(t)) if both.any() else None
+            transfer_means[f"{a:g}"] = float(t.mean()) if both.any() else None
+            transfer_each[f"{a:g}"] = [round(float(v), 4) for v in t]   # per face (JSON only): how it spreads
         values = [v for v in transfers.values() if v is not None]
         eyes = eye_luma_shift(inputs, outputs[1.0], lm_in, lm_out[ALPHAS.index(1.0) * faces:(ALPHAS.index(1.0) + 1) * faces])
         e_out = identity.embed(outputs[1.0])
@@ -340,6 +326,8 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
             "mode": manifest.get("training", {}).get("mode"),
             "identity": float(identity.cosines(e_in, e_out).mean()),
             "transfer": transfers,
+            "transfer_mean": transfer_means,
+            "transfer_each": transfer_each,
             "monotonic": bool(len(values) == len(ALPHAS)
                               and all(b - a >= MONOTONIC_STEP for a, b in zip(values, values[1:]))),
             "pair_change_px": float(np.linalg.norm(d_ref, axis=1).mean()),
@@ -354,6 +342,7 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
             "judge_top1": float((judge.nearest(outputs[1.0]) == exemplar_of[manifest["training"]["style"]]).mean()),
             "judge_top1_alpha0": float((judge.nearest(outputs[0.0]) == exemplar_of[manifest["training"]["style"]]).mean()),
             "judge_inputs": float((nearest_in == exemplar_of[manifest["training"]["style"]]).mean()),
+            "judge_blocks": judge_blocks(judge, outputs[1.0], exemplar_of[manifest["training"]["style"]]),
             "judge_nearest": {n: int(c) for n, c in zip(judge_names, np.bincount(judge.nearest(outputs[1.0]),
                                                                                     minlength=len(judge_names)))},
         }
@@ -363,7 +352,8 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
 EXPLANATION = """Columns (training/finetune/scorecard.py): *identity* — cosine of the independent
 FaceRes embedding between each held-out input and its stylisation at α = 1; *transfer* — the
 change of MediaPipe landmarks input → output projected on the pair's own change real → style
-(1 = the pair's deformation, 0 = none), per α; *monotonic* — transfer grows by ≥ 0.01 per α
+(1 = the pair's deformation, 0 = none), per α, median over the faces (the mean before session 30);
+*monotonic* — transfer grows by ≥ 0.01 per α
 step; *colour* / *Gram* — distance to the style image of the outputs vs of the inputs (per-channel
 mean/std; Gram matrices of fixed random conv filters), lower is closer; *diversity* — mean
 pairwise identity cosine among the outputs (compare with the inputs'); *faces found* — the

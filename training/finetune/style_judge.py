@@ -172,6 +172,7 @@ class StyleJudge:
             mean, std = raw[b].mean(0), raw[b].std(0)
             floor = STD_FLOOR * max(float(np.median(std)), 1e-12)
             self.stats[b] = (mean, np.maximum(std, floor), 1 / np.sqrt(raw[b].shape[1]))
+        self.exemplars_raw = raw
         self.exemplars = self.embed_raw(raw)
 
     def embed_raw(self, raw):
@@ -184,6 +185,17 @@ class StyleJudge:
         """[N, K] distances of the images to each exemplar."""
         e = self.embed(images)
         return np.sqrt(((e[:, None] - self.exemplars[None]) ** 2).sum(2))
+
+    def block_distances(self, images):
+        """{block: [N, K] squared distance of the images to each exemplar in that block alone}
+        (their sum is distances() squared): which of colour, edges, texture decides a retrieval."""
+        raw = describe(images)
+        out = {}
+        for b, (m, s, k) in self.stats.items():
+            e = (raw[b] - m) / s * k
+            ex = (self.exemplars_raw[b] - m) / s * k
+            out[b] = ((e[:, None] - ex[None]) ** 2).sum(2)
+        return out
 
     def nearest(self, images):
         return self.distances(images).argmin(1)

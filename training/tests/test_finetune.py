@@ -824,3 +824,44 @@ def test_scorecard_eye_luma_shift_sees_black_eye_sockets_not_a_darker_face():
     assert abs(eye_luma_shift(face, darker, pts, pts)[0]) < 1
     assert eye_luma_shift(face, holes, pts, pts)[0] < -80
     assert np.isnan(eye_luma_shift(face, holes, pts, np.full_like(pts, np.nan))[0])
+
+
+def test_geometry_on_other_faces_moves_their_features_by_the_pairs_change(tiny_cfg):
+    real, style = _synthetic_pair()
+    _, G_src, pool, pair = _pair_and_pool(tiny_cfg, real, style)
+    angle = torch.linspace(0, 2 * torch.pi, 25)[:-1]
+    ring = torch.stack([angle.cos(), angle.sin()], dim=1)
+    real_px, style_px = 64 + 16 * ring, 64 + 21 * ring        # the pair's eye, 30 % wider in the style
+    other = ring * 16 + torch.tensor([88.0, 80.0])             # another person's eye, elsewhere in the crop
+    anchors, targets = loop.geometry_points({"real": real_px, "style": style_px, "faces": other[None]})
+    assert np.allclose(anchors[24:], other.numpy()) and np.allclose(targets[24:] - anchors[24:], (style_px - real_px).numpy())
+    on_other = L.PairGeometry(other, targets[24:], 128)
+    one = torch.ones(1)
+    opts = loop.FinetuneOptions(steps=30, batch=1, dir=0, rsc=0, rec=0, adv=0, smooth=0.1, warp_lr=0.02,
+                                geometry=1.0, ema_halflife=1)
+
+    def distance(points):
+        G_ft, _ = loop.finetune(G_src, tiny_guide(), pool, {**pair, "points": points}, opts)
+        with torch.no_grad():
+            return on_other(G_ft.compose_flow([w.displacement(one) for w in G_ft.warps])).item()
+
+    pair_only = distance({"real": real_px, "style": style_px})
+    with_faces = distance({"real": real_px, "style": style_px, "faces": other[None]})
+    assert with_faces < 0.7 * pair_only, (pair_only, with_faces)
+
+
+def test_the_builder_landmarks_pool_faces_and_projections_with_the_runtimes_tool(monkeypatch):
+    from finetune import build_pack, landmark_tool
+
+    found = np.arange(2 * 478 * 2, dtype=np.float32).reshape(2, 478, 2)
+    missing = np.full((1, 478, 2), np.nan, np.float32)
+    monkeypatch.setattr(landmark_tool, "landmarks", lambda images: np.concatenate([found, missing])[:len(images)])
+    warnings = []
+    emit = lambda event: warnings.append(event["message"]) if event["event"] == "warning" else None
+    faces = torch.zeros(3, 3, 16, 16)
+    points = build_pack.face_points(faces, 478, emit)
+    assert points.shape == (2, 478, 2) and not warnings            # the face it did not find is left out
+    assert build_pack.face_points(faces, 68, emit) is None and "not the pair's" in warnings[-1]
+    assert build_pack.projection_points(faces[:1], emit).shape == (478, 2)
+    monkeypatch.setattr(landmark_tool, "landmarks", lambda images: missing)
+    assert build_pack.projection_points(faces[:1], emit) is None and "no face found in the style's projection" in warnings[-1]

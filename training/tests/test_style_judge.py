@@ -72,6 +72,17 @@ def test_exemplars_and_their_augmentations_retrieve_themselves():
     assert report["real_faces"] == 4 and abs(sum(report["real_nearest_share"].values()) - 1) < 1e-9
 
 
+def test_block_distances_add_up_to_the_judges_distance():
+    ex = synthetic_styles()
+    judge = J.StyleJudge(ex, ["warm", "hatch", "check", "blobs"])
+    probes = J.augment(ex, 2, seed=1)
+    blocks = judge.block_distances(probes)
+    assert set(blocks) == set(J.BLOCKS)
+    assert np.allclose(sum(blocks.values()), judge.distances(probes) ** 2)
+    # a grey hatched probe is far from the green blobs in colour, near the hatching in edges
+    assert blocks["colour"][2, 3] > blocks["colour"][2, 1] and blocks["edges"][2, 1] < blocks["edges"][2, 3]
+
+
 def test_augment_is_seeded_and_keeps_shape():
     ex = synthetic_styles()[:2]
     a, b = J.augment(ex, 3, seed=7), J.augment(ex, 3, seed=7)

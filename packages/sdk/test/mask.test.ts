@@ -198,6 +198,39 @@ describe('ring colour matching', () => {
     chroma([0, 1, 2].map((c) => applyColor(plain, c, ...pale))).forEach((v, c) => expect(v).toBeCloseTo(chroma(warmCamera)[c] as number, 5));
   });
 
+  it("'lighting' adds nothing per pixel where the camera's skin has one colour all round", () => {
+    const field = matchRingColor(constant([0.1, -0.3, -0.55]), constant([0.75, 0.65, 0.62]), identityFlow, oval, size, 8).field;
+    expect(field).toBeDefined();
+    expect(Math.max(...Array.from(field as Float32Array, Math.abs))).toBeLessThan(1e-5);
+  });
+
+  it("'lighting' gives each side of the face's edge the chroma of the camera's skin there, and leaves the middle alone", () => {
+    const luma = (rgb: readonly number[]) => 0.299 * (rgb[0] as number) + 0.587 * (rgb[1] as number) + 0.114 * (rgb[2] as number);
+    const chroma = (rgb: readonly number[]) => rgb.map((v) => v - luma(rgb));
+    // lamp-lit warm skin on the left of the face, daylight-cool skin on the right; a pale painted face
+    const warm: [number, number, number] = [0.3, -0.1, -0.35];
+    const cool: [number, number, number] = [-0.05, 0.0, 0.15];
+    const pale: [number, number, number] = [0.75, 0.65, 0.62];
+    const camera = new Float32Array(3 * plane);
+    for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) camera[c * plane + i] = ((i % size) < size / 2 ? warm : cool)[c] as number;
+    const color = matchRingColor(camera, constant(pale), identityFlow, oval, size, 8);
+    const shown = (x: number, y: number) => [0, 1, 2].map((c) => applyColor(color, c, ...pale) + ((color.field as Float32Array)[c * plane + y * size + x] as number));
+    const stepAt = (x: number, y: number, skin: readonly number[]) => Math.hypot(...chroma(shown(x, y)).map((v, c) => v - (chroma(skin)[c] as number)));
+    // just inside the oval's left and right edges (it spans x 24..104 at y 64)
+    const left = stepAt(27, 64, warm);
+    const right = stepAt(101, 64, cool);
+    const meanOnly = Math.hypot(...chroma([0, 1, 2].map((c) => applyColor(color, c, ...pale))).map((v, c) => v - (chroma(warm)[c] as number)));
+    expect(meanOnly).toBeGreaterThan(0.15); // one shift for both sides leaves each a step
+    expect(left).toBeLessThan(0.3 * meanOnly);
+    expect(right).toBeLessThan(0.3 * meanOnly);
+    // the middle of the face keeps the style's colour (with the ring's mean shift only)
+    expect(Math.hypot(...[0, 1, 2].map((c) => (color.field as Float32Array)[c * plane + 64 * size + 64] as number))).toBeLessThan(1e-6);
+    // chroma only: the luminance match stays exact
+    for (const [x, y] of [[27, 64], [101, 64], [64, 20], [64, 110]] as const) {
+      expect(luma([0, 1, 2].map((c) => (color.field as Float32Array)[c * plane + y * size + x] as number))).toBeCloseTo(0, 6);
+    }
+  });
+
   it("'off' leaves the stylized colours alone", () => {
     expect(matchRingColor(constant([0.4, 0.1, -0.1]), constant([0, 0, 0]), identityFlow, oval, size, 8, 'off')).toBe(IDENTITY_COLOR);
   });

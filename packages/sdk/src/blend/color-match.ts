@@ -1,5 +1,6 @@
+import { boxMean } from '../planes';
 import { IDENTITY_SEAM_GRADE, type SeamGrade } from './grade';
-import { featherMask, maskInset } from './mask';
+import { featherMask, maskInset, signedDistanceToPolygon, smoothstep } from './mask';
 
 /**
  * Affine colour correction (in the model's [-1, 1] pixel range) that gives the stylized face
@@ -13,6 +14,12 @@ export interface ColorTransform {
   /** Row-major 3 × 3. */
   readonly matrix: readonly number[];
   readonly offset: readonly [number, number, number];
+  /**
+   * Per-pixel chroma added after the matrix ([3, size, size], model range; 'lighting' only):
+   * the seam field (seamChromaField), which gives the face's edge the colour of the skin beside
+   * it where one mean over the whole ring cannot.
+   */
+  readonly field?: Float32Array;
 }
 
 export const IDENTITY_COLOR: ColorTransform = { matrix: [1, 0, 0, 0, 1, 0, 0, 0, 1], offset: [0, 0, 0] };
@@ -24,7 +31,8 @@ export const IDENTITY_COLOR: ColorTransform = { matrix: [1, 0, 0, 0, 1, 0, 0, 0,
  * 'lighting': that, and the scene light's colour cast — the face's mean chroma at the seam
  * becomes the graded frame's there, so under warm lamp light a pale-skinned style is as warm as
  * the neck beside it instead of a grey mask (the grade was fitted so that on average the two
- * already agree: only what this scene's light adds or takes moves); 'color': each channel's
+ * already agree: only what this scene's light adds or takes moves), plus the seam field near
+ * the outline (seamChromaField: each side of the edge the skin's chroma beside it); 'color': each channel's
  * mean and spread, which hides the seam best but gives every style the camera's skin colour
  * back; 'off': none.
  */
@@ -77,7 +85,10 @@ export function matchRingColor(
     const g = clamp((tone.gain * originalStats.lumaStd()) / Math.max(stylizedStats.lumaStd(), 1e-3), GAIN_LIMITS[0], GAIN_LIMITS[1]);
     const o = tone.gain * originalStats.lumaMean() + tone.offset - g * stylizedStats.lumaMean();
     const luma = lumaTransform(g, o);
-    return mode === 'lighting' ? withChromaShift(luma, castShift(originalStats, stylizedStats, grade)) : luma;
+    if (mode === 'luminance') return luma;
+    const lit = withChromaShift(luma, castShift(originalStats, stylizedStats, grade));
+    const field = seamChromaField(original, stylized, flow, ovalInCrop, size, lit, grade);
+    return field ? { ...lit, field } : lit;
   }
   const matrix = [0, 0, 0, 0, 0, 0, 0, 0, 0];
   const offset = [0, 0, 0] as [number, number, number];
@@ -118,6 +129,129 @@ function lumaOf(rgb: readonly number[]): number {
 
 function withChromaShift(color: ColorTransform, shift: readonly [number, number, number]): ColorTransform {
   return { matrix: color.matrix, offset: color.offset.map((o, c) => o + (shift[c] as number)) as [number, number, number] };
+}
+
+/**
+ * How far into the face the seam field reaches, as a share of the oval's mean radius: it is
+ * applied fully up to SEAM_FIELD_FULL from the outline and fades out by SEAM_FIELD_REACH, so the
+ * middle of the face (eyes, nose, mouth, most of the cheeks) keeps the style's own colours.
+ * (0.05 / 0.30 left half the step: colour step across the outline, 9 packs × talking-1,
+ * selfie-glasses, talking-3, mean 6.06 → 5.53 → 5.23 at 0.15 / 0.45, largest 19.2 → 14.9 → 11.7
+ * levels, speed-paint on selfie-glasses; `npm run eval:display -- --clips … --flicker-packs`,
+ * session 30.)
+ */
+export const SEAM_FIELD_FULL = 0.15;
+export const SEAM_FIELD_REACH = 0.45;
+
+/** Grid step (crop px) of the field's estimate: it varies over a quarter of the face, so every 4th pixel per axis does (~1 ms). */
+const FIELD_STRIDE = 4;
+
+/**
+ * The seam field: per-pixel chroma offsets ([3, size, size], model range, zero luma) that give
+ * the edge of the colour-corrected face the graded camera skin's chroma there, fading to zero
+ * inside the face. One ring mean (castShift) cannot: a painted face is pale on the forehead and
+ * pink on the cheeks while the camera's skin is warm under the jaw and lit on the temple, so the
+ * mean matched and every side of the outline still showed a step (speed-paint on
+ * selfie-glasses: 19 levels of chroma against the camera's own 9). Like a seamless clone's
+ * membrane, but only its low frequencies and only the chroma: the residual (graded camera minus
+ * corrected face) is sampled on the face's side of the outline — the camera's own face skin, not
+ * the background beyond it — and spread by a normalised box blur. undefined when the face is too
+ * small to sample. `color` is the transform the field is added after.
+ */
+export function seamChromaField(
+  original: Float32Array,
+  stylized: Float32Array,
+  flow: Float32Array,
+  ovalInCrop: ArrayLike<number>,
+  size: number,
+  color: ColorTransform,
+  grade: SeamGrade = IDENTITY_SEAM_GRADE,
+): Float32Array | undefined {
+  const radius = Math.sqrt(Math.abs(polygonArea(ovalInCrop)) / Math.PI);
+  if (!(radius > 4)) return undefined;
+  const plane = size * size;
+  const grid = Math.ceil(size / FIELD_STRIDE);
+  const cells = grid * grid;
+  const reach = new Float32Array(cells); // 1 at the outline, 0 past SEAM_FIELD_REACH
+  const sampled = new Float32Array(cells);
+  const residual = [new Float32Array(cells), new Float32Array(cells), new Float32Array(cells)] as const;
+  const { tone, opacity } = grade;
+  for (let gy = 0; gy < grid; gy++) {
+    for (let gx = 0; gx < grid; gx++) {
+      const cell = gy * grid + gx;
+      const i = Math.min(size - 1, gy * FIELD_STRIDE) * size + Math.min(size - 1, gx * FIELD_STRIDE);
+      // inward distance of where this face pixel came from (the flow deforms the outline)
+      const sourceX = ((flow[i] as number) + 1) * 0.5 * size;
+      const sourceY = ((flow[plane + i] as number) + 1) * 0.5 * size;
+      const inward = -signedDistanceToPolygon(sourceX, sourceY, ovalInCrop);
+      const weight = 1 - smoothstep(SEAM_FIELD_FULL * radius, SEAM_FIELD_REACH * radius, inward);
+      reach[cell] = weight;
+      if (inward <= 0 || weight <= 0) continue;
+      sampled[cell] = weight;
+      const r = stylized[i] as number;
+      const g = stylized[plane + i] as number;
+      const b = stylized[2 * plane + i] as number;
+      const face = [applyColor(color, 0, r, g, b), applyColor(color, 1, r, g, b), applyColor(color, 2, r, g, b)];
+      const camera = [original[i] as number, original[plane + i] as number, original[2 * plane + i] as number];
+      const faceLuma = lumaOf(face);
+      const cameraLuma = lumaOf(camera);
+      const graded = camera.map((v, c) => (1 - opacity) * tone.gain * (v - cameraLuma) + opacity * (grade.chroma[c] as number));
+      const gradedLuma = lumaOf(graded);
+      for (let c = 0; c < 3; c++) {
+        (residual[c] as Float32Array)[cell] = weight * ((graded[c] as number) - gradedLuma - ((face[c] as number) - faceLuma));
+      }
+    }
+  }
+  const blur = Math.max(1, Math.round((SEAM_FIELD_REACH * radius) / FIELD_STRIDE));
+  const smooth = (values: Float32Array) => boxMean(boxMean(values, grid, blur), grid, blur);
+  const support = smooth(sampled);
+  const peak = support.reduce((m, v) => Math.max(m, v), 0);
+  if (!(peak > 0)) return undefined;
+  const coarse = residual.map((values) => {
+    const spread = smooth(values);
+    for (let k = 0; k < cells; k++) spread[k] = (support[k] as number) > 0.02 * peak ? ((spread[k] as number) / (support[k] as number)) * (reach[k] as number) : 0;
+    return spread;
+  });
+  // bilinear from the grid (cell centres at multiples of FIELD_STRIDE) to every crop pixel
+  const field = new Float32Array(3 * plane);
+  const left = new Int32Array(size);
+  const right = new Int32Array(size);
+  const across = new Float32Array(size);
+  for (let x = 0; x < size; x++) {
+    const fx = Math.min(grid - 1, x / FIELD_STRIDE);
+    left[x] = Math.floor(fx);
+    right[x] = Math.min(grid - 1, (left[x] as number) + 1);
+    across[x] = fx - (left[x] as number);
+  }
+  for (let c = 0; c < 3; c++) {
+    const v = coarse[c] as Float32Array;
+    for (let y = 0; y < size; y++) {
+      const fy = Math.min(grid - 1, y / FIELD_STRIDE);
+      const top = Math.floor(fy) * grid;
+      const bottom = Math.min(grid - 1, Math.floor(fy) + 1) * grid;
+      const down = fy - Math.floor(fy);
+      const row = c * plane + y * size;
+      for (let x = 0; x < size; x++) {
+        const l = left[x] as number;
+        const r = right[x] as number;
+        const t = across[x] as number;
+        const upper = (v[top + l] as number) + t * ((v[top + r] as number) - (v[top + l] as number));
+        const lower = (v[bottom + l] as number) + t * ((v[bottom + r] as number) - (v[bottom + l] as number));
+        field[row + x] = upper + down * (lower - upper);
+      }
+    }
+  }
+  return field;
+}
+
+/** Shoelace area of a polygon [x0, y0, x1, y1, ...] (signed by winding). */
+function polygonArea(polygon: ArrayLike<number>): number {
+  const n = polygon.length / 2;
+  let twice = 0;
+  for (let i = 0, j = n - 1; i < n; j = i, i++) {
+    twice += (polygon[2 * j] as number) * (polygon[2 * i + 1] as number) - (polygon[2 * i] as number) * (polygon[2 * j + 1] as number);
+  }
+  return twice / 2;
 }
 
 /** The corrected value of channel c of one pixel (r, g, b). */

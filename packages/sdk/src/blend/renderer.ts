@@ -377,6 +377,8 @@ export function correctedTexels(
       corrected[c * plane + i] = applyColor(color, c, image[i] as number, image[plane + i] as number, image[2 * plane + i] as number);
     }
   }
+  const field = color.field?.length === 3 * plane ? color.field : undefined; // (a field of another crop size: none)
+  if (field) for (let k = 0; k < 3 * plane; k++) corrected[k] = (corrected[k] as number) + (field[k] as number);
   const rows = new Float32Array(size * wide); // horizontal pass: size rows × 2·size columns
   const channel = new Float32Array(plane);
   for (let c = 0; c < 3; c++) {
