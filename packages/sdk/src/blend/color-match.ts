@@ -135,13 +135,21 @@ function withChromaShift(color: ColorTransform, shift: readonly [number, number,
  * How far into the face the seam field reaches, as a share of the oval's mean radius: it is
  * applied fully up to SEAM_FIELD_FULL from the outline and fades out by SEAM_FIELD_REACH, so the
  * middle of the face (eyes, nose, mouth, most of the cheeks) keeps the style's own colours.
- * (0.05 / 0.30 left half the step: colour step across the outline, 9 packs × talking-1,
- * selfie-glasses, talking-3, mean 6.06 → 5.53 → 5.23 at 0.15 / 0.45, largest 19.2 → 14.9 → 11.7
- * levels, speed-paint on selfie-glasses; `npm run eval:display -- --clips … --flicker-packs`,
- * session 30.)
+ * Colour step across the outline, 9 packs × talking-1, selfie-glasses, talking-3 (`npm run
+ * eval:display -- --clips … --flicker-packs`, session 30): mean 6.06 levels without the field,
+ * 5.53 at 0.05 / 0.30, 5.23 at 0.15 / 0.45; largest (speed-paint, selfie-glasses) 19.2 → 14.9 →
+ * 11.7; sampled only at the edge and spread by SEAM_FIELD_BLUR instead of over the whole band,
+ * 5.03 and 7.8 (the camera's own: 7.5 and 8.5).
  */
 export const SEAM_FIELD_FULL = 0.15;
 export const SEAM_FIELD_REACH = 0.45;
+
+/**
+ * Half-width of the box blur (applied twice) that spreads the residual measured at the edge
+ * along the outline and inward, as a share of the radius: wide enough to bridge a strand of hair
+ * or an ear, narrow enough that a lamp-lit side and a shaded side keep their own colour.
+ */
+const SEAM_FIELD_BLUR = 0.2;
 
 /** Grid step (crop px) of the field's estimate: it varies over a quarter of the face, so every 4th pixel per axis does (~1 ms). */
 const FIELD_STRIDE = 4;
@@ -154,7 +162,7 @@ const FIELD_STRIDE = 4;
  * mean matched and every side of the outline still showed a step (speed-paint on
  * selfie-glasses: 19 levels of chroma against the camera's own 9). Like a seamless clone's
  * membrane, but only its low frequencies and only the chroma: the residual (graded camera minus
- * corrected face) is sampled on the face's side of the outline — the camera's own face skin, not
+ * corrected face) is sampled on the face's side of the outline, within SEAM_FIELD_FULL of it — the camera's own face skin, not
  * the background beyond it — and spread by a normalised box blur. undefined when the face is too
  * small to sample. `color` is the transform the field is added after.
  */
@@ -186,8 +194,8 @@ export function seamChromaField(
       const inward = -signedDistanceToPolygon(sourceX, sourceY, ovalInCrop);
       const weight = 1 - smoothstep(SEAM_FIELD_FULL * radius, SEAM_FIELD_REACH * radius, inward);
       reach[cell] = weight;
-      if (inward <= 0 || weight <= 0) continue;
-      sampled[cell] = weight;
+      if (inward <= 0 || inward > SEAM_FIELD_FULL * radius) continue; // the skin right at the edge
+      sampled[cell] = 1;
       const r = stylized[i] as number;
       const g = stylized[plane + i] as number;
       const b = stylized[2 * plane + i] as number;
@@ -198,11 +206,11 @@ export function seamChromaField(
       const graded = camera.map((v, c) => (1 - opacity) * tone.gain * (v - cameraLuma) + opacity * (grade.chroma[c] as number));
       const gradedLuma = lumaOf(graded);
       for (let c = 0; c < 3; c++) {
-        (residual[c] as Float32Array)[cell] = weight * ((graded[c] as number) - gradedLuma - ((face[c] as number) - faceLuma));
+        (residual[c] as Float32Array)[cell] = ((graded[c] as number) - gradedLuma - ((face[c] as number) - faceLuma));
       }
     }
   }
-  const blur = Math.max(1, Math.round((SEAM_FIELD_REACH * radius) / FIELD_STRIDE));
+  const blur = Math.max(1, Math.round((SEAM_FIELD_BLUR * radius) / FIELD_STRIDE));
   const smooth = (values: Float32Array) => boxMean(boxMean(values, grid, blur), grid, blur);
   const support = smooth(sampled);
   const peak = support.reduce((m, v) => Math.max(m, v), 0);
