@@ -15,7 +15,7 @@
 //   --clip NAME   a clip in .cache/media (NAME.mjpeg); the default is the project-made
 //                 sample-face (set-up renders it); talking-1 etc. exist when ../shared is there
 //   --frames N    displayed frames measured after warm-up (the 10,000-frame soak: --frames 10000)
-//   --renderer R, --tracking T, --no-worker, --no-tracking-worker, --wasm-threads N, --detail D, --grade G, --tracking-max-width W,
+//   --renderer R, --tracking T, --no-worker, --no-tracking-worker, --wasm-threads N, --detail D, --grade G, --color-match M, --tracking-max-width W,
 //                 --pack ID (a style pack of models/packs; default: the base generator, the same cost per face)
 //                 FaceStylizer options, for A/B runs (defaults: the SDK's)
 //   --video-element  the camera through a <video> (the path without insertable streams)
@@ -54,6 +54,7 @@ const stylizerOptions = {
   ...(option('--wasm-threads') ? { wasmThreads: Number(option('--wasm-threads')) } : {}),
   ...(option('--detail') ? { detail: Number(option('--detail')) } : {}),
   ...(option('--grade') ? { grade: Number(option('--grade')) } : {}),
+  ...(option('--color-match') ? { colorMatch: option('--color-match') } : {}),
   ...(option('--pack') ? { pack: option('--pack') } : {}),
   ...(option('--tracking-max-width') ? { trackingMaxWidth: Number(option('--tracking-max-width')) } : {}),
 };

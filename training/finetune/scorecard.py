@@ -352,9 +352,8 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
 EXPLANATION = """Columns (training/finetune/scorecard.py): *identity* — cosine of the independent
 FaceRes embedding between each held-out input and its stylisation at α = 1; *transfer* — the
 change of MediaPipe landmarks input → output projected on the pair's own change real → style
-(1 = the pair's deformation, 0 = none), per α, median over the faces (the mean before session 30);
-*monotonic* — transfer grows by ≥ 0.01 per α
-step; *colour* / *Gram* — distance to the style image of the outputs vs of the inputs (per-channel
+(1 = the pair's deformation, 0 = none), per α, median over the faces (the mean before session
+30); *monotonic* — transfer grows by ≥ 0.01 per α step; *colour* / *Gram* — distance to the style image of the outputs vs of the inputs (per-channel
 mean/std; Gram matrices of fixed random conv filters), lower is closer; *diversity* — mean
 pairwise identity cosine among the outputs (compare with the inputs'); *faces found* — the
 landmarker's detection rate on the outputs (lowest α); *shift error* — the held-out faces moved

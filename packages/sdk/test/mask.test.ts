@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IDENTITY_COLOR, applyColor, matchRingColor } from '../src/blend/color-match';
+import { IDENTITY_COLOR, addSeamField, applyColor, matchRingColor, type ColorTransform } from '../src/blend/color-match';
 import { MASK_TEXTURE_SIZE, featherMask, fillMaskTexels, maskInset, signedDistanceToPolygon, smoothstep } from '../src/blend/mask';
 import { correctedTexels, flowReach, planarToInterleaved } from '../src/blend/renderer';
 import { identityFlow } from './helpers';
@@ -198,10 +198,17 @@ describe('ring colour matching', () => {
     chroma([0, 1, 2].map((c) => applyColor(plain, c, ...pale))).forEach((v, c) => expect(v).toBeCloseTo(chroma(warmCamera)[c] as number, 5));
   });
 
+  /** The seam field of `color` on every crop pixel ([3, size, size]). */
+  const fieldOf = (color: ColorTransform) => {
+    expect(color.field).toBeDefined();
+    const pixels = new Float32Array(3 * plane);
+    addSeamField(color.field as NonNullable<ColorTransform['field']>, pixels, size);
+    return pixels;
+  };
+
   it("'lighting' adds nothing per pixel where the camera's skin has one colour all round", () => {
-    const field = matchRingColor(constant([0.1, -0.3, -0.55]), constant([0.75, 0.65, 0.62]), identityFlow, oval, size, 8).field;
-    expect(field).toBeDefined();
-    expect(Math.max(...Array.from(field as Float32Array, Math.abs))).toBeLessThan(1e-5);
+    const field = fieldOf(matchRingColor(constant([0.1, -0.3, -0.55]), constant([0.75, 0.65, 0.62]), identityFlow, oval, size, 8));
+    expect(Math.max(...Array.from(field, Math.abs))).toBeLessThan(1e-5);
   });
 
   it("'lighting' gives each side of the face's edge the chroma of the camera's skin there, and leaves the middle alone", () => {
@@ -214,7 +221,8 @@ describe('ring colour matching', () => {
     const camera = new Float32Array(3 * plane);
     for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) camera[c * plane + i] = ((i % size) < size / 2 ? warm : cool)[c] as number;
     const color = matchRingColor(camera, constant(pale), identityFlow, oval, size, 8);
-    const shown = (x: number, y: number) => [0, 1, 2].map((c) => applyColor(color, c, ...pale) + ((color.field as Float32Array)[c * plane + y * size + x] as number));
+    const field = fieldOf(color);
+    const shown = (x: number, y: number) => [0, 1, 2].map((c) => applyColor(color, c, ...pale) + (field[c * plane + y * size + x] as number));
     const stepAt = (x: number, y: number, skin: readonly number[]) => Math.hypot(...chroma(shown(x, y)).map((v, c) => v - (chroma(skin)[c] as number)));
     // just inside the oval's left and right edges (it spans x 24..104 at y 64)
     const left = stepAt(27, 64, warm);
@@ -224,10 +232,10 @@ describe('ring colour matching', () => {
     expect(left).toBeLessThan(0.3 * meanOnly);
     expect(right).toBeLessThan(0.3 * meanOnly);
     // the middle of the face keeps the style's colour (with the ring's mean shift only)
-    expect(Math.hypot(...[0, 1, 2].map((c) => (color.field as Float32Array)[c * plane + 64 * size + 64] as number))).toBeLessThan(1e-6);
+    expect(Math.hypot(...[0, 1, 2].map((c) => field[c * plane + 64 * size + 64] as number))).toBeLessThan(1e-6);
     // chroma only: the luminance match stays exact
     for (const [x, y] of [[27, 64], [101, 64], [64, 20], [64, 110]] as const) {
-      expect(luma([0, 1, 2].map((c) => (color.field as Float32Array)[c * plane + y * size + x] as number))).toBeCloseTo(0, 6);
+      expect(luma([0, 1, 2].map((c) => field[c * plane + y * size + x] as number))).toBeCloseTo(0, 6);
     }
   });
 

@@ -15,11 +15,22 @@ export interface ColorTransform {
   readonly matrix: readonly number[];
   readonly offset: readonly [number, number, number];
   /**
-   * Per-pixel chroma added after the matrix ([3, size, size], model range; 'lighting' only):
-   * the seam field (seamChromaField), which gives the face's edge the colour of the skin beside
-   * it where one mean over the whole ring cannot.
+   * Chroma added per pixel after the matrix ('lighting' only; addSeamField): the seam field
+   * (seamChromaField), which gives the face's edge the colour of the skin beside it where one
+   * mean over the whole ring cannot.
    */
-  readonly field?: Float32Array;
+  readonly field?: SeamField;
+}
+
+/**
+ * A smooth per-pixel chroma offset over the crop, kept at every `stride`-th pixel per axis
+ * ([3, grid, grid], model range) and interpolated bilinearly where it is used: small enough to
+ * travel with each result (the full-resolution field cost a 250 kB allocation per result).
+ */
+export interface SeamField {
+  readonly grid: number;
+  readonly stride: number;
+  readonly chroma: Float32Array;
 }
 
 export const IDENTITY_COLOR: ColorTransform = { matrix: [1, 0, 0, 0, 1, 0, 0, 0, 1], offset: [0, 0, 0] };
@@ -155,7 +166,7 @@ const SEAM_FIELD_BLUR = 0.2;
 const FIELD_STRIDE = 4;
 
 /**
- * The seam field: per-pixel chroma offsets ([3, size, size], model range, zero luma) that give
+ * The seam field: chroma offsets (model range, zero luma; addSeamField puts them on pixels) that give
  * the edge of the colour-corrected face the graded camera skin's chroma there, fading to zero
  * inside the face. One ring mean (castShift) cannot: a painted face is pale on the forehead and
  * pink on the cheeks while the camera's skin is warm under the jaw and lit on the temple, so the
@@ -174,11 +185,11 @@ export function seamChromaField(
   size: number,
   color: ColorTransform,
   grade: SeamGrade = IDENTITY_SEAM_GRADE,
-): Float32Array | undefined {
+): SeamField | undefined {
   const radius = Math.sqrt(Math.abs(polygonArea(ovalInCrop)) / Math.PI);
   if (!(radius > 4)) return undefined;
   const plane = size * size;
-  const grid = Math.ceil(size / FIELD_STRIDE);
+  const grid = Math.floor((size - 1) / FIELD_STRIDE) + 1; // grid points at 0, stride, … ≤ size − 1
   const cells = grid * grid;
   const reach = new Float32Array(cells); // 1 at the outline, 0 past SEAM_FIELD_REACH
   const sampled = new Float32Array(cells);
@@ -215,41 +226,44 @@ export function seamChromaField(
   const support = smooth(sampled);
   const peak = support.reduce((m, v) => Math.max(m, v), 0);
   if (!(peak > 0)) return undefined;
-  const coarse = residual.map((values) => {
+  const chroma = new Float32Array(3 * cells);
+  residual.forEach((values, c) => {
     const spread = smooth(values);
-    for (let k = 0; k < cells; k++) spread[k] = (support[k] as number) > 0.02 * peak ? ((spread[k] as number) / (support[k] as number)) * (reach[k] as number) : 0;
-    return spread;
+    for (let k = 0; k < cells; k++) {
+      chroma[c * cells + k] = (support[k] as number) > 0.02 * peak ? ((spread[k] as number) / (support[k] as number)) * (reach[k] as number) : 0;
+    }
   });
-  // bilinear from the grid (cell centres at multiples of FIELD_STRIDE) to every crop pixel
-  const field = new Float32Array(3 * plane);
-  const left = new Int32Array(size);
-  const right = new Int32Array(size);
-  const across = new Float32Array(size);
-  for (let x = 0; x < size; x++) {
-    const fx = Math.min(grid - 1, x / FIELD_STRIDE);
-    left[x] = Math.floor(fx);
-    right[x] = Math.min(grid - 1, (left[x] as number) + 1);
-    across[x] = fx - (left[x] as number);
-  }
-  for (let c = 0; c < 3; c++) {
-    const v = coarse[c] as Float32Array;
-    for (let y = 0; y < size; y++) {
-      const fy = Math.min(grid - 1, y / FIELD_STRIDE);
-      const top = Math.floor(fy) * grid;
-      const bottom = Math.min(grid - 1, Math.floor(fy) + 1) * grid;
-      const down = fy - Math.floor(fy);
-      const row = c * plane + y * size;
-      for (let x = 0; x < size; x++) {
-        const l = left[x] as number;
-        const r = right[x] as number;
-        const t = across[x] as number;
-        const upper = (v[top + l] as number) + t * ((v[top + r] as number) - (v[top + l] as number));
-        const lower = (v[bottom + l] as number) + t * ((v[bottom + r] as number) - (v[bottom + l] as number));
-        field[row + x] = upper + down * (lower - upper);
+  return { grid, stride: FIELD_STRIDE, chroma };
+}
+
+/** Adds `field`, interpolated bilinearly (grid points at multiples of its stride), to [3, size, size] `pixels` in place. */
+export function addSeamField(field: SeamField, pixels: Float32Array, size: number): void {
+  const { grid, stride, chroma } = field;
+  const plane = size * size;
+  const cells = grid * grid;
+  for (let y = 0; y < size; y++) {
+    const fy = Math.min(grid - 1, y / stride);
+    const top = Math.floor(fy);
+    const bottom = Math.min(grid - 1, top + 1);
+    const down = fy - top;
+    for (let x = 0; x < size; x++) {
+      const fx = Math.min(grid - 1, x / stride);
+      const left = Math.floor(fx);
+      const right = Math.min(grid - 1, left + 1);
+      const across = fx - left;
+      for (let c = 0; c < 3; c++) {
+        const base = c * cells;
+        const a = chroma[base + top * grid + left] as number;
+        const b = chroma[base + top * grid + right] as number;
+        const d = chroma[base + bottom * grid + left] as number;
+        const e = chroma[base + bottom * grid + right] as number;
+        const upper = a + across * (b - a);
+        const lower = d + across * (e - d);
+        const k = c * plane + y * size + x;
+        pixels[k] = (pixels[k] as number) + upper + down * (lower - upper);
       }
     }
   }
-  return field;
 }
 
 /** Shoelace area of a polygon [x0, y0, x1, y1, ...] (signed by winding). */

@@ -7,7 +7,7 @@ export { BlendRenderer, planarToInterleaved, type BlendOptions, type FrameRender
 export { Canvas2dBlendRenderer, blendFaceRegion } from './canvas2d-renderer';
 export { featherMask, maskInset, signedDistanceToPolygon, smoothstep, MASK_TEXTURE_SIZE } from './mask';
 export { gradePixel, scaledGrade, seamGrade, toneInRange, toneOf, type FrameGrade, type FrameTone, type SeamGrade } from './grade';
-export { matchRingColor, IDENTITY_COLOR, type ColorMatchMode, type ColorTransform } from './color-match';
+export { matchRingColor, IDENTITY_COLOR, type ColorMatchMode, type ColorTransform, type SeamField } from './color-match';
 
 /** Stage operator: composites each frame (at camera rate) into the renderer's canvas. */
 export function blendFaces(

@@ -2,7 +2,7 @@ import type { Frame } from '../frames';
 import { FULLSCREEN_VERTEX, createProgram, createTexture, uniforms, type GlContext } from '../gpu/gl';
 import type { AlignedFace } from '../alignment';
 import type { StylizedCrop, StylizedFrame } from '../inference';
-import { applyColor } from './color-match';
+import { addSeamField, applyColor } from './color-match';
 import { GRADE_GLSL, gradeColorBytes, scaledGrade, toneChanges, toneOf, type FrameGrade } from './grade';
 import { DETAIL_MAX_GAIN, detailGain, detailLevel, detailRegion, displayPerCropPixel } from './detail';
 import { MASK_TEXTURE_SIZE, blendCropRect, fillMaskTexels, imageBounds } from './mask';
@@ -377,8 +377,7 @@ export function correctedTexels(
       corrected[c * plane + i] = applyColor(color, c, image[i] as number, image[plane + i] as number, image[2 * plane + i] as number);
     }
   }
-  const field = color.field?.length === 3 * plane ? color.field : undefined; // (a field of another crop size: none)
-  if (field) for (let k = 0; k < 3 * plane; k++) corrected[k] = (corrected[k] as number) + (field[k] as number);
+  if (color.field) addSeamField(color.field, corrected, size);
   const rows = new Float32Array(size * wide); // horizontal pass: size rows × 2·size columns
   const channel = new Float32Array(plane);
   for (let c = 0; c < 3; c++) {
