@@ -124,14 +124,19 @@ def pair_points(align, size, alignment):
     return {"real": to_model(real) if real else None, "style": to_model(style)}
 
 
+def landmarks_of(faces):
+    """The runtime landmarker's [N, 478, 2] points (crop px, NaN where no face) on [N, 3, S, S]
+    crops in [-1, 1]."""
+    from finetune.landmark_tool import landmarks
+
+    return landmarks(((faces.permute(0, 2, 3, 1).numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8))
+
+
 def projection_points(projection, emit):
     """The face-mesh landmarks of a style-only pack's real half (the style's projection, as the
     base generator renders it: [1, 3, S, S] in [-1, 1]) in its crop px, from the runtime's
     landmarker; None (no geometry term) when it finds no face there."""
-    from finetune.landmark_tool import landmarks
-
-    image = ((projection[0].permute(1, 2, 0).numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
-    points = landmarks(image[None])[0]
+    points = landmarks_of(projection)[0]
     if not np.isfinite(points).all():
         emit({"event": "warning", "message": "no face found in the style's projection: built without the geometry term"})
         return None
@@ -141,10 +146,7 @@ def projection_points(projection, emit):
 def face_points(faces, count, emit):
     """[M, count, 2] landmarks (crop px) of the faces ([M, 3, S, S] in [-1, 1]) the runtime's
     landmarker finds, for the geometry term on other faces than the pair's (geometry_faces)."""
-    from finetune.landmark_tool import landmarks
-
-    images = ((faces.permute(0, 2, 3, 1).numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
-    points = landmarks(images)
+    points = landmarks_of(faces)
     found = points[np.isfinite(points).all(axis=(1, 2))]
     if found.shape[1] != count:
         emit({"event": "warning", "message": f"the pool faces' landmarks ({found.shape[1]}) are not the pair's ({count}): geometry on the pair only"})

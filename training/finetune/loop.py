@@ -68,7 +68,7 @@ class FinetuneOptions:
     checker_views_margin: float = 1.0   # ... as a multiple of the camera view's (eval:display's score, target <= 1.1)
     checker_faces: float = 0.0  # CheckerboardExcess on encoded pool photos (the steady branch's faces): the face core's
     checker_faces_margin: float = 1.2   # grid above this multiple of the source generator's on the same photo
-    geometry: float = 0.0       # PairGeometry: the warps move the real half's landmarks onto the style half's (pairs only)
+    geometry: float = 0.0       # PairGeometry: the warps move the real half's landmarks onto the style half's (pairs; style-only with projection_geometry)
     projection_geometry: bool = False   # style-only: geometry from the style's projection (its render, landmarked) as the real half
     geometry_faces: int = 0     # PairGeometry also on this many pool faces: each one's landmarks moved by the pair's change
     tps_grid: int = 0           # K x K TPS control points of the pack's warps (0 = the base's); see finer_warps

@@ -206,12 +206,13 @@ describe('ring colour matching', () => {
     return pixels;
   };
 
-  it("'lighting' adds nothing per pixel where the camera's skin has one colour all round", () => {
-    const field = fieldOf(matchRingColor(constant([0.1, -0.3, -0.55]), constant([0.75, 0.65, 0.62]), identityFlow, oval, size, 8));
+  it("'skin' adds nothing per pixel where the camera's skin has one colour all round; 'lighting' adds no field", () => {
+    expect(matchRingColor(constant([0.1, -0.3, -0.55]), constant([0.75, 0.65, 0.62]), identityFlow, oval, size, 8, 'lighting').field).toBeUndefined();
+    const field = fieldOf(matchRingColor(constant([0.1, -0.3, -0.55]), constant([0.75, 0.65, 0.62]), identityFlow, oval, size, 8, 'skin'));
     expect(Math.max(...Array.from(field, Math.abs))).toBeLessThan(1e-5);
   });
 
-  it("'lighting' gives each side of the face's edge the chroma of the camera's skin there, and leaves the middle alone", () => {
+  it("'skin' gives each side of the face's edge the chroma of the camera's skin there, and leaves the middle alone", () => {
     const luma = (rgb: readonly number[]) => 0.299 * (rgb[0] as number) + 0.587 * (rgb[1] as number) + 0.114 * (rgb[2] as number);
     const chroma = (rgb: readonly number[]) => rgb.map((v) => v - luma(rgb));
     // lamp-lit warm skin on the left of the face, daylight-cool skin on the right; a pale painted face
@@ -220,7 +221,7 @@ describe('ring colour matching', () => {
     const pale: [number, number, number] = [0.75, 0.65, 0.62];
     const camera = new Float32Array(3 * plane);
     for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) camera[c * plane + i] = ((i % size) < size / 2 ? warm : cool)[c] as number;
-    const color = matchRingColor(camera, constant(pale), identityFlow, oval, size, 8);
+    const color = matchRingColor(camera, constant(pale), identityFlow, oval, size, 8, 'skin');
     const field = fieldOf(color);
     const shown = (x: number, y: number) => [0, 1, 2].map((c) => applyColor(color, c, ...pale) + (field[c * plane + y * size + x] as number));
     const stepAt = (x: number, y: number, skin: readonly number[]) => Math.hypot(...chroma(shown(x, y)).map((v, c) => v - (chroma(skin)[c] as number)));

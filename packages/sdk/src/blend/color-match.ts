@@ -1,6 +1,6 @@
 import { boxMean } from '../planes';
 import { IDENTITY_SEAM_GRADE, type SeamGrade } from './grade';
-import { featherMask, maskInset, signedDistanceToPolygon, smoothstep } from './mask';
+import { featherMask, maskInset, polygonBounds, signedDistanceToPolygon, smoothstep } from './mask';
 
 /**
  * Affine colour correction (in the model's [-1, 1] pixel range) that gives the stylized face
@@ -15,7 +15,7 @@ export interface ColorTransform {
   readonly matrix: readonly number[];
   readonly offset: readonly [number, number, number];
   /**
-   * Chroma added per pixel after the matrix ('lighting' only; addSeamField): the seam field
+   * Chroma added per pixel after the matrix ('skin' only; addSeamField): the seam field
    * (seamChromaField), which gives the face's edge the colour of the skin beside it where one
    * mean over the whole ring cannot.
    */
@@ -42,12 +42,13 @@ export const IDENTITY_COLOR: ColorTransform = { matrix: [1, 0, 0, 0, 1, 0, 0, 0,
  * 'lighting': that, and the scene light's colour cast — the face's mean chroma at the seam
  * becomes the graded frame's there, so under warm lamp light a pale-skinned style is as warm as
  * the neck beside it instead of a grey mask (the grade was fitted so that on average the two
- * already agree: only what this scene's light adds or takes moves), plus the seam field near
- * the outline (seamChromaField: each side of the edge the skin's chroma beside it); 'color': each channel's
- * mean and spread, which hides the seam best but gives every style the camera's skin colour
- * back; 'off': none.
+ * already agree: only what this scene's light adds or takes moves); 'skin': that, plus the seam
+ * field near the outline (seamChromaField: each side of the edge takes the chroma of the camera's
+ * skin beside it; opt-in, as it costs the page's thread ~1 ms per result); 'color': each
+ * channel's mean and spread, which hides the seam best but gives every style the camera's skin
+ * colour back; 'off': none.
  */
-export type ColorMatchMode = 'luminance' | 'lighting' | 'color' | 'off';
+export type ColorMatchMode = 'luminance' | 'lighting' | 'skin' | 'color' | 'off';
 
 // Rec. 601 luma weights: what the luminance match equalises.
 const LUMA = [0.299, 0.587, 0.114] as const;
@@ -92,12 +93,13 @@ export function matchRingColor(
     }
   }
   if (originalStats.weight < 1 || stylizedStats.weight < 1) return IDENTITY_COLOR;
-  if (mode === 'luminance' || mode === 'lighting') {
+  if (mode === 'luminance' || mode === 'lighting' || mode === 'skin') {
     const g = clamp((tone.gain * originalStats.lumaStd()) / Math.max(stylizedStats.lumaStd(), 1e-3), GAIN_LIMITS[0], GAIN_LIMITS[1]);
     const o = tone.gain * originalStats.lumaMean() + tone.offset - g * stylizedStats.lumaMean();
     const luma = lumaTransform(g, o);
     if (mode === 'luminance') return luma;
     const lit = withChromaShift(luma, castShift(originalStats, stylizedStats, grade));
+    if (mode === 'lighting') return lit;
     const field = seamChromaField(original, stylized, flow, ovalInCrop, size, lit, grade);
     return field ? { ...lit, field } : lit;
   }
@@ -134,6 +136,10 @@ function castShift(original: RingStats, stylized: RingStats, grade: SeamGrade): 
   return shift.map((v) => v - shiftLuma) as [number, number, number];
 }
 
+function lumaOf3(r: number, g: number, b: number): number {
+  return (LUMA[0] as number) * r + (LUMA[1] as number) * g + (LUMA[2] as number) * b;
+}
+
 function lumaOf(rgb: readonly number[]): number {
   return rgb.reduce((sum, v, c) => sum + (LUMA[c] as number) * v, 0);
 }
@@ -147,7 +153,7 @@ function withChromaShift(color: ColorTransform, shift: readonly [number, number,
  * applied fully up to SEAM_FIELD_FULL from the outline and fades out by SEAM_FIELD_REACH, so the
  * middle of the face (eyes, nose, mouth, most of the cheeks) keeps the style's own colours.
  * Colour step across the outline, 9 packs × talking-1, selfie-glasses, talking-3 (`npm run
- * eval:display -- --clips … --flicker-packs`, session 30): mean 6.06 levels without the field,
+ * eval:display -- --clips … --flicker-packs --color-match skin`, session 30): mean 6.06 levels without the field,
  * 5.53 at 0.05 / 0.30, 5.23 at 0.15 / 0.45; largest (speed-paint, selfie-glasses) 19.2 → 14.9 →
  * 11.7; sampled only at the edge and spread by SEAM_FIELD_BLUR instead of over the whole band,
  * 5.03 and 7.8 (the camera's own: 7.5 and 8.5).
@@ -195,6 +201,8 @@ export function seamChromaField(
   const sampled = new Float32Array(cells);
   const residual = [new Float32Array(cells), new Float32Array(cells), new Float32Array(cells)] as const;
   const { tone, opacity } = grade;
+  const box = polygonBounds(ovalInCrop);
+  reach.fill(1); // outside the oval (where the blend's mask is 0 anyway)
   for (let gy = 0; gy < grid; gy++) {
     for (let gx = 0; gx < grid; gx++) {
       const cell = gy * grid + gx;
@@ -202,6 +210,7 @@ export function seamChromaField(
       // inward distance of where this face pixel came from (the flow deforms the outline)
       const sourceX = ((flow[i] as number) + 1) * 0.5 * size;
       const sourceY = ((flow[plane + i] as number) + 1) * 0.5 * size;
+      if (sourceX < box.minX || sourceX > box.maxX || sourceY < box.minY || sourceY > box.maxY) continue;
       const inward = -signedDistanceToPolygon(sourceX, sourceY, ovalInCrop);
       const weight = 1 - smoothstep(SEAM_FIELD_FULL * radius, SEAM_FIELD_REACH * radius, inward);
       reach[cell] = weight;
@@ -210,15 +219,15 @@ export function seamChromaField(
       const r = stylized[i] as number;
       const g = stylized[plane + i] as number;
       const b = stylized[2 * plane + i] as number;
-      const face = [applyColor(color, 0, r, g, b), applyColor(color, 1, r, g, b), applyColor(color, 2, r, g, b)];
-      const camera = [original[i] as number, original[plane + i] as number, original[2 * plane + i] as number];
-      const faceLuma = lumaOf(face);
-      const cameraLuma = lumaOf(camera);
-      const graded = camera.map((v, c) => (1 - opacity) * tone.gain * (v - cameraLuma) + opacity * (grade.chroma[c] as number));
-      const gradedLuma = lumaOf(graded);
+      const faceLuma = lumaOf3(applyColor(color, 0, r, g, b), applyColor(color, 1, r, g, b), applyColor(color, 2, r, g, b));
+      const cameraLuma = lumaOf3(original[i] as number, original[plane + i] as number, original[2 * plane + i] as number);
+      let gradedLuma = 0;
       for (let c = 0; c < 3; c++) {
-        (residual[c] as Float32Array)[cell] = ((graded[c] as number) - gradedLuma - ((face[c] as number) - faceLuma));
+        const graded = (1 - opacity) * tone.gain * ((original[c * plane + i] as number) - cameraLuma) + opacity * (grade.chroma[c] as number);
+        (residual[c] as Float32Array)[cell] = graded - (applyColor(color, c, r, g, b) - faceLuma);
+        gradedLuma += (LUMA[c] as number) * graded;
       }
+      for (let c = 0; c < 3; c++) (residual[c] as Float32Array)[cell] = ((residual[c] as Float32Array)[cell] as number) - gradedLuma;
     }
   }
   const blur = Math.max(1, Math.round((SEAM_FIELD_BLUR * radius) / FIELD_STRIDE));
