@@ -1,4 +1,4 @@
-import { boxMean } from '../planes';
+import { bilinear, boxMean } from '../planes';
 import { IDENTITY_SEAM_GRADE, type SeamGrade } from './grade';
 import { featherMask, maskInset, polygonBounds, signedDistanceToPolygon, smoothstep } from './mask';
 
@@ -128,12 +128,14 @@ export function lumaTransform(gain: number, offset: number): ColorTransform {
  * with its luma taken out so the luminance match stays exact.
  */
 function castShift(original: RingStats, stylized: RingStats, grade: SeamGrade): [number, number, number] {
-  const shift = [0, 1, 2].map((c) => {
-    const graded = (1 - grade.opacity) * grade.tone.gain * original.chroma(c) + grade.opacity * (grade.chroma[c] as number);
-    return graded - stylized.chroma(c);
-  });
+  const shift = [0, 1, 2].map((c) => gradedChroma(grade, c, original.chroma(c)) - stylized.chroma(c));
   const shiftLuma = lumaOf(shift);
   return shift.map((v) => v - shiftLuma) as [number, number, number];
+}
+
+/** Channel c of the camera's chroma (channel minus luma) as the frame grade leaves it around the face. */
+function gradedChroma(grade: SeamGrade, c: number, cameraChroma: number): number {
+  return (1 - grade.opacity) * grade.tone.gain * cameraChroma + grade.opacity * (grade.chroma[c] as number);
 }
 
 function lumaOf3(r: number, g: number, b: number): number {
@@ -141,7 +143,7 @@ function lumaOf3(r: number, g: number, b: number): number {
 }
 
 function lumaOf(rgb: readonly number[]): number {
-  return rgb.reduce((sum, v, c) => sum + (LUMA[c] as number) * v, 0);
+  return lumaOf3(rgb[0] as number, rgb[1] as number, rgb[2] as number);
 }
 
 function withChromaShift(color: ColorTransform, shift: readonly [number, number, number]): ColorTransform {
@@ -200,7 +202,8 @@ export function seamChromaField(
   const reach = new Float32Array(cells); // 1 at the outline, 0 past SEAM_FIELD_REACH
   const sampled = new Float32Array(cells);
   const residual = [new Float32Array(cells), new Float32Array(cells), new Float32Array(cells)] as const;
-  const { tone, opacity } = grade;
+  const face = [0, 0, 0];
+  const graded = [0, 0, 0];
   const box = polygonBounds(ovalInCrop);
   reach.fill(1); // outside the oval (where the blend's mask is 0 anyway)
   for (let gy = 0; gy < grid; gy++) {
@@ -219,15 +222,16 @@ export function seamChromaField(
       const r = stylized[i] as number;
       const g = stylized[plane + i] as number;
       const b = stylized[2 * plane + i] as number;
-      const faceLuma = lumaOf3(applyColor(color, 0, r, g, b), applyColor(color, 1, r, g, b), applyColor(color, 2, r, g, b));
       const cameraLuma = lumaOf3(original[i] as number, original[plane + i] as number, original[2 * plane + i] as number);
-      let gradedLuma = 0;
       for (let c = 0; c < 3; c++) {
-        const graded = (1 - opacity) * tone.gain * ((original[c * plane + i] as number) - cameraLuma) + opacity * (grade.chroma[c] as number);
-        (residual[c] as Float32Array)[cell] = graded - (applyColor(color, c, r, g, b) - faceLuma);
-        gradedLuma += (LUMA[c] as number) * graded;
+        face[c] = applyColor(color, c, r, g, b);
+        graded[c] = gradedChroma(grade, c, (original[c * plane + i] as number) - cameraLuma);
       }
-      for (let c = 0; c < 3; c++) (residual[c] as Float32Array)[cell] = ((residual[c] as Float32Array)[cell] as number) - gradedLuma;
+      const faceLuma = lumaOf(face);
+      const gradedLuma = lumaOf(graded);
+      for (let c = 0; c < 3; c++) {
+        (residual[c] as Float32Array)[cell] = (graded[c] as number) - gradedLuma - ((face[c] as number) - faceLuma);
+      }
     }
   }
   const blur = Math.max(1, Math.round((SEAM_FIELD_BLUR * radius) / FIELD_STRIDE));
@@ -250,26 +254,12 @@ export function addSeamField(field: SeamField, pixels: Float32Array, size: numbe
   const { grid, stride, chroma } = field;
   const plane = size * size;
   const cells = grid * grid;
-  for (let y = 0; y < size; y++) {
-    const fy = Math.min(grid - 1, y / stride);
-    const top = Math.floor(fy);
-    const bottom = Math.min(grid - 1, top + 1);
-    const down = fy - top;
-    for (let x = 0; x < size; x++) {
-      const fx = Math.min(grid - 1, x / stride);
-      const left = Math.floor(fx);
-      const right = Math.min(grid - 1, left + 1);
-      const across = fx - left;
-      for (let c = 0; c < 3; c++) {
-        const base = c * cells;
-        const a = chroma[base + top * grid + left] as number;
-        const b = chroma[base + top * grid + right] as number;
-        const d = chroma[base + bottom * grid + left] as number;
-        const e = chroma[base + bottom * grid + right] as number;
-        const upper = a + across * (b - a);
-        const lower = d + across * (e - d);
+  for (let c = 0; c < 3; c++) {
+    const channel = chroma.subarray(c * cells, (c + 1) * cells);
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
         const k = c * plane + y * size + x;
-        pixels[k] = (pixels[k] as number) + upper + down * (lower - upper);
+        pixels[k] = (pixels[k] as number) + bilinear(channel, grid, grid, x / stride, y / stride);
       }
     }
   }

@@ -1,4 +1,4 @@
-import { boxMean } from '../planes';
+import { bilinear, boxMean } from '../planes';
 
 /**
  * Camera detail transfer: the fine detail of the CURRENT camera frame, put into the stylized
@@ -231,19 +231,4 @@ export class LumaDetail {
     const lower = bilinear(this.planes[k + 1] as Float32Array, this.widths[k + 1] as number, this.heights[k + 1] as number, localX / lowerCell - 0.5, localY / lowerCell - 0.5);
     return fine - (low + this.blend * (lower - low));
   }
-}
-
-/** Bilinear sample of a width × height plane at (x, y) (texel i's centre at i), edges clamped. */
-function bilinear(plane: Float32Array, width: number, height: number, x: number, y: number): number {
-  const tx = x < 0 ? 0 : x > width - 1 ? width - 1 : x;
-  const ty = y < 0 ? 0 : y > height - 1 ? height - 1 : y;
-  const x0 = tx | 0;
-  const y0 = ty | 0;
-  const x1 = x0 < width - 1 ? x0 + 1 : x0;
-  const y1 = y0 < height - 1 ? y0 + 1 : y0;
-  const ax = tx - x0;
-  const ay = ty - y0;
-  const top = (plane[y0 * width + x0] as number) * (1 - ax) + (plane[y0 * width + x1] as number) * ax;
-  const bottom = (plane[y1 * width + x0] as number) * (1 - ax) + (plane[y1 * width + x1] as number) * ax;
-  return top * (1 - ay) + bottom * ay;
 }
