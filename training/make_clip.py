@@ -53,7 +53,7 @@ def keyframe_codes(encoder, faces, people):
     space (all turned the same way), so the blend stays coherent instead of ghosting."""
     from finetune.networks import composite_groups
     from finetune.landmark_tool import landmarks
-    from finetune.scorecard import to_uint8
+    from finetune.build_pack import to_uint8
 
     yaw = yaw_proxy(landmarks(to_uint8(faces.numpy())))
     found = np.flatnonzero(np.isfinite(yaw))

@@ -124,12 +124,18 @@ def pair_points(align, size, alignment):
     return {"real": to_model(real) if real else None, "style": to_model(style)}
 
 
+def to_uint8(x):
+    """[-1, 1] NCHW tensor/array -> uint8 NHWC."""
+    x = np.asarray(x, np.float32)
+    return np.clip(np.round((x.transpose(0, 2, 3, 1) + 1) * 127.5), 0, 255).astype(np.uint8)
+
+
 def landmarks_of(faces):
     """The runtime landmarker's [N, 478, 2] points (crop px, NaN where no face) on [N, 3, S, S]
     crops in [-1, 1]."""
     from finetune.landmark_tool import landmarks
 
-    return landmarks(((faces.permute(0, 2, 3, 1).numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8))
+    return landmarks(to_uint8(faces))
 
 
 def projection_points(projection, emit):

@@ -11,7 +11,8 @@ run by onnxruntime-web (wasm) in node, on held-out aligned crops (people never t
                d_ref = L(style) - L(real) (both ffhq-aligned crops):  <d_out, d_ref> / |d_ref|^2,
                median over faces (since session 30; the mean is in the JSON: one face whose
                landmarks the landmarker misplaces on a stylized output, -4.8 against a typical
-               0.2-1.0, moved caricature-bigeyes' mean over 44 faces from its median 0.52 to 0.32). 1 = the pair's deformation, 0 = none; it should grow with alpha
+               0.2-1.0, moved caricature-bigeyes' mean over 44 faces from its median 0.52 to
+               0.32). 1 = the pair's deformation, 0 = none; it should grow with alpha
                (`monotonic`: by at least MONOTONIC_STEP per step). For a style-only pack, `real` is the style's projection onto real
                faces that build_pack.py trained with.
   colour       distance of per-channel mean / std (RGB, face region) to the style image's, for
@@ -50,7 +51,7 @@ from PIL import Image  # noqa: E402
 
 import export  # noqa: E402
 import identity  # noqa: E402
-from finetune.build_pack import find_checkpoint, load_image, sha256  # noqa: E402
+from finetune.build_pack import find_checkpoint, load_image, sha256, to_uint8  # noqa: E402
 from finetune.metrics import ALPHAS  # noqa: E402
 from finetune.networks import LatentPool, load_base  # noqa: E402
 from finetune import face_pool, style_judge  # noqa: E402
@@ -63,12 +64,6 @@ PACKS = REPO / "models" / "packs"
 MONOTONIC_STEP = 0.01   # transfer must grow at least this much per alpha step to count as a response
 SHIFT_PX = 1.5          # the shift column's largest input shift (per axis), crop pixels
 SOURCES = [REPO.parent / "shared" / "data" / "pairs", REPO.parent / "shared" / "data" / "styles"]
-
-
-def to_uint8(x):
-    """[-1, 1] NCHW tensor/array -> uint8 NHWC."""
-    x = np.asarray(x, np.float32)
-    return np.clip(np.round((x.transpose(0, 2, 3, 1) + 1) * 127.5), 0, 255).astype(np.uint8)
 
 
 def face_mask(size):
@@ -317,6 +312,8 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
         values = [v for v in transfers.values() if v is not None]
         eyes = eye_luma_shift(inputs, outputs[1.0], lm_in, lm_out[ALPHAS.index(1.0) * faces:(ALPHAS.index(1.0) + 1) * faces])
         e_out = identity.embed(outputs[1.0])
+        own = exemplar_of[manifest["training"]["style"]]   # the judge's index of this pack's exemplar
+        nearest_out = judge.nearest(outputs[1.0])
         style = ref[1:]
         c_style = colour_stats(style)
         colour_out = np.linalg.norm(colour_stats(outputs[1.0]) - c_style, axis=1).mean()
@@ -338,13 +335,12 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
             "diversity": mean_pairwise_cosine(e_out),
             "eye_luma_shift": float(np.nanmean(eyes)) if np.isfinite(eyes).any() else None,
             "shift_error": shift_error(generator, 1.0, outputs_float[1.0]),
-            "judge_exemplar": judge_names[exemplar_of[manifest["training"]["style"]]],
-            "judge_top1": float((judge.nearest(outputs[1.0]) == exemplar_of[manifest["training"]["style"]]).mean()),
-            "judge_top1_alpha0": float((judge.nearest(outputs[0.0]) == exemplar_of[manifest["training"]["style"]]).mean()),
-            "judge_inputs": float((nearest_in == exemplar_of[manifest["training"]["style"]]).mean()),
-            "judge_blocks": judge_blocks(judge, outputs[1.0], exemplar_of[manifest["training"]["style"]]),
-            "judge_nearest": {n: int(c) for n, c in zip(judge_names, np.bincount(judge.nearest(outputs[1.0]),
-                                                                                    minlength=len(judge_names)))},
+            "judge_exemplar": judge_names[own],
+            "judge_top1": float((nearest_out == own).mean()),
+            "judge_top1_alpha0": float((judge.nearest(outputs[0.0]) == own).mean()),
+            "judge_inputs": float((nearest_in == own).mean()),
+            "judge_blocks": judge_blocks(judge, outputs[1.0], own),
+            "judge_nearest": {n: int(c) for n, c in zip(judge_names, np.bincount(nearest_out, minlength=len(judge_names)))},
         }
     return rows
 
@@ -353,8 +349,8 @@ EXPLANATION = """Columns (training/finetune/scorecard.py): *identity* — cosine
 FaceRes embedding between each held-out input and its stylisation at α = 1; *transfer* — the
 change of MediaPipe landmarks input → output projected on the pair's own change real → style
 (1 = the pair's deformation, 0 = none), per α, median over the faces (the mean before session
-30); *monotonic* — transfer grows by ≥ 0.01 per α step; *colour* / *Gram* — distance to the style image of the outputs vs of the inputs (per-channel
-mean/std; Gram matrices of fixed random conv filters), lower is closer; *diversity* — mean
+30); *monotonic* — transfer grows by ≥ 0.01 per α step; *colour* / *Gram* — distance to the
+style image of the outputs vs of the inputs (per-channel mean/std; Gram matrices of fixed random conv filters), lower is closer; *diversity* — mean
 pairwise identity cosine among the outputs (compare with the inputs'); *faces found* — the
 landmarker's detection rate on the outputs (lowest α); *shift error* — the held-out faces moved
 by up to {shift} crop px: mean |G(E(moved)) − moved(G(E(face)))| at α = 1 in [-1, 1] units (what a

@@ -172,11 +172,15 @@ class StyleJudge:
             mean, std = raw[b].mean(0), raw[b].std(0)
             floor = STD_FLOOR * max(float(np.median(std)), 1e-12)
             self.stats[b] = (mean, np.maximum(std, floor), 1 / np.sqrt(raw[b].shape[1]))
-        self.exemplars_raw = raw
-        self.exemplars = self.embed_raw(raw)
+        self.exemplar_blocks = self.normalise(raw)
+        self.exemplars = np.concatenate(list(self.exemplar_blocks.values()), 1)
+
+    def normalise(self, raw):
+        """{block: z-scored, 1/sqrt(dims)-weighted descriptor} of raw descriptor blocks."""
+        return {b: (raw[b] - m) / s * k for b, (m, s, k) in self.stats.items()}
 
     def embed_raw(self, raw):
-        return np.concatenate([(raw[b] - m) / s * k for b, (m, s, k) in self.stats.items()], 1)
+        return np.concatenate(list(self.normalise(raw).values()), 1)
 
     def embed(self, images):
         return self.embed_raw(describe(images))
@@ -189,13 +193,8 @@ class StyleJudge:
     def block_distances(self, images):
         """{block: [N, K] squared distance of the images to each exemplar in that block alone}
         (their sum is distances() squared): which of colour, edges, texture decides a retrieval."""
-        raw = describe(images)
-        out = {}
-        for b, (m, s, k) in self.stats.items():
-            e = (raw[b] - m) / s * k
-            ex = (self.exemplars_raw[b] - m) / s * k
-            out[b] = ((e[:, None] - ex[None]) ** 2).sum(2)
-        return out
+        blocks = self.normalise(describe(images))
+        return {b: ((e[:, None] - self.exemplar_blocks[b][None]) ** 2).sum(2) for b, e in blocks.items()}
 
     def nearest(self, images):
         return self.distances(images).argmin(1)
