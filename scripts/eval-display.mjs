@@ -17,7 +17,7 @@
 //
 // Usage: npm run eval:display -- [--clips a,b] [--resolutions 640x480,1280x720] [--frames 60]
 //          [--samples 4] [--span 300] [--no-checker] [--no-docs] [--models DIR] [--stabilization S] [--sharpening S] [--detail D] [--grade G] [--trackingMaxWidth W]
-//          [--color-match luminance|lighting|color|off]
+//          [--color-match luminance|lighting|skin|color|off]
 //          [--flicker-packs]
 // --models DIR measures candidate models instead of models/: DIR/base (contract.json, encoder,
 // generator) and DIR/packs (index.json, DEFAULT, packs), e.g. a mid-training export; it implies

@@ -14,7 +14,7 @@
 // --candidates: also (with --packs '' only) draw pack folders outside models/packs, e.g. builds being compared;
 // each is named after its folder.
 // --alpha A draws every pack at α A instead of its default (files get an -aA suffix, docs are left alone).
-// --color-match MODE (luminance | lighting | color | off) instead of the SDK's default seam colour match
+// --color-match MODE (luminance | lighting | skin | color | off) instead of the SDK's default seam colour match
 // (files get a -MODE suffix, docs are left alone): shows what the generator itself drew.
 // --options JSON: further FaceStylizer options (e.g. '{"detail": 0}'); with --tag T the files get a -T suffix.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { FaceStylizerWarning } from '../src/errors';
 import type { ExecutionProvider, InferenceBackend, SessionLike, SessionOptions, TensorLike } from '../src/inference/backend';
 import { StyleEngine } from '../src/inference/engine';
+import { matchRingColor } from '../src/blend/color-match';
 import type { ModelContract } from '../src/packs/contract';
 
 const SIZE = 4;
@@ -54,6 +55,9 @@ class FakeBackend implements InferenceBackend {
   readonly runs: { provider: ExecutionProvider; model: number }[] = [];
   private readonly loseDevice = new Map<ExecutionProvider, (reason: string) => void>();
 
+  /** `size`: the generator's output crop size. */
+  constructor(private readonly size = SIZE) {}
+
   async isAvailable(provider: ExecutionProvider) {
     return this.available.has(provider);
   }
@@ -83,9 +87,15 @@ class FakeBackend implements InferenceBackend {
         }
         expect(Object.keys(feeds).sort()).toEqual(['alpha', 'features', 'w_plus']);
         // The image encodes which provider and generator produced it.
-        const image = this.make(3 * SIZE * SIZE, [1, 3, SIZE, SIZE]);
+        const size = this.size;
+        const image = this.make(3 * size * size, [1, 3, size, size]);
         image.data.fill(provider === 'webgpu' ? 10 + id : 20 + id);
-        return { image, flow: this.make(2 * SIZE * SIZE, [1, 2, SIZE, SIZE]) };
+        const flow = this.make(2 * size * size, [1, 2, size, size]); // no deformation: each pixel samples itself
+        for (let i = 0; i < size * size; i++) {
+          flow.data[i] = (((i % size) + 0.5) / size) * 2 - 1;
+          flow.data[size * size + i] = ((Math.floor(i / size) + 0.5) / size) * 2 - 1;
+        }
+        return { image, flow };
       },
       release: async () => {
         record.released = true;
@@ -131,6 +141,22 @@ describe('StyleEngine execution-provider selection', () => {
     ]);
     const encoder = backend.created.find((s) => s.model === 1);
     expect(encoder?.options.outputsOnGpu).toEqual(['w_plus', 'features']);
+  });
+
+  it('computes the seam colour match where the models ran when a run asks for it, and times it as the colour stage', async () => {
+    const size = 24;
+    const backend = new FakeBackend(size);
+    const sized = { ...contract, crop: { ...contract.crop, size } };
+    const stages: string[] = [];
+    const engine = await StyleEngine.create({ backend, contract: sized, encoder: ENCODER, generator: GENERATOR, onTiming: (stage) => stages.push(stage) });
+    stages.length = 0;
+    const input = new Float32Array(3 * size * size).map((_, i) => ((i * 7) % 11) / 11 - 0.5);
+    const seam = { ovalInCrop: Float32Array.of(4, 4, 20, 4, 20, 20, 4, 20), feather: 4, mode: 'color' as const };
+    const result = await engine.run(input, 1, 0, seam);
+    expect(result.color).toEqual(matchRingColor(result.crop, result.image, result.flow, seam.ovalInCrop, size, seam.feather, 'color'));
+    expect(result.color?.offset).not.toEqual([0, 0, 0]); // a real match, not the identity
+    expect(stages).toEqual(['encoder', 'generator', 'colour']);
+    expect((await engine.run(input, 1)).color).toBeUndefined(); // no request, no match
   });
 
   it('uses WASM when WebGPU is unavailable, with an execution-provider-fallback warning', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IDENTITY_COLOR, addSeamField, applyColor, matchRingColor, type ColorTransform } from '../src/blend/color-match';
+import { IDENTITY_COLOR, addSeamField, applyColor, bakeSeamField, matchRingColor, type ColorTransform } from '../src/blend/color-match';
 import { MASK_TEXTURE_SIZE, featherMask, fillMaskTexels, maskInset, signedDistanceToPolygon, smoothstep } from '../src/blend/mask';
 import { correctedTexels, flowReach, planarToInterleaved } from '../src/blend/renderer';
 import { identityFlow } from './helpers';
@@ -238,6 +238,24 @@ describe('ring colour matching', () => {
     for (const [x, y] of [[27, 64], [101, 64], [64, 20], [64, 110]] as const) {
       expect(luma([0, 1, 2].map((c) => field[c * plane + y * size + x] as number))).toBeCloseTo(0, 6);
     }
+  });
+
+  it('the seam field baked into the image (where the models run) draws exactly what the field drawn on the page does', () => {
+    const camera = new Float32Array(3 * plane).map((_, i) => ((i % size) < size / 2 ? [0.3, -0.1, -0.35] : [-0.05, 0.0, 0.15])[Math.floor(i / plane)] as number);
+    const stylized = new Float32Array(3 * plane).map((_, i) => 0.5 * Math.sin(i * 0.37)); // every pixel its own colour
+    const color = matchRingColor(camera, stylized, identityFlow, oval, size, 8, 'skin');
+    expect(color.field).toBeDefined();
+    const onPage = correctedTexels({ image: stylized, size, color }, [-1, 1], false);
+    const baked = stylized.slice();
+    const bakedColor = bakeSeamField(color, baked, size);
+    expect(bakedColor.field).toBeUndefined();
+    expect(baked).not.toEqual(stylized);
+    const fromWorker = correctedTexels({ image: baked, size, color: bakedColor }, [-1, 1], false);
+    let largest = 0;
+    for (let i = 0; i < onPage.length; i++) largest = Math.max(largest, Math.abs((onPage[i] as number) - (fromWorker[i] as number)));
+    expect(largest).toBeLessThanOrEqual(1); // rounding to 8 bits only
+    const lit = matchRingColor(camera, stylized, identityFlow, oval, size, 8, 'lighting');
+    expect(bakeSeamField(lit, stylized.slice(), size)).toBe(lit); // nothing to bake
   });
 
   it("'off' leaves the stylized colours alone", () => {

@@ -4,7 +4,9 @@ import type { AlignedFace, AlignedFrame, CropRenderer } from '../src/alignment';
 import type { Frame } from '../src/frames';
 import { StatsRecorder } from '../src/frames/stats';
 import type { StyleEngine } from '../src/inference/engine';
-import type { StyleResult } from '../src/inference/runner';
+import type { SeamRequest, StyleResult } from '../src/inference/runner';
+import { IDENTITY_COLOR, type ColorMatchMode } from '../src/blend/color-match';
+import type { SeamGrade } from '../src/blend/grade';
 import { stylizeFaces, type StylizedFrame } from '../src/inference/index';
 
 const SIZE = 8;
@@ -121,6 +123,40 @@ describe('stylizeFaces', () => {
     expect(extracted).toBe(1);
     expect(out).toHaveLength(3); // every frame passed on
     expect(out[2]?.stylized.has(1)).toBe(true);
+  });
+
+  it('asks for the seam colour match with each run (mode and grade as they are then) and keeps the match the run returns', async () => {
+    const seams: (SeamRequest | undefined)[] = [];
+    const matched = { matrix: [2, 0, 0, 0, 2, 0, 0, 0, 2], offset: [0.1, 0, -0.1] as [number, number, number] };
+    let withColor = true;
+    const engine = {
+      executionProvider: 'wasm',
+      run: async (crop: Float32Array, _alpha: number, _key: number, seam?: SeamRequest): Promise<StyleResult> => {
+        seams.push(seam);
+        const result = { image: new Float32Array(3 * SIZE * SIZE), flow: new Float32Array(2 * SIZE * SIZE), crop };
+        return withColor ? { ...result, color: matched } : result;
+      },
+    } as unknown as StyleEngine;
+    const crops: CropRenderer = { extract: async () => new Float32Array(3 * SIZE * SIZE), dispose: () => undefined };
+    let mode: ColorMatchMode = 'skin';
+    const grade: SeamGrade = { tone: { gain: 1.1, offset: 0.02 }, opacity: 0.2, chroma: [0.1, 0, -0.1] };
+    const frames = new Subject<AlignedFrame>();
+    const out: StylizedFrame[] = [];
+    frames
+      .pipe(stylizeFaces({ engine, crops, cropSize: SIZE, alpha: () => 1, feather: 3, colorMatch: () => mode, grade: () => grade, onError: () => undefined }))
+      .subscribe((f) => out.push(f));
+    const first = frame(0, [4]);
+    frames.next(first);
+    await settle();
+    expect(seams[0]).toEqual({ ovalInCrop: first.faces[0]?.ovalInCrop, feather: 3, mode: 'skin', grade });
+    frames.next(frame(1, [4]));
+    expect(out[1]?.stylized.get(4)?.color).toBe(matched);
+    mode = 'off';
+    withColor = false;
+    await settle();
+    expect(seams[1]?.mode).toBe('off');
+    frames.next(frame(2, [4]));
+    expect(out[2]?.stylized.get(4)?.color).toBe(IDENTITY_COLOR); // a run that brought no match
   });
 
   it('reports inference errors without stopping the frames', async () => {

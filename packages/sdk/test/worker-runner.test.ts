@@ -126,6 +126,22 @@ describe('WorkerRunner', () => {
     expect(timings.filter(([stage]) => stage === 'encoder')).toHaveLength(3);
   });
 
+  it('sends the seam request with the run, so the colour match is computed in the worker beside the models', async () => {
+    const worker = new FakeWorker();
+    const runner = await runnerWith(worker);
+    const seam = { ovalInCrop: Float32Array.of(1, 1, 3, 1, 3, 3), feather: 2, mode: 'skin' as const };
+    const result = runner.run(crop(), 0.5, 7, seam);
+    await settle();
+    const sent = worker.received.find((request) => request.type === 'run');
+    expect(sent?.type === 'run' && sent.seam).toEqual(seam);
+    worker.finishOne();
+    await result;
+    runner.run(crop(), 0.5, 7); // without one, none is sent
+    await settle();
+    const second = worker.received.filter((request) => request.type === 'run')[1];
+    expect(second?.type === 'run' && 'seam' in second).toBe(false);
+  });
+
   it('reads a frame when its run is sent: a replaced frame is released unread, each read frame at once', async () => {
     const worker = new FakeWorker();
     const runner = await runnerWith(worker);

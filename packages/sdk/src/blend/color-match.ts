@@ -44,7 +44,7 @@ export const IDENTITY_COLOR: ColorTransform = { matrix: [1, 0, 0, 0, 1, 0, 0, 0,
  * the neck beside it instead of a grey mask (the grade was fitted so that on average the two
  * already agree: only what this scene's light adds or takes moves); 'skin': that, plus the seam
  * field near the outline (seamChromaField: each side of the edge takes the chroma of the camera's
- * skin beside it; opt-in, as it costs the page's thread ~1 ms per result); 'color': each
+ * skin beside it; the runtime's default); 'color': each
  * channel's mean and spread, which hides the seam best but gives every style the camera's skin
  * colour back; 'off': none.
  */
@@ -60,7 +60,7 @@ const GAIN_LIMITS = [0.5, 2] as const;
  * [3, size, size] crops; `flow` ([2, size, size], normalised [-1, 1]) says where each stylized
  * pixel came from, so the ring follows the deformed outline on the stylized side. Samples every
  * `stride`-th pixel: a ring estimate does not need all of them (at 128 px and stride 4, ~150
- * ring samples; it runs on the main thread for every stylized result). `grade` (the pack's
+ * ring samples; it runs for every stylized result, where the models ran). `grade` (the pack's
  * frame grade in the model's pixel range, grade.ts seamGrade) is what the frame around the face
  * gets: the ring's camera statistics are aimed through it, so the face keeps the style's tone.
  */
@@ -133,7 +133,13 @@ function castShift(original: RingStats, stylized: RingStats, grade: SeamGrade): 
   return shift.map((v) => v - shiftLuma) as [number, number, number];
 }
 
-/** Channel c of the camera's chroma (channel minus luma) as the frame grade leaves it around the face. */
+/**
+ * Channel c of the camera's chroma (channel minus luma) as the frame grade leaves it around the
+ * face: a linear model of the grade's `color` blend, which ignores the blend's clip. On bright
+ * skin the drawn grade is less saturated than this (pixar-3d's salmon: up to 32 levels less red,
+ * checked against the canvas); using the exact grade (gradePixel) made the measured colour step
+ * smaller on three clips and larger on two (docs/quality.md, session 31), so this stays.
+ */
 function gradedChroma(grade: SeamGrade, c: number, cameraChroma: number): number {
   return (1 - grade.opacity) * grade.tone.gain * cameraChroma + grade.opacity * (grade.chroma[c] as number);
 }
@@ -263,6 +269,20 @@ export function addSeamField(field: SeamField, pixels: Float32Array, size: numbe
       }
     }
   }
+}
+
+/**
+ * Moves `color`'s seam field into `image` ([3, size, size], in place) and returns the transform
+ * without it: drawn with the returned transform, the image shows exactly what the original
+ * image shows with `color`. The field has zero luma and the seam match's matrix (lumaTransform:
+ * I + (gain − 1) · 1 · LUMAᵀ) leaves zero-luma colours unchanged, so adding it before the matrix
+ * equals adding it after. Done where the models run (runner.ts), it costs the page's thread
+ * nothing per drawn result.
+ */
+export function bakeSeamField(color: ColorTransform, image: Float32Array, size: number): ColorTransform {
+  if (!color.field) return color;
+  addSeamField(color.field, image, size);
+  return { matrix: color.matrix, offset: color.offset };
 }
 
 /** Shoelace area of a polygon [x0, y0, x1, y1, ...] (signed by winding). */

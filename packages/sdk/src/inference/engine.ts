@@ -2,7 +2,7 @@ import { FaceStylizerError, type FaceStylizerWarning } from '../errors';
 import type { ModelContract } from '../packs/contract';
 import { cropVideoFrame, type FrameCrop } from '../alignment/cpu-crop';
 import type { ExecutionProvider, InferenceBackend } from './backend';
-import { SessionRunner, SupersededError, isFrameCrop, isSuperseded, type CropInput, type ModelRunner, type StyleResult, type TimingListener } from './runner';
+import { SessionRunner, SupersededError, isFrameCrop, isSuperseded, type CropInput, type ModelRunner, type SeamRequest, type StyleResult, type TimingListener } from './runner';
 
 export interface StyleEngineOptions {
   readonly backend: InferenceBackend;
@@ -85,19 +85,20 @@ export class StyleEngine {
    * Stylizes one crop with exaggeration `alpha`; `key` names the face (see acceptsWhileBusy).
    * A FrameCrop's frame is closed once used. Failures switch provider; a serialised run is
    * retried on the next one, but a frame handed to a runner that then failed is gone, so that
-   * request fails and the next one runs on the new provider.
+   * request fails and the next one runs on the new provider. With `seam`, the result carries its
+   * seam colour match, computed where the models ran.
    */
-  run(input: CropInput, alpha: number, key = 0): Promise<StyleResult> {
+  run(input: CropInput, alpha: number, key = 0, seam?: SeamRequest): Promise<StyleResult> {
     const runner = this.runner;
-    const result = !this.closed && runner.acceptsWhileBusy ? this.runAlongside(runner, input, alpha, key) : this.runExclusive(input, alpha);
+    const result = !this.closed && runner.acceptsWhileBusy ? this.runAlongside(runner, input, alpha, key, seam) : this.runExclusive(input, alpha, seam);
     // Whatever happened, the frame is not needed any more (a no-op once transferred or closed).
     return isFrameCrop(input) ? result.finally(() => input.frame.close()) : result;
   }
 
   /** A runner that orders its own work: no lock, but a failure still moves to the next provider. */
-  private async runAlongside(runner: ModelRunner, input: CropInput, alpha: number, key: number): Promise<StyleResult> {
+  private async runAlongside(runner: ModelRunner, input: CropInput, alpha: number, key: number, seam?: SeamRequest): Promise<StyleResult> {
     try {
-      return await runner.run(input, alpha, key);
+      return await runner.run(input, alpha, key, seam);
     } catch (cause) {
       if (this.closed || isSuperseded(cause)) throw cause;
       await this.exclusive(async () => {
@@ -108,7 +109,7 @@ export class StyleEngine {
     }
   }
 
-  private runExclusive(input: CropInput, alpha: number): Promise<StyleResult> {
+  private runExclusive(input: CropInput, alpha: number, seam?: SeamRequest): Promise<StyleResult> {
     return this.exclusive(async () => {
       let crop = input;
       for (;;) {
@@ -117,7 +118,7 @@ export class StyleEngine {
         }
         if (isFrameCrop(crop) && !this.runner.takesFrames) crop = await this.cropHere(crop);
         try {
-          return await this.runner.run(crop, alpha);
+          return await this.runner.run(crop, alpha, undefined, seam);
         } catch (cause) {
           if (this.closed) throw cause;
           // A lost device usually fails the running inference before its `lost` promise

@@ -2,17 +2,17 @@ import { Observable, Subject, type OperatorFunction } from 'rxjs';
 import type { AlignedFace, AlignedFrame, CropRenderer } from '../alignment';
 import type { FrameCrop } from '../alignment/cpu-crop';
 import { ownVideoFrame, type Frame } from '../frames';
-import { matchRingColor, type ColorMatchMode, type ColorTransform } from '../blend/color-match';
+import { IDENTITY_COLOR, type ColorMatchMode, type ColorTransform } from '../blend/color-match';
 import type { SeamGrade } from '../blend/grade';
 import { dropWhileBusy } from '../frames/drop-while-busy';
 import type { StatsRecorder } from '../frames/stats';
 import type { StyleEngine } from './engine';
-import { isSuperseded, type StyleResult } from './runner';
+import { isSuperseded, type SeamRequest, type StyleResult } from './runner';
 
 export { StyleEngine, type StyleEngineOptions } from './engine';
 export { createOrtBackend, hasWebGpuAdapter, type OrtBackendOptions, type OrtBuilds } from './ort-backend';
 export { ALL_ORT_BUILDS } from './ort-builds';
-export { SessionRunner, type CropInput, type InferenceStage, type ModelRunner, type StyleResult } from './runner';
+export { SessionRunner, type CropInput, type InferenceStage, type ModelRunner, type SeamRequest, type StyleResult } from './runner';
 export { WorkerRunner, type WorkerRunnerOptions } from './worker-runner';
 export type { ExecutionProvider, InferenceBackend, SessionLike, TensorLike, SessionOptions } from './backend';
 
@@ -47,9 +47,9 @@ export interface StylizeFacesOptions {
   readonly look?: () => string;
   /** Feather width in crop pixels (the colour-match ring). */
   readonly feather: number;
-  /** Read per result: what the seam colour match takes from the frame. */
+  /** Read per request: what the seam colour match takes from the frame (computed where the models run). */
   readonly colorMatch?: () => ColorMatchMode;
-  /** Read per result: the frame grade the blend lays around the face, in the model's pixel range (grade.ts seamGrade). */
+  /** Read per request: the frame grade the blend lays around the face, in the model's pixel range (grade.ts seamGrade). */
   readonly grade?: () => SeamGrade;
   readonly stats?: StatsRecorder;
   /** Inference errors do not stop the stream (frames pass through); they are reported here. */
@@ -73,29 +73,25 @@ export function stylizeFaces(options: StylizeFacesOptions): OperatorFunction<Ali
       let version = 0;
       let stopped = false; // an inference still running after unsubscribe must not report
 
-      /** Keeps a face's new result, colour-matched at the seam, for every later frame to re-warp. */
+      /** Keeps a face's new result, colour-matched at the seam where it ran, for every later frame to re-warp. */
       const accept = (face: AlignedFace, result: StyleResult, look: string) => {
-        const colourStart = performance.now();
-        const color = matchRingColor(
-          result.crop,
-          result.image,
-          result.flow,
-          face.ovalInCrop,
-          options.cropSize,
-          options.feather,
-          options.colorMatch?.(), // unset: matchRingColor's defaults
-          options.grade?.(),
-        );
-        options.stats?.time('colour', performance.now() - colourStart);
+        const color = result.color ?? IDENTITY_COLOR;
         latest.set(face.id, { faceId: face.id, version: ++version, size: options.cropSize, image: result.image, flow: result.flow, color, input: result.crop, look });
         options.stats?.tick('stylized');
         if (options.stats) options.stats.executionProvider = options.engine.executionProvider;
       };
 
+      /** The seam colour match's part of a request (mode and grade as they are now; unset: matchRingColor's defaults). */
+      const seamOf = (face: AlignedFace): SeamRequest => {
+        const mode = options.colorMatch?.();
+        const grade = options.grade?.();
+        return { ovalInCrop: face.ovalInCrop, feather: options.feather, ...(mode ? { mode } : {}), ...(grade ? { grade } : {}) };
+      };
+
       const requestAlongside = (aligned: AlignedFrame) => {
         for (const face of aligned.faces) {
           const look = options.look?.() ?? '';
-          options.engine.run(frameCrop(aligned.frame, face), options.alpha(), face.id).then(
+          options.engine.run(frameCrop(aligned.frame, face), options.alpha(), face.id, seamOf(face)).then(
             (result) => {
               if (!stopped) accept(face, result, look);
             },
@@ -122,7 +118,7 @@ export function stylizeFaces(options: StylizeFacesOptions): OperatorFunction<Ali
               crop = input;
             }
             const look = options.look?.() ?? '';
-            const result = await options.engine.run(crop, options.alpha(), face.id);
+            const result = await options.engine.run(crop, options.alpha(), face.id, seamOf(face));
             if (stopped) return;
             accept(face, result, look);
           }

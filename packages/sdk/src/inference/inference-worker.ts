@@ -2,7 +2,8 @@
  * The inference worker (built to dist/worker/inference-worker.js, served from the asset base):
  * onnxruntime-web's plain WASM build running encoder → generator off the page's thread. Crop
  * requests arrive as the frame pixels around the face and are cut here, so a stylization costs
- * the page one message each way and never waits for a GPU readback. Which requests come (one in
+ * the page one message each way and never waits for a GPU readback; the seam's colour match
+ * (SeamRequest) is computed here too, beside the models. Which requests come (one in
  * flight per face, the newest) is the page's side, WorkerRunner.
  */
 import { isCropPixels, sampleCrop } from '../alignment/cpu-crop';
@@ -36,9 +37,11 @@ serveRequests<WorkerRequest, WorkerReplyFields>(async (request) => {
     case 'run': {
       timings = lastRunEnd === undefined ? [] : [['idle', performance.now() - lastRunEnd]];
       const crop = cutCrop(request.input);
-      const result = await loaded().runner.run(crop, request.alpha);
+      const result = await loaded().runner.run(crop, request.alpha, 0, request.seam);
       lastRunEnd = performance.now();
-      return { reply: { result, timings }, transfer: [result.image.buffer, result.flow.buffer, result.crop.buffer] as ArrayBuffer[] };
+      const transfer = [result.image.buffer, result.flow.buffer, result.crop.buffer] as ArrayBuffer[];
+      if (result.color?.field) transfer.push(result.color.field.chroma.buffer as ArrayBuffer);
+      return { reply: { result, timings }, transfer };
     }
     case 'release':
       await runner?.release();

@@ -1,4 +1,6 @@
 import type { FrameCrop } from '../alignment/cpu-crop';
+import { bakeSeamField, matchRingColor, type ColorMatchMode, type ColorTransform } from '../blend/color-match';
+import type { SeamGrade } from '../blend/grade';
 import type { ModelContract } from '../packs/contract';
 import type { ExecutionProvider, InferenceBackend, SessionLike, TensorLike } from './backend';
 
@@ -7,14 +9,36 @@ export interface StyleResult {
   readonly image: Float32Array;
   /** Per output pixel, where it samples the undeformed face: [2, size, size], normalised [-1, 1]. */
   readonly flow: Float32Array;
-  /** The encoder's input (the aligned crop), for colour matching at the seam. */
+  /** The encoder's input (the aligned crop), for colour matching at the seam and the temporal filter. */
   readonly crop: Float32Array;
+  /**
+   * The seam's colour match (matchRingColor) when the run was asked for one (SeamRequest); its
+   * seam field, if any, is already in `image` (bakeSeamField).
+   */
+  readonly color?: ColorTransform;
+}
+
+/**
+ * What the seam colour match needs besides the result, sent with a run so that the match is
+ * computed where the models ran: in the inference worker it costs the page's thread nothing
+ * (with the seam field, 'skin', ~1.7 ms per result there — 10 % of the frames shown under a busy
+ * page, session 30).
+ */
+export interface SeamRequest {
+  /** The face oval in crop pixels [x0, y0, x1, y1, …] (AlignedFace.ovalInCrop). */
+  readonly ovalInCrop: Float32Array;
+  /** Feather width in crop pixels. */
+  readonly feather: number;
+  /** Unset: matchRingColor's default. */
+  readonly mode?: ColorMatchMode;
+  /** The frame grade around the face, in the model's pixel range (grade.ts seamGrade). */
+  readonly grade?: SeamGrade;
 }
 
 /** What a run starts from: the crop as a tensor, or the frame to cut it from where the models run. */
 export type CropInput = Float32Array | FrameCrop;
 
-export type InferenceStage = 'readback' | 'idle' | 'crop' | 'encoder' | 'generator';
+export type InferenceStage = 'readback' | 'idle' | 'crop' | 'encoder' | 'generator' | 'colour';
 /** Milliseconds per stage and run (encoder includes uploading the crop). */
 export type TimingListener = (stage: InferenceStage, milliseconds: number) => void;
 
@@ -42,7 +66,8 @@ export interface ModelRunner {
    * Otherwise runs must be serialised by the caller.
    */
   readonly acceptsWhileBusy: boolean;
-  run(input: CropInput, alpha: number, key?: number): Promise<StyleResult>;
+  /** With `seam`, the result carries its seam colour match (StyleResult.color). */
+  run(input: CropInput, alpha: number, key?: number, seam?: SeamRequest): Promise<StyleResult>;
   /** Loads and warms up another generator; on failure the current one keeps running. */
   setGenerator(generator: Uint8Array): Promise<void>;
   release(): Promise<void>;
@@ -89,9 +114,16 @@ export class SessionRunner implements ModelRunner {
     }
   }
 
-  async run(input: CropInput, alpha: number): Promise<StyleResult> {
+  async run(input: CropInput, alpha: number, _key?: number, seam?: SeamRequest): Promise<StyleResult> {
     if (isFrameCrop(input)) throw new TypeError('SessionRunner takes crop tensors');
-    return this.runModels(this.generator, input, alpha, this.onTiming);
+    const result = await this.runModels(this.generator, input, alpha, this.onTiming);
+    if (!seam) return result;
+    const start = performance.now();
+    const size = this.contract.crop.size;
+    const matched = matchRingColor(result.crop, result.image, result.flow, seam.ovalInCrop, size, seam.feather, seam.mode, seam.grade);
+    const color = bakeSeamField(matched, result.image, size); // 'skin': the field drawn into the image here, not on the page
+    this.onTiming?.('colour', performance.now() - start);
+    return { ...result, color };
   }
 
   async setGenerator(bytes: Uint8Array): Promise<void> {

@@ -1,6 +1,6 @@
 import type { ModelContract } from '../packs/contract';
 import type { CropPixels } from '../alignment/cpu-crop';
-import type { InferenceStage, StyleResult } from './runner';
+import type { InferenceStage, SeamRequest, StyleResult } from './runner';
 
 /** Messages between WorkerRunner (page) and inference-worker.ts; every request gets one reply with its id. */
 export type WorkerRequest =
@@ -18,7 +18,7 @@ export type WorkerRequest =
    * The crop as a tensor, or as the frame pixels it is cut from (read on the page, so the
    * camera's frame is released at once).
    */
-  | { readonly type: 'run'; readonly id: number; readonly input: Float32Array | CropPixels; readonly alpha: number }
+  | { readonly type: 'run'; readonly id: number; readonly input: Float32Array | CropPixels; readonly alpha: number; readonly seam?: SeamRequest }
   | { readonly type: 'release'; readonly id: number };
 
 /** What a successful reply carries besides its id (a run: the result and its stage timings). */

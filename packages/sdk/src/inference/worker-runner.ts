@@ -1,7 +1,7 @@
 import { isCropPixels, readCropPixels, type CropPixels } from '../alignment/cpu-crop';
 import type { ModelContract } from '../packs/contract';
 import { WorkerClient, type WorkerLike } from '../workers/worker-client';
-import { SupersededError, isFrameCrop, type CropInput, type ModelRunner, type StyleResult, type TimingListener } from './runner';
+import { SupersededError, isFrameCrop, type CropInput, type ModelRunner, type SeamRequest, type StyleResult, type TimingListener } from './runner';
 import type { WorkerReplyFields, WorkerRequest } from './worker-protocol';
 
 export interface WorkerRunnerOptions {
@@ -27,6 +27,7 @@ interface Job {
   /** A waiting FrameCrop keeps its own frame reference: its pixels are read only when it is sent. */
   readonly input: CropInput;
   readonly alpha: number;
+  readonly seam?: SeamRequest;
   readonly resolve: (result: StyleResult) => void;
   readonly reject: (error: Error) => void;
 }
@@ -83,11 +84,11 @@ export class WorkerRunner implements ModelRunner {
     return new WorkerRunner(client, options.contract.crop.size, options.onTiming);
   }
 
-  run(input: CropInput, alpha: number, key = 0): Promise<StyleResult> {
+  run(input: CropInput, alpha: number, key = 0, seam?: SeamRequest): Promise<StyleResult> {
     return new Promise<StyleResult>((resolve, reject) => {
       const lane = this.lanes.get(key) ?? { inFlight: 0 };
       this.lanes.set(key, lane);
-      const job = { input, alpha, resolve, reject };
+      const job = { input, alpha, ...(seam ? { seam } : {}), resolve, reject };
       if (lane.inFlight < MAX_IN_FLIGHT_PER_FACE) return void this.send(key, lane, job);
       if (lane.waiting) dropUnsent(lane.waiting, new SupersededError('a newer frame replaced this request'));
       lane.waiting = job;
@@ -119,7 +120,7 @@ export class WorkerRunner implements ModelRunner {
     try {
       const crop = await this.readInput(job.input);
       const transfer = [isCropPixels(crop) ? crop.pixels.rgba.buffer : crop.buffer] as ArrayBuffer[];
-      const reply = await this.client.request({ type: 'run', input: crop, alpha: job.alpha }, transfer);
+      const reply = await this.client.request({ type: 'run', input: crop, alpha: job.alpha, ...(job.seam ? { seam: job.seam } : {}) }, transfer);
       for (const [stage, milliseconds] of reply.timings ?? []) this.onTiming?.(stage, milliseconds);
       if (reply.result) job.resolve(reply.result);
       else job.reject(new Error('inference worker: run without a result'));

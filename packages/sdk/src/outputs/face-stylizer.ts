@@ -64,15 +64,15 @@ export interface FaceStylizerOptions {
   readonly grade?: number;
   /**
    * What the seam colour match takes from the camera frame around the face (blend/color-match.ts):
-   * 'lighting' (default) brightness and contrast, and the scene light's colour cast relative to
-   * the pack's grade (a warm lamp warms the style's skin as it warms the neck beside it), so the
-   * style keeps its own colours otherwise; 'luminance' brightness and contrast only (the style's
-   * chroma as drawn: a pale style under warm light is a grey mask); 'skin' that of 'lighting' and,
-   * near the outline, the chroma of the camera's skin beside each part of the edge (a face lit
-   * warm on one side and cool on the other shows no coloured edge on either; ~1 ms of the page's
-   * thread per result, ~10 % fewer frames shown when that thread is already 60 % busy, so opt-in);
-   * 'color' each channel's mean and spread (the seam disappears, but the skin takes the camera's
-   * colour back); 'off' none.
+   * 'skin' (default) brightness and contrast, the scene light's colour cast relative to the
+   * pack's grade (a warm lamp warms the style's skin as it warms the neck beside it), and, near
+   * the outline, the chroma of the camera's skin beside each part of the edge (a face lit warm on
+   * one side and cool on the other shows no coloured edge on either), so the style keeps its own
+   * colours in the middle of the face; 'lighting' the same without the edge's own chroma (one
+   * shift for the whole face); 'luminance' brightness and contrast only (the style's chroma as
+   * drawn: a pale style under warm light is a grey mask); 'color' each channel's mean and spread
+   * (the seam disappears, but the skin takes the camera's colour back); 'off' none. Computed
+   * where the models run (the inference worker), not on the page's thread.
    */
   readonly colorMatch?: ColorMatchMode;
   /** Feather width of the face mask, in crop pixels. Default: 6 % of the crop. */
@@ -681,9 +681,12 @@ export const DEFAULT_GRADE = 1;
  * 'luminance' the default pack's pale skin turned a dim, lamp-lit face grey-green beside its
  * orange neck (colour step across the outline 15.7 levels on head-turn, the camera's own 7.5);
  * 'lighting' 3.7, and over 9 packs × 6 shared clips 6.3 → 4.9 (camera 7.0), flicker unchanged
- * (docs/quality.md, session 22).
+ * (docs/quality.md, session 22). 'skin' since session 31: the seam field takes the colour step
+ * over 9 packs × 8 clips from 5.18 to 4.66 levels, the largest 19.2 → 11.2 (session 30); with the
+ * match computed in the inference worker it no longer costs the page's thread (frames shown
+ * under a 60 %-busy page the same as 'lighting', docs/quality.md session 31).
  */
-export const DEFAULT_COLOR_MATCH: ColorMatchMode = 'lighting';
+export const DEFAULT_COLOR_MATCH: ColorMatchMode = 'skin';
 const COLOR_MATCH_MODES: readonly ColorMatchMode[] = ['luminance', 'lighting', 'skin', 'color', 'off'];
 
 /** `mode` if it is one of the modes (plain-JS callers can pass anything), otherwise `fallback`. */
