@@ -39,9 +39,8 @@ serveRequests<WorkerRequest, WorkerReplyFields>(async (request) => {
       const crop = cutCrop(request.input);
       const result = await loaded().runner.run(crop, request.alpha, 0, request.seam);
       lastRunEnd = performance.now();
-      const transfer = [result.image.buffer, result.flow.buffer, result.crop.buffer] as ArrayBuffer[];
-      if (result.color?.field) transfer.push(result.color.field.chroma.buffer as ArrayBuffer);
-      return { reply: { result, timings }, transfer };
+      // (a seam field is already in result.image: SessionRunner bakes it in, so the colour carries none)
+      return { reply: { result, timings }, transfer: [result.image.buffer, result.flow.buffer, result.crop.buffer] as ArrayBuffer[] };
     }
     case 'release':
       await runner?.release();
