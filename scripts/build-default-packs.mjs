@@ -61,8 +61,12 @@ export const DEFAULT_PACKS = [
   // 23); 258 steps, fixed; the checkerboard term on encoded photos with the geometry term back
   // (`checker_faces` 4, `geometry` 1: checkerboard on talking-1 1.43 -> 0.75, transfer at alpha 1
   // 0.63 -> 0.90, judge 88 % both; checker_faces alone lowered the transfer to 0.53-0.65, and
-  // geometry with checker_faces 2 left the checkerboard at 1.25; session 27)
-  { id: 'anime', name: 'Anime', real: 'pairs/anime.real.jpg', style: 'pairs/anime.style.jpg', options: { patches: 0, geometry: 1, colour_regions: true, texture: 6, checker_faces: 4 }, steps: 258 },
+  // geometry with checker_faces 2 left the checkerboard at 1.25; session 27); the pair's change of
+  // detail on encoded photos, skin / eyes / lips (`detail_faces` 10: flat skin 0.50x the real
+  // half's, crisper eyes 1.31x; RGB gradients, luma's drew green fringes) with the colour term's
+  // skin inside the face's outline (`colour_oval`): judge 88 -> 100 %, eyes -22.8 -> -15.9 levels,
+  // flicker on talking-1 2.10 -> 1.31; session 32)
+  { id: 'anime', name: 'Anime', real: 'pairs/anime.real.jpg', style: 'pairs/anime.style.jpg', options: { patches: 0, geometry: 1, colour_regions: true, texture: 6, checker_faces: 4, detail_faces: 10, detail_regions: [0, 1, 2], colour_oval: true }, steps: 258 },
   // arcane and speed-paint: built before `patches` joined the recipe (not tried with it); arcane
   // with the colour term per region at the style's own landmarks (purple lids and red lips where
   // the whole-face term drew black eye sockets: eyes +9 -> +34 levels, judge 88 -> 83 % on 24
@@ -79,8 +83,13 @@ export const DEFAULT_PACKS = [
   // stay a near-global shift of the face (judge 83 %; a quarter of the warp learning rate: 71 %,
   // session 27); the colour term per region at the style's own landmarks (the whole-face term
   // painted lips, nostrils and eye sockets black: eyes -23 -> -2 levels, judge 83 -> 79 % on 24
-  // faces and 85 -> 81 % on 48; at twice the colour weight 58 %; session 28); 600 steps, fixed
-  { id: 'jojo', name: 'Manga ink (style image only)', style: 'styles/jojo.jpg', options: { smooth: 10, colour_regions: true }, steps: 600 },
+  // faces and 85 -> 81 % on 48; at twice the colour weight 58 %; session 28); 600 steps, fixed; the
+  // style's change of detail over its projection on encoded photos, skin / eyes / lips
+  // (`detail_faces` 5, RGB gradients: ink round the eyes, brows, nose and mouth; judge 79 -> 83 %,
+  // its edges block toward the exemplar for the first time) with the checkerboard term on
+  // encoded photos (`checker_faces` 4: without it the ink brought a period-2 grid, checkerboard on
+  // talking-1 1.01 -> 1.73, with it 1.02; judge 88 %, identity 0.711 -> 0.634; session 32)
+  { id: 'jojo', name: 'Manga ink (style image only)', style: 'styles/jojo.jpg', options: { smooth: 10, colour_regions: true, detail_faces: 5, detail_regions: [0, 1, 2], checker_faces: 4 }, steps: 600 },
   // without `patches` (built before it joined the recipe); the colour term per region at the
   // style's own landmarks (the exemplar's pale skin, red lips and blush: judge 88 -> 96 %, eyes
   // -3.5 -> +10 levels, colour out/in 0.110 -> 0.162, Gram 0.324 -> 0.420; sessions 28-29); 600

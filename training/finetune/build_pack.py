@@ -255,6 +255,11 @@ def build_work(args, emit):
         points = {**points, "real": projection_points(real, emit)}
     if opts.geometry_faces > 0 and opts.geometry > 0 and points and points["real"] is not None:
         points = {**points, "faces": face_points(pool_faces[:opts.geometry_faces], len(points["real"]), emit)}
+    if opts.detail_faces > 0 and points:   # FaceDetail: the real half's and some pool faces' regions
+        real_points = points.get("real") if points.get("real") is not None else projection_points(real, emit)
+        pool_points = landmarks_of(pool_faces[:opts.detail_pool])
+        found = [i for i in range(len(pool_points)) if np.isfinite(pool_points[i]).all()]
+        points = {**points, "detail_real": real_points, "pool": (found, pool_points[found].astype(np.float64))}
     pair = {"real": real, "style": style, "w_real": w_real, "f_real": f_real, "w_style": w_style, "points": points}
     t_ft = time.time()
 

@@ -14,6 +14,7 @@ Per step, for a batch of latent samples (w, f) from the real-face pool:
       + texture * StyleTexture(T(x_t), T(style))
       + structure * CoarseStructure(x_t, warp(x_s, flow))
       + colour * ColourMoments(x_t, style)   (with colour_regions: RegionColour(x_t), at the style's landmarks)
+      + detail_faces * FaceDetail(G(E(x)), G_source(E(x)))   per region, gradient energy ratio = the pair's, x: a pool face image
       + checker * CheckerboardExcess(x_t, x_s) + checker_views * CheckerboardExcess(G(..views), A(real))
       + checker_faces * CheckerboardExcess(G(E(x)), G_source(E(x)))   face cores, x: a pool face image
       + steady * ShiftConsistency(G(E(shift(x))), shift(G(E(x))))   x: a pool face image
@@ -27,7 +28,7 @@ patch-based training, Texler et al. 2020; JoJoGAN's paired anchor with more than
 
 import copy
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import List, Optional
 
 import numpy as np
@@ -60,6 +61,10 @@ class FinetuneOptions:
     patches: float = 0.0        # StylePatches: the distribution of the samples' 3 x 3 RGB patches vs the style's
     colour: float = 0.0         # ColourMoments: RGB mean / covariance of the samples' inner face vs the style's
     colour_regions: bool = False    # colour as RegionColour: skin, eyes and lips each take the style's (needs the style half's landmarks)
+    colour_oval: bool = False   # RegionColour's skin inside the face's outline (face_regions oval)
+    detail_faces: float = 0.0   # FaceDetail on the steady branch's encoded photos: gradient energy over the source's = the pair's
+    detail_regions: List[int] = field(default_factory=lambda: [0])   # ... in these face_regions: 0 skin, 1 eyes, 2 lips
+    detail_pool: int = 64       # pool faces landmarked for detail_faces (the steady branch draws from those found)
     steady: float = 0.0         # ShiftConsistency: a sub-pixel shift of the input face shifts the output, nothing more
     steady_batch: int = 2       # pool faces per step for ShiftConsistency (each drawn twice: as is and shifted)
     steady_px: float = 1.5      # the largest shift, crop pixels (per axis)
@@ -198,10 +203,19 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
     # the paired views are camera photos: the same ratio eval:display measures (output / input crop)
     checkerboard_views = L.CheckerboardExcess(opts.checker_views_margin)
     if opts.colour_regions and pair.get("points") is not None:   # without the style's landmarks: whole face
-        colour_loss = L.RegionColour(pair["style"].shape[-1], pair["style"], pair["points"]["style"])
+        colour_loss = L.RegionColour(pair["style"].shape[-1], pair["style"], pair["points"]["style"], opts.colour_oval)
     else:
         colour_moments = L.ColourMoments(pair["style"].shape[-1])
         colour_loss = lambda fake: colour_moments(fake, pair["style"])   # noqa: E731
+    face_detail = None
+    if opts.detail_faces > 0:
+        if opts.steady <= 0 or (pair.get("points") or {}).get("pool") is None:
+            raise ValueError("opts.detail_faces runs on the steady branch's faces: it needs opts.steady and the pool faces' landmarks")
+        detail_ids, detail_points = pair["points"]["pool"]
+        face_detail = L.FaceDetail(pair["style"].shape[-1], pair["real"], pair["points"]["detail_real"],
+                                   pair["style"], pair["points"]["style"], opts.detail_regions)
+        detail_masks = {i: face_detail.masks(p) for i, p in zip(detail_ids, detail_points)}
+        source_detail = {}   # pool image index -> the source generator's skin energy on it (frozen)
     style_patches = L.StylePatches(pair["style"].shape[-1])
     pair_geometry = None
     if opts.geometry > 0 and (pair.get("points") or {}).get("real") is not None:   # style-only: none unless projection_geometry
@@ -236,7 +250,10 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
             ws.append(views_w[views])
             fs.append(views_f[views])
         if opts.steady > 0:   # the same faces as is and shifted, after the paired views
-            face_ids = torch.randint(0, len(pool), (opts.steady_batch,), generator=g).tolist()
+            if face_detail is None:
+                face_ids = torch.randint(0, len(pool), (opts.steady_batch,), generator=g).tolist()
+            else:   # the faces whose skin is known
+                face_ids = [detail_ids[k] for k in torch.randint(0, len(detail_ids), (opts.steady_batch,), generator=g).tolist()]
             faces = pool.images[face_ids]
             shift = (torch.rand(opts.steady_batch, 2, generator=g) * 2 - 1) * opts.steady_px
             with torch.no_grad():
@@ -249,6 +266,13 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
                         with torch.no_grad():
                             source_grid[i] = checkerboard_faces.rms(generator_source(steady_w[k:k + 1], steady_f[k:k + 1], zero)[0])
                 steady_src_rms = torch.cat([source_grid[i] for i in face_ids])
+            if face_detail is not None:
+                for k, i in enumerate(face_ids):
+                    if i not in source_detail:
+                        with torch.no_grad():
+                            source_detail[i] = face_detail.energy(generator_source(steady_w[k:k + 1], steady_f[k:k + 1], zero)[0], detail_masks[i])
+                steady_src_detail = torch.cat([source_detail[i] for i in face_ids])
+                steady_masks = torch.cat([detail_masks[i] for i in face_ids])
         x_all, flow_all = G(torch.cat(ws), torch.cat(fs), one)
         n = opts.batch + 1
         n_paired = opts.paired_batch if opts.paired > 0 else 0
@@ -266,6 +290,8 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
             ("smooth", opts.smooth, lambda: smoothness(G)),
             ("paired", opts.paired, lambda: reconstruction(x_all[n:n + n_paired], views_style[views], tok_all[n:], views_tok[views])),
             ("colour", opts.colour, lambda: colour_loss(x_t)),
+            ("detail_faces", opts.detail_faces, lambda: face_detail(steady_out[:opts.steady_batch], steady_src_detail, steady_masks,
+                                                                     flow_all[n + n_paired:n + n_paired + opts.steady_batch])),
             ("patches", opts.patches, lambda: style_patches(x_t, pair["style"], g)),
             ("steady", opts.steady, lambda: shift_consistency(steady_out[opts.steady_batch:], steady_out[:opts.steady_batch], shift)),
             ("texture", opts.texture, lambda: texture(tok_t, ref_style)),

@@ -106,6 +106,23 @@ def eye_luma_shift(inputs, outputs, points_in, points_out):
     return shifts
 
 
+def skin_detail(images_a, images_b, points_a, points_b):
+    """[N]: each face's skin detail in b over a -- the mean luminance-gradient magnitude of the
+    skin inside the face's outline (finetune.losses.FaceDetail's), each image at its own
+    landmarks. Above 1: b's skin carries more shading and texture than a's (a pack's blotches on
+    a camera face; a hatched or painted style); below: smoother (a 3D render, flat anime skin).
+    NaN where the landmarker found no face."""
+    size = images_a.shape[1]
+    to_float = lambda img: torch.from_numpy(img.astype(np.float32) / 127.5 - 1).permute(2, 0, 1)[None]   # noqa: E731
+    ratios = np.full(len(images_a), np.nan)
+    for i, (a, b, p_a, p_b) in enumerate(zip(images_a, images_b, points_a, points_b)):
+        if np.isfinite(p_a).all() and np.isfinite(p_b).all():
+            e_a = finetune_losses.FaceDetail.energy(to_float(a), finetune_losses.detail_masks(p_a, size))
+            e_b = finetune_losses.FaceDetail.energy(to_float(b), finetune_losses.detail_masks(p_b, size))
+            ratios[i] = float(e_b / e_a.clamp_min(1e-6))
+    return ratios
+
+
 class RandomTextureNet(torch.nn.Module):
     """Fixed random conv filters (seeded), three scales; Gram matrices of their ReLU
     responses describe texture without any trained network."""
@@ -310,7 +327,10 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
             transfer_means[f"{a:g}"] = float(t.mean()) if both.any() else None
             transfer_each[f"{a:g}"] = [round(float(v), 4) for v in t]   # per face (JSON only): how it spreads
         values = [v for v in transfers.values() if v is not None]
-        eyes = eye_luma_shift(inputs, outputs[1.0], lm_in, lm_out[ALPHAS.index(1.0) * faces:(ALPHAS.index(1.0) + 1) * faces])
+        lm_out_1 = lm_out[ALPHAS.index(1.0) * faces:(ALPHAS.index(1.0) + 1) * faces]
+        eyes = eye_luma_shift(inputs, outputs[1.0], lm_in, lm_out_1)
+        detail = skin_detail(inputs, outputs[1.0], lm_in, lm_out_1)
+        detail_style = skin_detail(ref[:1], ref[1:], lm_all[:1], lm_all[1:2])[0]   # the pair's (style-only: over its projection)
         e_out = identity.embed(outputs[1.0])
         own = exemplar_of[manifest["training"]["style"]]   # the judge's index of this pack's exemplar
         nearest_out = judge.nearest(outputs[1.0])
@@ -334,6 +354,8 @@ def score(pack_dirs, faces=24, seed=0, data="aligned", pool_size=256):
             "gram_out": float(gram_out), "gram_in": float(gram_in), "gram_ratio": float(gram_out / gram_in),
             "diversity": mean_pairwise_cosine(e_out),
             "eye_luma_shift": float(np.nanmean(eyes)) if np.isfinite(eyes).any() else None,
+            "skin_detail": float(np.nanmedian(detail)) if np.isfinite(detail).any() else None,
+            "skin_detail_style": None if np.isnan(detail_style) else float(detail_style),
             "shift_error": shift_error(generator, 1.0, outputs_float[1.0]),
             "judge_exemplar": judge_names[own],
             "judge_top1": float((nearest_out == own).mean()),
@@ -361,7 +383,11 @@ training loss since session 11, `steady`); *judge top-1* — the style judge
 1/{k}); *inputs* — the same share for the unstylised inputs (what a pack that changes nothing would
 score); *nearest* — where the outputs at α = 1 go (exemplar: count) when not to their own style;
 *eyes* — the eye openings' luminosity at α = 1 relative to the face's skin, output − input, in
-levels of 255 (since session 21: strongly negative = eye sockets painted dark)."""
+levels of 255 (since session 21: strongly negative = eye sockets painted dark); *skin detail* (since
+session 32) — the mean luminance-gradient magnitude of the skin inside the face's outline at α = 1,
+output ÷ input, median over the faces, and in brackets the style's own: the style half's over the
+real half's (style-only: over the style's projection) — above the style's, the pack draws blotchier
+shading than its style has."""
 
 
 def markdown(rows, title=None, command=None):
@@ -372,13 +398,13 @@ def markdown(rows, title=None, command=None):
     lines = head + [EXPLANATION.format(version=style_judge.DESCRIPTOR_VERSION, k=k, shift=SHIFT_PX), "", f"Held-out faces: {info['faces']}. Base reconstruction identity (ceiling): {info['base_identity']:.3f}. "
              f"Pairwise identity cosine among the inputs: {info['diversity_inputs']:.3f}."
              + (f" Shift error of the base reconstruction: {info['base_shift_error']:.4f}." if "base_shift_error" in info else ""), "",
-             "| pack | mode | judge top-1 α=1 (α=0) | inputs | nearest (others) | identity | transfer α=0 / 0.5 / 1 / 1.5 | monotonic | colour out/in | Gram out/in | diversity | faces found | shift error | eyes |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| pack | mode | judge top-1 α=1 (α=0) | inputs | nearest (others) | identity | transfer α=0 / 0.5 / 1 / 1.5 | monotonic | colour out/in | Gram out/in | diversity | faces found | shift error | eyes | skin detail (style's) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in rows.items():
         if name.startswith("_"):
             continue
         if "error" in r:
-            lines.append(f"| {name} | {r['error']} | | | | | | | | | | | | |")
+            lines.append(f"| {name} | {r['error']} | | | | | | | | | | | | | |")
             continue
         others = ", ".join(f"{n}: {c}" for n, c in sorted(r["judge_nearest"].items(), key=lambda x: -x[1])
                            if c and n != r["judge_exemplar"])
@@ -388,7 +414,9 @@ def markdown(rows, title=None, command=None):
                      f"{r['judge_inputs']:.0%} | {others or '–'} | {r['identity']:.3f} | {t} | {'yes' if r['monotonic'] else 'no'} | "
                      f"{r['colour_out']:.3f}/{r['colour_in']:.3f} | {r['gram_out']:.3f}/{r['gram_in']:.3f} | "
                      f"{r['diversity']:.3f} | {min(r['faces_found'].values()):.0%} ({r['transfer_faces']} in all) | "
-                     f"{shift_text} | {'–' if r.get('eye_luma_shift') is None else format(r['eye_luma_shift'], '+.1f')} |")
+                     f"{shift_text} | {'–' if r.get('eye_luma_shift') is None else format(r['eye_luma_shift'], '+.1f')} | "
+                     f"{'–' if r.get('skin_detail') is None else format(r['skin_detail'], '.2f')}"
+                     f"{'' if r.get('skin_detail_style') is None else ' (' + format(r['skin_detail_style'], '.2f') + ')'} |")
     if judge:
         share = ", ".join(f"{n} {v:.0%}" for n, v in judge["real_nearest_share"].items())
         lines += ["", f"Style judge: {k} exemplars ({', '.join(judge['exemplars'])}), chance {1 / k:.0%}. "

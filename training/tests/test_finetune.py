@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 import guide as G
 import networks as N
@@ -865,3 +866,81 @@ def test_the_builder_landmarks_pool_faces_and_projections_with_the_runtimes_tool
     assert build_pack.projection_points(faces[:1], emit).shape == (478, 2)
     monkeypatch.setattr(landmark_tool, "landmarks", lambda images: missing)
     assert build_pack.projection_points(faces[:1], emit) is None and "no face found in the style's projection" in warnings[-1]
+
+
+def _oval_face(width=40.0, height=52.0):
+    """_ring_face with the face outline (FACE_OVAL) an ellipse `width` x `height` px around it."""
+    points = _ring_face()
+    for k, i in enumerate(L.FACE_OVAL):
+        angle = 2 * np.pi * k / len(L.FACE_OVAL)
+        points[i] = (64 + width * np.sin(angle), 68 - height * np.cos(angle))
+    return points
+
+
+def test_face_regions_oval_keeps_the_skin_inside_a_narrow_faces_outline():
+    points = _oval_face(width=30.0)
+    skin, _, _ = L.face_regions(points, 128)
+    oval_skin, oval_eyes, oval_lips = L.face_regions(points, 128, oval=True)
+    assert skin[0, 80, 30] == 1 and oval_skin[0, 80, 30] == 0        # beside the narrow face: hair, not skin
+    assert oval_skin[0, 75, 50] == 1                                   # a cheek inside the outline
+    assert (oval_skin <= skin).all()
+    assert torch.equal(oval_eyes, L.face_regions(points, 128)[1]) and torch.equal(oval_lips, L.face_regions(points, 128)[2])
+
+
+def _identity_flow(n=1, size=128):
+    return F.affine_grid(torch.eye(2, 3)[None].expand(n, 2, 3), [n, 2, size, size], align_corners=False).permute(0, 3, 1, 2)
+
+
+def test_face_detail_asks_a_photo_for_the_pairs_change_of_detail_region_by_region():
+    points = _oval_face()
+    torch.manual_seed(0)
+    noise = torch.randn(1, 1, 128, 128).expand(1, 3, 128, 128)
+    rough, smooth = (0.2 + 0.2 * noise).clamp(-1, 1), (0.2 + 0.1 * noise).clamp(-1, 1)
+    skin, eyes, _ = L.face_regions(points, 128, oval=True)
+    # the style half: half the real half's detail in the skin, the same in the eyes
+    style = torch.where(eyes.bool(), rough, smooth)
+    detail = L.FaceDetail(128, rough, points, style, points, regions=(0, 1))
+    assert torch.allclose(detail.log_target.exp(), torch.tensor([0.5, 1.0]), atol=0.05)
+    masks = detail.masks(points)
+    assert masks.shape == (1, 2, 128, 128) and torch.equal(masks[0, 0], skin[0])
+    source = L.FaceDetail.energy(rough, masks)
+    assert (L.FaceDetail.energy(torch.full_like(rough, 0.3), masks) == 0).all()
+    # an output with the pair's ratios is right; one as rough as its source is log(2)^2 / 2 off
+    assert detail(style, source, masks, _identity_flow()).item() < 1e-3
+    assert abs(detail(rough, source, masks, _identity_flow()).item() - np.log(2) ** 2 / 2) < 0.03
+    # the masks follow the warps: a flow that samples the output from elsewhere moves them
+    shifted = _identity_flow() + torch.tensor([0.5, 0.0]).view(1, 2, 1, 1)
+    assert not torch.allclose(N.warp_like(masks, shifted), masks)
+
+
+def test_face_detail_in_the_loop_on_the_steady_branchs_photos(tiny_cfg):
+    real, style = _synthetic_pair()
+    encoder, G_src, pool, pair = _pair_and_pool(tiny_cfg, real, style)
+    points = _oval_face()
+    style_smooth = F.avg_pool2d(pair["style"], 5, stride=1, padding=2)
+    pair = {**pair, "style": style_smooth, "points": {"real": points, "style": points, "detail_real": points,
+                                                      "pool": ([0, 2], np.stack([points, points]))}}
+    opts = loop.FinetuneOptions(steps=2, batch=1, dir=0, rsc=0, rec=0, adv=0, smooth=0.1, steady=1.0,
+                                detail_faces=1.0, ema_halflife=1)
+    _, stats = loop.finetune(G_src, tiny_guide(), pool, pair, opts, encoder=encoder)
+    assert "detail_faces" in stats["last"] and np.isfinite(stats["last"]["detail_faces"])
+    opts3 = loop.FinetuneOptions(**{**opts.to_dict(), "detail_regions": [0, 1, 2]})
+    _, stats = loop.finetune(G_src, tiny_guide(), pool, pair, opts3, encoder=encoder)
+    assert np.isfinite(stats["last"]["detail_faces"])
+    with pytest.raises(ValueError):     # it runs on the steady branch's faces
+        loop.finetune(G_src, tiny_guide(), pool, pair, loop.FinetuneOptions(**{**opts.to_dict(), "steady": 0.0}), encoder=encoder)
+
+
+def test_scorecard_skin_detail_sees_blotchy_skin_not_the_features():
+    from finetune.scorecard import skin_detail
+    points = _oval_face()
+    openings = L.face_regions(points, 128, eye_grow=0)[1]
+    rng = np.random.default_rng(0)
+    noise = rng.normal(size=(128, 128, 1))
+    face = np.clip(150 + 10 * noise, 0, 255).repeat(3, 2)
+    blotchy = np.clip(150 + 20 * noise, 0, 255).repeat(3, 2)                       # twice the skin's texture
+    dark_eyes = np.where(openings[0].numpy()[..., None] > 0, 20.0, face)              # the eye openings alone painted dark
+    ratios = skin_detail(np.stack([face] * 4).astype(np.uint8), np.stack([face, blotchy, dark_eyes, face]).astype(np.uint8),
+                         np.stack([points] * 4), np.stack([points, points, points, np.full_like(points, np.nan)]))
+    assert abs(ratios[0] - 1) < 1e-6 and abs(ratios[1] - 2) < 0.1
+    assert abs(ratios[2] - 1) < 0.02 and np.isnan(ratios[3])                         # eyes are not skin; no face: NaN
