@@ -259,7 +259,11 @@ def build_work(args, emit):
         real_points = points.get("real") if points.get("real") is not None else projection_points(real, emit)
         pool_points = landmarks_of(pool_faces[:opts.detail_pool])
         found = [i for i in range(len(pool_points)) if np.isfinite(pool_points[i]).all()]
-        points = {**points, "detail_real": real_points, "pool": (found, pool_points[found].astype(np.float64))}
+        if real_points is None or not found:   # nothing to measure the change on: build without the term
+            emit({"event": "warning", "message": "no landmarks for the detail term (real half or pool faces): built without it"})
+            opts.detail_faces = 0.0
+        else:
+            points = {**points, "detail_real": real_points, "pool": (found, pool_points[found].astype(np.float64))}
     pair = {"real": real, "style": style, "w_real": w_real, "f_real": f_real, "w_style": w_style, "points": points}
     t_ft = time.time()
 
