@@ -346,7 +346,7 @@ class FaceDetail(nn.Module):
 
     @classmethod
     def energy(cls, x, masks):
-        """[B, R] mean |luma gradient| of x ([B, 3, S, S]) under each of masks ([B or 1, R, S, S])."""
+        """[B, R] mean gradient magnitude (`gradient`) of x ([B, 3, S, S]) under each of masks ([B or 1, R, S, S])."""
         m = masks[..., :-1, :-1]
         return (cls.gradient(x) * m).sum((2, 3)) / m.sum((2, 3)).clamp_min(1e-6)
 

@@ -50,6 +50,7 @@ import torch.nn.functional as F  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import export  # noqa: E402
+from dataset import to_tensor  # noqa: E402
 import identity  # noqa: E402
 from finetune.build_pack import find_checkpoint, load_image, sha256, to_uint8  # noqa: E402
 from finetune.metrics import ALPHAS  # noqa: E402
@@ -107,18 +108,17 @@ def eye_luma_shift(inputs, outputs, points_in, points_out):
 
 
 def skin_detail(images_a, images_b, points_a, points_b):
-    """[N]: each face's skin detail in b over a -- the mean luminance-gradient magnitude of the
+    """[N]: each face's skin detail in b over a -- the mean gradient magnitude (R, G and B) of the
     skin inside the face's outline (finetune.losses.FaceDetail's), each image at its own
     landmarks. Above 1: b's skin carries more shading and texture than a's (a pack's blotches on
     a camera face; a hatched or painted style); below: smoother (a 3D render, flat anime skin).
     NaN where the landmarker found no face."""
     size = images_a.shape[1]
-    to_float = lambda img: torch.from_numpy(img.astype(np.float32) / 127.5 - 1).permute(2, 0, 1)[None]   # noqa: E731
     ratios = np.full(len(images_a), np.nan)
     for i, (a, b, p_a, p_b) in enumerate(zip(images_a, images_b, points_a, points_b)):
         if np.isfinite(p_a).all() and np.isfinite(p_b).all():
-            e_a = finetune_losses.FaceDetail.energy(to_float(a), finetune_losses.detail_masks(p_a, size))
-            e_b = finetune_losses.FaceDetail.energy(to_float(b), finetune_losses.detail_masks(p_b, size))
+            e_a = finetune_losses.FaceDetail.energy(to_tensor(a[None]), finetune_losses.detail_masks(p_a, size))
+            e_b = finetune_losses.FaceDetail.energy(to_tensor(b[None]), finetune_losses.detail_masks(p_b, size))
             ratios[i] = float(e_b / e_a.clamp_min(1e-6))
     return ratios
 
@@ -137,7 +137,7 @@ class RandomTextureNet(torch.nn.Module):
 
     @torch.no_grad()
     def grams(self, images):
-        x = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1
+        x = to_tensor(images)
         out = []
         for w in self.weights:
             x = F.relu(F.conv2d(x, w, padding=1))
@@ -384,7 +384,7 @@ training loss since session 11, `steady`); *judge top-1* — the style judge
 score); *nearest* — where the outputs at α = 1 go (exemplar: count) when not to their own style;
 *eyes* — the eye openings' luminosity at α = 1 relative to the face's skin, output − input, in
 levels of 255 (since session 21: strongly negative = eye sockets painted dark); *skin detail* (since
-session 32) — the mean luminance-gradient magnitude of the skin inside the face's outline at α = 1,
+session 32) — the mean gradient magnitude (R, G and B) of the skin inside the face's outline at α = 1,
 output ÷ input, median over the faces, and in brackets the style's own: the style half's over the
 real half's (style-only: over the style's projection) — above the style's, the pack draws blotchier
 shading than its style has."""
