@@ -14,7 +14,7 @@ const MIN_CORE_CHANGED = 0.5;
 /**
  * A pack that changes every face strongly even at α = 0 (colour and texture, not only shape):
  * these tests are about where the blend writes, not about the default pack, which may be subtle
- * (cartoon-narrow changed 47 % of talking-1's face core at α = 0).
+ * (cartoon-narrow, the default pack until session 33, changed 47 % of talking-1's face core at α = 0).
  */
 const STRONG_PACK = '/assets/packs/anime/';
 

@@ -88,8 +88,10 @@ export const DEFAULT_PACKS = [
   // (`detail_faces` 5, RGB gradients: ink round the eyes, brows, nose and mouth; judge 79 -> 83 %,
   // its edges block toward the exemplar for the first time) with the checkerboard term on
   // encoded photos (`checker_faces` 4: without it the ink brought a period-2 grid, checkerboard on
-  // talking-1 1.01 -> 1.73, with it 1.02; judge 88 %, identity 0.711 -> 0.634; session 32)
-  { id: 'jojo', name: 'Manga ink (style image only)', style: 'styles/jojo.jpg', options: { smooth: 10, colour_regions: true, detail_faces: 5, detail_regions: [0, 1, 2], checker_faces: 4 }, steps: 600 },
+  // talking-1 1.01 -> 1.73, with it 1.02; judge 88 %, identity 0.711 -> 0.634; session 32), at
+  // three times that weight (`checker_faces` 4 / 8 / 12 / 16: checkerboard on selfie-closeup
+  // 1.14 / 1.10 / 0.93 / 1.00, target <= 1.1; judge 88 / 88 / 83 / 79 %; session 33)
+  { id: 'jojo', name: 'Manga ink (style image only)', style: 'styles/jojo.jpg', options: { smooth: 10, colour_regions: true, detail_faces: 5, detail_regions: [0, 1, 2], checker_faces: 12 }, steps: 600 },
   // without `patches` (built before it joined the recipe); the colour term per region at the
   // style's own landmarks (the exemplar's pale skin, red lips and blush: judge 88 -> 96 %, eyes
   // -3.5 -> +10 levels, colour out/in 0.110 -> 0.162, Gram 0.324 -> 0.420; sessions 28-29); 600

@@ -1,7 +1,7 @@
 import { FaceStylizer } from '@face-stylizer/sdk';
 
 // The SDK README's example, as written.
-const stylizer = await FaceStylizer.create({ pack: 'cartoon-narrow' });
+const stylizer = await FaceStylizer.create({ pack: 'anime' });
 document.body.append(stylizer.canvas);
 stylizer.stylize(await FaceStylizer.openCamera()).subscribe({
   next: (frame) => {

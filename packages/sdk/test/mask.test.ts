@@ -121,11 +121,16 @@ describe('ring colour matching', () => {
       original[i] = (x / size) * 1.0 - 0.5;
       stylized[i] = (x / size) * 0.5 - 0.25;
     }
-    // the ramp is grey, so the luminance match's matrix acts on it as a gain of 2 too
-    for (const mode of ['color', 'luminance'] as const) {
-      const color = matchRingColor(original, stylized, identityFlow, oval, size, 8, mode);
-      expect(applyColor(color, 0, 0.2, 0.2, 0.2) - applyColor(color, 0, 0, 0, 0), mode).toBeCloseTo(0.4, 1);
-    }
+    const gain = (mode: 'color' | 'luminance', from: Float32Array, to: Float32Array) => {
+      const color = matchRingColor(from, to, identityFlow, oval, size, 8, mode);
+      return (applyColor(color, 0, 0.2, 0.2, 0.2) - applyColor(color, 0, 0, 0, 0)) / 0.2;
+    };
+    // 'color' fits each channel's spread: a gain of 2
+    expect(gain('color', original, stylized)).toBeCloseTo(2, 1);
+    // the luminance match softens a harsher face (the ramp is grey: its matrix acts as a gain)...
+    expect(gain('luminance', stylized, original)).toBeCloseTo(0.5, 1);
+    // ...but never hardens a flatter one: its drawn shading would come out doubled
+    expect(gain('luminance', original, stylized)).toBeCloseTo(1, 5);
   });
 
   it("'luminance' matches brightness and keeps the style's own colours", () => {
@@ -152,8 +157,9 @@ describe('ring colour matching', () => {
   });
 
   it("'luminance' scales brightness contrast without scaling the style's chroma", () => {
-    // a faintly green-grey drawing with half the camera's contrast: the gain of 2 must not
-    // double its green (what a per-channel gain did: a flat green face on screen)
+    // a faintly green-grey drawing with twice the camera's contrast: the gain of 1/2 must not
+    // halve its green (a per-channel gain scaled the tint with the contrast: a flat green face on
+    // screen where the gain was 2)
     const luma = (rgb: readonly number[]) => 0.299 * (rgb[0] as number) + 0.587 * (rgb[1] as number) + 0.114 * (rgb[2] as number);
     const original = new Float32Array(3 * plane);
     const stylized = new Float32Array(3 * plane);
@@ -161,18 +167,18 @@ describe('ring colour matching', () => {
     for (let i = 0; i < plane; i++) {
       const ramp = (i % size) / size;
       for (let c = 0; c < 3; c++) {
-        original[c * plane + i] = ramp - 0.5;
-        stylized[c * plane + i] = 0.5 * ramp - 0.25 + (tint[c] as number);
+        original[c * plane + i] = 0.5 * ramp - 0.25;
+        stylized[c * plane + i] = ramp - 0.5 + (tint[c] as number);
       }
     }
     const color = matchRingColor(original, stylized, identityFlow, oval, size, 8, 'luminance');
     for (const ramp of [0.2, 0.8]) {
-      const pixel = [0, 1, 2].map((c) => 0.5 * ramp - 0.25 + (tint[c] as number)) as [number, number, number];
+      const pixel = [0, 1, 2].map((c) => ramp - 0.5 + (tint[c] as number)) as [number, number, number];
       const corrected = [0, 1, 2].map((c) => applyColor(color, c, ...pixel));
       const chroma = corrected.map((v) => v - luma(corrected));
       const chromaBefore = pixel.map((v) => v - luma(pixel));
       for (let c = 0; c < 3; c++) expect(chroma[c]).toBeCloseTo(chromaBefore[c] as number, 6);
-      expect(luma(corrected)).toBeCloseTo(luma([ramp - 0.5, ramp - 0.5, ramp - 0.5]) + luma(tint) * 2, 1);
+      expect(luma(corrected)).toBeCloseTo(0.5 * ramp - 0.25, 3); // the camera ramp's luma
     }
   });
 

@@ -36,8 +36,9 @@ export interface SeamField {
 export const IDENTITY_COLOR: ColorTransform = { matrix: [1, 0, 0, 0, 1, 0, 0, 0, 1], offset: [0, 0, 0] };
 
 /**
- * What the seam match takes from the frame. 'luminance': brightness and contrast of the luma
- * only, the chroma (each channel minus luma) left as the style drew it, so a style's own colours
+ * What the seam match takes from the frame. 'luminance': brightness of the luma, and its contrast
+ * where the face's is harsher than the frame's (never raised: LUMA_GAIN_LIMITS); the chroma
+ * (each channel minus luma) left as the style drew it, so a style's own colours
  * (a grey pencil sketch, an anime palette) reach the screen unchanged in hue and saturation;
  * 'lighting': that, and the scene light's colour cast — the face's mean chroma at the seam
  * becomes the graded frame's there, so under warm lamp light a pale-skinned style is as warm as
@@ -53,7 +54,18 @@ export type ColorMatchMode = 'luminance' | 'lighting' | 'skin' | 'color' | 'off'
 // Rec. 601 luma weights: what the luminance match equalises.
 const LUMA = [0.299, 0.587, 0.114] as const;
 
+// 'color' mode's per-channel gains (it fits the camera's spread in every channel).
 const GAIN_LIMITS = [0.5, 2] as const;
+
+/**
+ * The luminance match's contrast gain (camera ring's luma spread ÷ the stylized ring's) may soften
+ * a face, never harden it. The ring is the feather band at the outline, where the camera shows
+ * the lighting's fall-off, the jaw's shadow and strands of hair while a flat style (anime's pale
+ * skin) has almost none there: up to 2 the gain doubled the whole face's contrast, the style's
+ * shading blotches with it, and the flicker with that (anime on talking-1: contrast 1.42 → 0.78
+ * of the camera's, flicker 1.36 → 0.71; pixar-3d 2.28 → 1.37; docs/quality.md, session 33).
+ */
+const LUMA_GAIN_LIMITS = [0.5, 1] as const;
 
 /**
  * Matches mean/std over the feather ring (0 < mask < 1). `original` and `stylized` are NCHW
@@ -94,7 +106,7 @@ export function matchRingColor(
   }
   if (originalStats.weight < 1 || stylizedStats.weight < 1) return IDENTITY_COLOR;
   if (mode === 'luminance' || mode === 'lighting' || mode === 'skin') {
-    const g = clamp((tone.gain * originalStats.lumaStd()) / Math.max(stylizedStats.lumaStd(), 1e-3), GAIN_LIMITS[0], GAIN_LIMITS[1]);
+    const g = clamp((tone.gain * originalStats.lumaStd()) / Math.max(stylizedStats.lumaStd(), 1e-3), LUMA_GAIN_LIMITS[0], LUMA_GAIN_LIMITS[1]);
     const o = tone.gain * originalStats.lumaMean() + tone.offset - g * stylizedStats.lumaMean();
     const luma = lumaTransform(g, o);
     if (mode === 'luminance') return luma;
