@@ -215,7 +215,6 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
         face_detail = L.FaceDetail(pair["style"].shape[-1], pair["real"], pair["points"]["detail_real"],
                                    pair["style"], pair["points"]["style"], opts.detail_regions)
         detail_masks = {i: face_detail.masks(p) for i, p in zip(detail_ids, detail_points)}
-        source_detail = {}   # pool image index -> the source generator's skin energy on it (frozen)
     style_patches = L.StylePatches(pair["style"].shape[-1])
     pair_geometry = None
     if opts.geometry > 0 and (pair.get("points") or {}).get("real") is not None:   # style-only: none unless projection_geometry
@@ -226,7 +225,9 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
         raise ValueError("opts.checker_faces runs on the steady branch's faces: it needs opts.steady")
     # encoded photos, as the runtime sees camera crops (the pool's latents are smoother: session 25)
     checkerboard_faces = L.CheckerboardExcess(opts.checker_faces_margin, core=True)
-    source_grid = {}   # pool image index -> the source generator's checker RMS on it (frozen: computed once)
+    # pool image index -> what the frozen source generator's render of that photo measures (its
+    # checker RMS, its regions' detail energy): rendered once per photo, for both terms
+    source_measures = {}
     if opts.paired > 0:
         if encoder is None:
             raise ValueError("opts.paired needs the base encoder")
@@ -260,18 +261,17 @@ def finetune(generator_source, guide, pool, pair, opts, discriminator=None, prog
                 steady_w, steady_f = encoder(torch.cat([faces, L.shift_crops(faces, shift)]))
             ws.append(mixing(steady_w, pair["w_style"]))
             fs.append(steady_f)
+            if opts.checker_faces > 0 or face_detail is not None:
+                for k, i in enumerate(face_ids):
+                    if i not in source_measures:
+                        with torch.no_grad():
+                            render = generator_source(steady_w[k:k + 1], steady_f[k:k + 1], zero)[0]
+                            source_measures[i] = {"rms": checkerboard_faces.rms(render) if opts.checker_faces > 0 else None,
+                                                  "detail": face_detail.energy(render, detail_masks[i]) if face_detail is not None else None}
             if opts.checker_faces > 0:
-                for k, i in enumerate(face_ids):
-                    if i not in source_grid:
-                        with torch.no_grad():
-                            source_grid[i] = checkerboard_faces.rms(generator_source(steady_w[k:k + 1], steady_f[k:k + 1], zero)[0])
-                steady_src_rms = torch.cat([source_grid[i] for i in face_ids])
+                steady_src_rms = torch.cat([source_measures[i]["rms"] for i in face_ids])
             if face_detail is not None:
-                for k, i in enumerate(face_ids):
-                    if i not in source_detail:
-                        with torch.no_grad():
-                            source_detail[i] = face_detail.energy(generator_source(steady_w[k:k + 1], steady_f[k:k + 1], zero)[0], detail_masks[i])
-                steady_src_detail = torch.cat([source_detail[i] for i in face_ids])
+                steady_src_detail = torch.cat([source_measures[i]["detail"] for i in face_ids])
                 steady_masks = torch.cat([detail_masks[i] for i in face_ids])
         x_all, flow_all = G(torch.cat(ws), torch.cat(fs), one)
         n = opts.batch + 1
