@@ -944,3 +944,15 @@ def test_scorecard_skin_detail_sees_blotchy_skin_not_the_features():
                          np.stack([points] * 4), np.stack([points, points, points, np.full_like(points, np.nan)]))
     assert abs(ratios[0] - 1) < 1e-6 and abs(ratios[1] - 2) < 0.1
     assert abs(ratios[2] - 1) < 0.02 and np.isnan(ratios[3])                         # eyes are not skin; no face: NaN
+
+
+def test_scorecard_face_gram_sees_the_face_core_not_the_background():
+    from finetune.scorecard import RandomTextureNet, face_box, gram_distance
+    rng = np.random.default_rng(0)
+    style = rng.integers(0, 256, size=(1, 144, 144, 3)).astype(np.uint8)
+    output = style.copy()
+    output[:, :24] = 255                                            # another background above the face
+    net = RandomTextureNet()
+    assert gram_distance(net, output, style)[0] > 0.05                 # the whole crop sees it
+    assert gram_distance(net, face_box(output), face_box(style))[0] < 1e-6   # the face core does not
+    assert face_box(style).shape == (1, 77, 66, 3)                     # the box inscribed in the face ellipse
