@@ -470,6 +470,10 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     packs = args.packs or style_packs()
+    unstyled = [p for p in packs if not (Path(p) / "manifest.json").is_file()
+                or not json.loads((Path(p) / "manifest.json").read_text()).get("training", {}).get("style")]
+    if unstyled:   # (the base reconstruction has no style to score against)
+        sys.exit(f"scorecard: not a style pack (no manifest.json with training.style): {', '.join(unstyled)}")
     if not packs:
         sys.exit("no style packs to score (models/packs/*/manifest.json with training.style)")
     report(packs, "Style-pack scorecard", "training/finetune/scorecard.py", args.faces, args.json, args.markdown,
