@@ -73,11 +73,16 @@ SHIFT_PX = 1.5          # the shift column's largest input shift (per axis), cro
 SOURCES = [REPO.parent / "shared" / "data" / "pairs", REPO.parent / "shared" / "data" / "styles"]
 
 
+# the face region of a crop: centre x, y and radii x, y of an ellipse, in crop widths
+FACE_ELLIPSE = (0.5, 0.55, 0.32, 0.38)
+
+
 def face_mask(size):
     """Ellipse over the face region of an ffhq-v1 crop (weights for colour statistics)."""
+    cx, cy, rx, ry = FACE_ELLIPSE
     t = (np.arange(size) + 0.5) / size
     y, x = np.meshgrid(t, t, indexing="ij")
-    return (((x - 0.5) / 0.32) ** 2 + ((y - 0.55) / 0.38) ** 2 <= 1).astype(np.float32)
+    return (((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 <= 1).astype(np.float32)
 
 
 def colour_stats(images):
@@ -153,19 +158,13 @@ class RandomTextureNet(torch.nn.Module):
         return out
 
 
-def face_gram_text(row):
-    """The face-core Gram cell (rows scored before session 34 have none)."""
-    if "face_gram_out" not in row:
-        return "–"
-    return f"{row['face_gram_out']:.3f}/{row['face_gram_in']:.3f} = {row['face_gram_ratio']:.2f}"
-
-
 def face_box(images):
     """The box inscribed in face_mask's ellipse (the face core the runtime's blend shows; the
     rest of a crop is hair, ears and background, which a pack keeps from the camera): [N, h, w, 3]."""
     size = images.shape[1]
-    x0, x1 = round((0.5 - 0.32 / 2 ** 0.5) * size), round((0.5 + 0.32 / 2 ** 0.5) * size)
-    y0, y1 = round((0.55 - 0.38 / 2 ** 0.5) * size), round((0.55 + 0.38 / 2 ** 0.5) * size)
+    cx, cy, rx, ry = FACE_ELLIPSE
+    x0, x1 = round((cx - rx / 2 ** 0.5) * size), round((cx + rx / 2 ** 0.5) * size)
+    y0, y1 = round((cy - ry / 2 ** 0.5) * size), round((cy + ry / 2 ** 0.5) * size)
     return np.ascontiguousarray(images[:, y0:y1, x0:x1])
 
 
@@ -253,10 +252,16 @@ def align_files(paths):
     return out
 
 
+def has_style(pack):
+    """Whether the pack folder's manifest names a style image in its training info (the base
+    reconstruction has none)."""
+    manifest = Path(pack) / "manifest.json"
+    return manifest.is_file() and bool(json.loads(manifest.read_text()).get("training", {}).get("style"))
+
+
 def style_packs(folder=PACKS):
     """Every pack folder with a style image in its training info."""
-    return sorted(str(p.parent) for p in Path(folder).glob("*/manifest.json")
-                  if json.loads(p.read_text()).get("training", {}).get("style"))
+    return sorted(str(p) for p in Path(folder).iterdir() if has_style(p))
 
 
 def exemplar_set(pack_dirs, size):
@@ -439,9 +444,9 @@ def markdown(rows, title=None, command=None):
         shift_text = f"{r['shift_error']:.4f}" if "shift_error" in r else "–"   # (rows scored before session 11)
         lines.append(f"| {name} | {r['mode']} | **{r['judge_top1']:.0%}** ({r['judge_top1_alpha0']:.0%}) | "
                      f"{r['judge_inputs']:.0%} | {others or '–'} | {r['identity']:.3f} | {t} | {'yes' if r['monotonic'] else 'no'} | "
-                     f"{r['colour_out']:.3f}/{r['colour_in']:.3f} = {r['colour_out'] / r['colour_in']:.2f} | "
-                     f"{r['gram_out']:.3f}/{r['gram_in']:.3f} = {r['gram_out'] / r['gram_in']:.2f} | "
-                     f"{face_gram_text(r)} | "
+                     f"{r['colour_out']:.3f}/{r['colour_in']:.3f} = {r['colour_ratio']:.2f} | "
+                     f"{r['gram_out']:.3f}/{r['gram_in']:.3f} = {r['gram_ratio']:.2f} | "
+                     f"{r['face_gram_out']:.3f}/{r['face_gram_in']:.3f} = {r['face_gram_ratio']:.2f} | "
                      f"{r['diversity']:.3f} | {min(r['faces_found'].values()):.0%} ({r['transfer_faces']} in all) | "
                      f"{shift_text} | {'–' if r.get('eye_luma_shift') is None else format(r['eye_luma_shift'], '+.1f')} | "
                      f"{'–' if r.get('skin_detail') is None else format(r['skin_detail'], '.2f')}"
@@ -470,8 +475,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     packs = args.packs or style_packs()
-    unstyled = [p for p in packs if not (Path(p) / "manifest.json").is_file()
-                or not json.loads((Path(p) / "manifest.json").read_text()).get("training", {}).get("style")]
+    unstyled = [p for p in packs if not has_style(p)]
     if unstyled:   # (the base reconstruction has no style to score against)
         sys.exit(f"scorecard: not a style pack (no manifest.json with training.style): {', '.join(unstyled)}")
     if not packs:
